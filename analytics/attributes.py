@@ -1,0 +1,159 @@
+"""Reading patient attribute cells (sex, age, age group, yes/no) and plausibility checks."""
+
+from __future__ import annotations
+
+import math
+import re
+
+__all__ = [
+    "PLAUSIBLE_RANGES",
+    "implausible",
+    "normalise_unit",
+    "parse_age",
+    "parse_age_group",
+    "parse_sex",
+    "parse_text",
+    "parse_yes_no",
+]
+
+_SEX = {
+    "m": "M",
+    "male": "M",
+    "man": "M",
+    "boy": "M",
+    "f": "F",
+    "female": "F",
+    "woman": "F",
+    "girl": "F",
+}
+_YES = {"yes", "y", "true", "1", "1.0", "ja", "oui", "si", "x", "on"}
+_NO = {"no", "n", "false", "0", "0.0", "nein", "non", "off", "none"}
+_MISSING = {"", "n/a", "na", "nd", "-", "—", "–", ".", "unknown", "unk", "?", "nan", "null"}
+_AGE_GROUPS = {
+    "pediatric": "pediatric",
+    "paediatric": "pediatric",
+    "pediatrics": "pediatric",
+    "paediatrics": "pediatric",
+    "peds": "pediatric",
+    "ped": "pediatric",
+    "child": "pediatric",
+    "children": "pediatric",
+    "adult": "adult",
+    "adults": "adult",
+}
+
+
+def _text(raw: object) -> str:
+    if raw is None or (isinstance(raw, float) and math.isnan(raw)):
+        return ""
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    return re.sub(r"\s+", " ", str(raw).replace("\u00a0", " ")).strip()
+
+
+def parse_text(raw: object) -> str | None:
+    """A text attribute with stray spaces removed; None when empty."""
+    text = _text(raw)
+    return text or None
+
+
+def parse_sex(raw: object) -> tuple[str | None, str]:
+    """``M``/``F`` from M/F/male/female in any case; returns (value, problem)."""
+    text = _text(raw).lower()
+    if text in _MISSING:
+        return None, ""
+    if text in _SEX:
+        return _SEX[text], ""
+    return None, f"sex '{_text(raw)}' not recognised (use M or F); left blank"
+
+
+def parse_yes_no(raw: object, what: str) -> tuple[bool | None, str]:
+    """True/False from yes/no/y/n/true/false/1/0; returns (value, problem)."""
+    if isinstance(raw, bool):
+        return raw, ""
+    text = _text(raw).lower()
+    if text in _MISSING:
+        return None, ""
+    if text in _YES:
+        return True, ""
+    if text in _NO:
+        return False, ""
+    return None, f"{what} '{_text(raw)}' not recognised (use yes or no); left blank"
+
+
+_AGE_RE = re.compile(r"^(\d+(?:[.,]\d+)?)\s*(?:y|yr|yrs|year|years)?$")
+
+
+def parse_age(raw: object) -> tuple[float | None, str]:
+    """Age in years from ``12``, ``12.5``, ``12,5`` or ``12 years``; returns (value, problem)."""
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        value = float(raw)
+        if math.isnan(value):
+            return None, ""
+    else:
+        text = _text(raw).lower()
+        if text in _MISSING:
+            return None, ""
+        match = _AGE_RE.match(text)
+        if match is None:
+            return None, f"age '{_text(raw)}' is not a number of years; left blank"
+        value = float(match.group(1).replace(",", "."))
+    if not 0 <= value <= 120:
+        return None, f"age {value:g} is outside 0-120 years; left blank"
+    return value, ""
+
+
+def parse_age_group(raw: object) -> tuple[str | None, str]:
+    """``pediatric``/``adult``; returns (value, problem)."""
+    text = _text(raw).lower()
+    if text in _MISSING:
+        return None, ""
+    if text in _AGE_GROUPS:
+        return _AGE_GROUPS[text], ""
+    return None, f"age group '{_text(raw)}' not recognised (use pediatric or adult); left blank"
+
+
+def normalise_unit(unit: str) -> str:
+    """Comparable form of a unit: lower case, µ for u/mcg/μ, no spaces."""
+    text = unit.strip().lower().replace(" ", "").replace("μ", "µ")
+    text = re.sub(r"^(mcg|ug)", "µg", text)
+    text = re.sub(r"^umol", "µmol", text)
+    return text
+
+
+#: Plausible ranges by lab and unit (clinical reference: values outside suggest a unit
+#: or column mistake). Keys are normalised units.
+PLAUSIBLE_RANGES: dict[str, dict[str, tuple[float, float]]] = {
+    "hgb": {"g/dl": (3, 25), "g/l": (30, 250), "mmol/l": (1.8, 15.5)},
+    "mcv": {"fl": (50, 130)},
+    "ferritin": {"ng/ml": (1, 5000), "µg/l": (1, 5000), "pmol/l": (2.2, 11_300)},
+    "hepcidin": {"ng/ml": (0.1, 500), "nmol/l": (0.03, 100)},
+    "tsat": {"%": (0, 100)},
+    "iron": {"µg/dl": (10, 300), "µmol/l": (2, 55)},
+    "tibc": {"µg/dl": (100, 700), "µmol/l": (18, 125)},
+    "retic": {"%": (0, 30)},
+}
+
+_UNIT_SIGNATURES = {
+    ("hgb", "g/dl"): ((30, 250), "looks like g/L, not g/dL"),
+    ("mcv", "fl"): ((20, 37), "looks like MCH or MCHC, not MCV"),
+    ("iron", "µg/dl"): ((2, 10), "looks like µmol/L, not µg/dL"),
+}
+
+
+def implausible(analyte: str, unit: str, value: float) -> str:
+    """Why ``value`` is implausible for the lab and unit, or ``""`` when it is plausible."""
+    ranges = PLAUSIBLE_RANGES.get(analyte)
+    if not ranges:
+        return ""
+    norm = normalise_unit(unit)
+    if norm not in ranges:
+        return ""
+    low, high = ranges[norm]
+    if low <= value <= high:
+        return ""
+    signature = _UNIT_SIGNATURES.get((analyte, norm))
+    hint = ""
+    if signature and signature[0][0] <= value <= signature[0][1]:
+        hint = f"; {signature[1]}"
+    return f"{value:g} {unit} is outside the plausible range {low:g}-{high:g} {unit}{hint}"

@@ -1,0 +1,201 @@
+"""Command line: ``python -m analytics COMMAND FILE [options]``.
+
+Commands print plain text, or JSON with ``--json``. Exit status 0 when the request
+could be answered, 2 when it could not (a one-line message on standard error);
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .characteristics import characteristics
+from .cohort import Cohort
+from .errors import AnalysisError
+from .filters import CohortFilter
+from .limits import LIMITS
+from .loader import load_cohort, parse_mapping
+
+__all__ = ["main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # exit 2 with one line, as for other refusals
+        raise AnalysisError(f"{self.prog}: {message}")
+
+
+def _yes_no(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("yes", "y", "true", "1"):
+        return True
+    if lowered in ("no", "n", "false", "0"):
+        return False
+    raise argparse.ArgumentTypeError(f"'{text}' is not yes or no")
+
+
+def add_file_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", help="CSV or XLSX cohort file")
+    parser.add_argument("--sheet", help="XLSX sheet to read (default: first visible sheet)")
+    parser.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="COLUMN=ROLE",
+        help="correct a column's recognised role, e.g. 'Pt=patient_id' or 'MCV6=lab:mcv:6'",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cohort", help="keep one cohort (the file's cohort column)")
+    parser.add_argument("--age-group", choices=["pediatric", "adult"])
+    parser.add_argument(
+        "--age-cutoff",
+        type=float,
+        default=float(LIMITS["default_age_cutoff"].value),
+        help="age (years) below which a patient without an age group is pediatric",
+    )
+    parser.add_argument("--sex", choices=["F", "M"], type=str.upper)
+    parser.add_argument("--iron", type=_yes_no, metavar="yes|no")
+    parser.add_argument("--epo", type=_yes_no, metavar="yes|no")
+
+
+def filter_from_args(args: argparse.Namespace) -> CohortFilter:
+    return CohortFilter(
+        cohort=args.cohort,
+        age_group=args.age_group,
+        age_cutoff=args.age_cutoff,
+        sex=args.sex,
+        iron=args.iron,
+        epo=args.epo,
+    )
+
+
+def load_from_args(args: argparse.Namespace) -> Cohort:
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise AnalysisError(f"Cannot read {path}: {error.strerror or error}.") from error
+    return load_cohort(data, path.name, sheet=args.sheet, mapping=parse_mapping(args.map))
+
+
+def _clean(value: object) -> object:
+    """JSON-safe: NaN/inf to None, recursively."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def print_json(obj: object) -> None:
+    print(json.dumps(_clean(obj), indent=2, ensure_ascii=False, allow_nan=False))
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def validation_dict(cohort: Cohort) -> dict[str, object]:
+    """The validation report as the JSON object ``validate --json`` prints."""
+    report = cohort.report
+    return {
+        "ok": report.ok,
+        "file": cohort.source.filename,
+        "sha256": cohort.source.sha256,
+        "read_as": cohort.source.how_read,
+        "layout": cohort.source.layout,
+        "header_row": report.header_row,
+        "n_patients": cohort.n_patients,
+        "n_rows_in": report.n_rows_in,
+        "n_rows_used": report.n_rows_used,
+        "excluded": [e.to_dict() for e in report.excluded],
+        "analytes": {key: list(info.times) for key, info in cohort.analytes.items()},
+        "units": {key: info.unit for key, info in cohort.analytes.items()},
+        "columns": [
+            {"column": r.column, "role": r.as_role_string(), "reads_as": r.describe()}
+            for r in cohort.mapping
+        ],
+        "errors": [i.to_dict() for i in report.errors],
+        "warnings": [i.to_dict() for i in report.warnings],
+        "notes": [i.to_dict() for i in report.notes],
+    }
+
+
+def _validate(args: argparse.Namespace) -> int:
+    cohort = load_from_args(args)
+    result = validation_dict(cohort)
+    if args.json:
+        print_json(result)
+    else:
+        print(f"{cohort.source.filename}: {cohort.source.how_read}; {cohort.source.layout} layout")
+        print(
+            f"{cohort.n_patients} patients; rows in {result['n_rows_in']} = used "
+            f"{result['n_rows_used']} + excluded {len(cohort.report.excluded)}"
+        )
+        for key, info in cohort.analytes.items():
+            times = ", ".join(f"{t:g}" for t in info.times)
+            print(f"  {info.label()} [{key}]: months {times}")
+        for excluded in cohort.report.excluded:
+            print(f"excluded row {excluded.row}: {excluded.reason}")
+        for issue in cohort.report.issues:
+            print(f"{issue.severity}: {issue.located()}")
+    return 0 if cohort.report.ok else 2
+
+
+def _cohort(args: argparse.Namespace) -> int:
+    cohort = load_from_args(args)
+    chosen = filter_from_args(args).apply(cohort)
+    table = characteristics(chosen.cohort, args.age_cutoff)
+    counts = chosen.cohort.value_counts_by_time()
+    if args.json:
+        print_json(
+            {
+                "filters": chosen.sentence,
+                "n_patients": chosen.n,
+                "n_total": chosen.n_total,
+                "characteristics": table.to_dict(),
+                "table": table.to_frame().to_dict(orient="index"),
+                "lab_value_counts": counts.to_dict(orient="index"),
+            }
+        )
+    else:
+        print(chosen.sentence)
+        print(table.to_frame().to_string())
+        print()
+        print(counts.to_string())
+    return 0
+
+
+COMMANDS = {"validate": _validate, "cohort": _cohort}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m analytics", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    validate = sub.add_parser("validate", help="read a file and print the validation report")
+    add_file_arguments(validate)
+    cohort = sub.add_parser("cohort", help="print the characteristics table")
+    add_file_arguments(cohort)
+    add_filter_arguments(cohort)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit status."""
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except AnalysisError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:  # never a traceback on the command line
+        print(f"error: unexpected {type(error).__name__}: {error}", file=sys.stderr)
+        return 2

@@ -1,0 +1,446 @@
+"""Recognising what each column of a clinician's spreadsheet holds.
+
+A header is read as a *role*: the patient ID, an attribute (sex, age, age group,
+cohort, iron therapy, Epo, ...), a lab value at one time point (``MCV (fL) 2 months``),
+a column of the long layout (lab, time, value, unit), a generic attribute, or
+``ignore``. Users correct the recognition with ``COLUMN=ROLE`` strings, the same in
+the app and on the command line (see :func:`parse_role`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = [
+    "ATTRIBUTE_ROLES",
+    "LABS",
+    "LONG_ROLES",
+    "ColumnRole",
+    "LabSpec",
+    "canonical_lab",
+    "looks_like_identifier",
+    "parse_role",
+    "parse_time",
+    "recognise_header",
+]
+
+
+@dataclass(frozen=True)
+class LabSpec:
+    """A known lab: canonical key, display name, conventional unit, header synonyms."""
+
+    key: str
+    name: str
+    unit: str
+    synonyms: tuple[str, ...]
+
+
+LABS: dict[str, LabSpec] = {
+    spec.key: spec
+    for spec in (
+        LabSpec("hgb", "Hemoglobin", "g/dL", ("hgb", "hb", "hemoglobin", "haemoglobin")),
+        LabSpec("mcv", "MCV", "fL", ("mcv", "mean corpuscular volume", "mean cell volume")),
+        LabSpec("hepcidin", "Hepcidin", "ng/mL", ("hepcidin", "hepcidin 25", "hepcidin-25")),
+        LabSpec(
+            "tsat",
+            "Transferrin saturation",
+            "%",
+            (
+                "tsat",
+                "%iron saturation",
+                "iron saturation",
+                "% iron sat",
+                "iron sat",
+                "transferrin saturation",
+                "tfsat",
+            ),
+        ),
+        LabSpec("ferritin", "Ferritin", "ng/mL", ("ferritin", "serum ferritin")),
+        LabSpec("iron", "Serum iron", "µg/dL", ("iron", "serum iron", "fe")),
+        LabSpec("tibc", "TIBC", "µg/dL", ("tibc", "total iron binding capacity")),
+        LabSpec(
+            "retic",
+            "Reticulocytes",
+            "%",
+            ("retic", "retics", "reticulocytes", "reticulocyte", "reticulocyte count"),
+        ),
+    )
+}
+
+#: Patient attribute roles, with the header texts that mean them.
+ATTRIBUTE_ROLES: dict[str, tuple[str, ...]] = {
+    "patient_id": (
+        "patient",
+        "patient id",
+        "patient #",
+        "patient no",
+        "patient number",
+        "patient nr",
+        "pt",
+        "pt id",
+        "pt #",
+        "id",
+        "subject",
+        "subject id",
+        "study id",
+        "record id",
+        "case",
+        "case id",
+        "participant",
+        "participant id",
+        "#",
+    ),
+    "sex": ("sex", "gender"),
+    "age": ("age", "age years", "age yrs", "age y", "age at start"),
+    "age_group": ("age group", "agegroup", "age category", "age cat"),
+    "cohort": ("cohort", "study arm", "arm", "study group"),
+    "iron": (
+        "iron",
+        "iron therapy",
+        "oral iron",
+        "iron supplement",
+        "iron supplementation",
+        "on iron",
+        "iron tx",
+    ),
+    "epo": ("epo", "erythropoietin", "esa", "epo therapy", "on epo"),
+    "reason_for_sirolimus": (
+        "reason for sirolimus",
+        "indication",
+        "sirolimus indication",
+        "reason for switch",
+    ),
+    "immunosuppressants": (
+        "other immunosuppressant",
+        "other immunosuppressants",
+        "other immunosuppression",
+        "immunosuppressants",
+        "immunosuppression",
+        "other immunos uppresants",
+    ),
+    "reason_for_transplant": (
+        "reason for transplant",
+        "cause of esrd",
+        "primary disease",
+        "etiology",
+        "diagnosis",
+    ),
+}
+
+#: Columns of the long layout (one row per lab value).
+LONG_ROLES: dict[str, tuple[str, ...]] = {
+    "analyte": ("lab", "analyte", "test", "lab test", "parameter"),
+    "time": ("time", "month", "months", "time point", "timepoint", "visit"),
+    "value": ("value", "result", "lab value"),
+    "unit": ("unit", "units"),
+}
+
+ROLE_LABELS: dict[str, str] = {
+    "patient_id": "patient ID",
+    "sex": "sex",
+    "age": "age (years)",
+    "age_group": "age group",
+    "cohort": "cohort",
+    "iron": "iron therapy",
+    "epo": "Epo",
+    "reason_for_sirolimus": "reason for sirolimus",
+    "immunosuppressants": "other immunosuppressants",
+    "reason_for_transplant": "reason for transplant",
+    "analyte": "lab name (long layout)",
+    "time": "time (long layout)",
+    "value": "lab value (long layout)",
+    "unit": "unit (long layout)",
+    "attribute": "other patient attribute",
+    "ignore": "ignored",
+}
+
+_IDENTIFIER_HEADERS = (
+    "name",
+    "first name",
+    "last name",
+    "surname",
+    "full name",
+    "patient name",
+    "mrn",
+    "medical record number",
+    "medical record",
+    "dob",
+    "date of birth",
+    "birth date",
+    "birthdate",
+    "address",
+    "street",
+    "phone",
+    "telephone",
+    "email",
+    "e mail",
+    "ssn",
+    "social security number",
+    "nhs number",
+    "zip",
+    "zip code",
+    "postcode",
+    "postal code",
+)
+
+_UNIT_RE = re.compile(r"\s*[\(\[]([^\)\]]*)[\)\]]\s*")
+_TIME_WORDS = {"baseline": 0.0, "pre": 0.0, "start": 0.0, "base": 0.0, "bl": 0.0}
+_TIME_NUM = r"\d+(?:\.\d+)?"
+_MONTH_UNITS = r"m|mo|mos|mon|mth|mths|month|months"
+_WEEK_UNITS = r"w|wk|wks|week|weeks"
+_TIME_PATTERNS = (
+    re.compile(rf"^(?P<n>{_TIME_NUM})\s*(?P<u>{_MONTH_UNITS}|{_WEEK_UNITS})?$"),
+    re.compile(rf"^(?P<u>{_MONTH_UNITS}|{_WEEK_UNITS})\s*(?P<n>{_TIME_NUM})$"),
+)
+
+
+def _normalise(text: str) -> str:
+    """Lower-case, ``_``/``-``/``.``/``:`` to spaces (not a decimal point), single spaces."""
+    text = str(text).strip().lower().replace("\u00a0", " ")
+    text = re.sub(r"(?<!\d)\.|\.(?!\d)", " ", text)
+    text = re.sub(r"[_\-:]+", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"[\s\-_]+", "", text.lower())
+
+
+def parse_time(token: str) -> tuple[float, str] | None:
+    """Read a time token as months after sirolimus start.
+
+    ``0``, ``baseline``, ``pre``, ``start`` are month 0; ``2``, ``2m``, ``2mo``,
+    ``2 months``, ``month 2``, ``m2`` are month 2; ``2w``, ``2wk``, ``2 weeks``,
+    ``week 2`` are 2 weeks, counted as 0.5 month (the study's convention: a month
+    is 4 weeks).
+
+    Returns
+    -------
+    (months, label) or None when the token is not a time.
+    """
+    text = _normalise(token)
+    if text in _TIME_WORDS:
+        return _TIME_WORDS[text], "baseline"
+    for pattern in _TIME_PATTERNS:
+        match = pattern.match(text)
+        if match:
+            number = float(match.group("n"))
+            unit = match.group("u") or "m"
+            if re.fullmatch(_WEEK_UNITS, unit):
+                return number / 4.0, f"{number:g} weeks"
+            return number, f"month {number:g}"
+    return None
+
+
+def format_time(months: float) -> str:
+    """Plain label for a time in months: ``month 0``, ``2 weeks``, ``month 6``."""
+    if months != 0 and (months * 4) % 1 == 0 and months % 1 != 0:
+        return f"{months * 4:g} weeks"
+    return f"month {months:g}"
+
+
+def canonical_lab(name: str) -> LabSpec | None:
+    """The known lab a name refers to (case, spaces, ``%`` prefix ignored), or None."""
+    compact = _compact(_normalise(name))
+    for spec in LABS.values():
+        if compact == spec.key or any(compact == _compact(s) for s in spec.synonyms):
+            return spec
+    return None
+
+
+@dataclass(frozen=True)
+class ColumnRole:
+    """What one column was recognised as.
+
+    ``role`` is an attribute role (``patient_id``, ``sex``, ...), a long-layout role
+    (``analyte``, ``time``, ``value``, ``unit``), ``lab``, ``attribute`` or ``ignore``.
+    For ``lab`` columns, ``lab_key``, ``lab_name``, ``unit`` and ``time`` are set.
+    ``known_lab`` is False for a lab name the dashboard has no synonym for (kept
+    only if the column holds numbers).
+    """
+
+    column: str
+    role: str
+    lab_key: str = ""
+    lab_name: str = ""
+    unit: str = ""
+    time: float | None = None
+    known_lab: bool = True
+    source: str = "recognised"
+
+    def describe(self) -> str:
+        """The role in plain words, e.g. ``MCV (fL) at month 2``."""
+        if self.role == "lab":
+            unit = f" ({self.unit})" if self.unit else ""
+            return f"{self.lab_name}{unit} at {format_time(self.time or 0.0)}"
+        return ROLE_LABELS.get(self.role, self.role)
+
+    def as_role_string(self) -> str:
+        """The ``ROLE`` part of a ``COLUMN=ROLE`` correction that reproduces this role."""
+        if self.role == "lab":
+            unit = f":{self.unit}" if self.unit else ""
+            return f"lab:{self.lab_key}:{self.time:g}{unit}"
+        return self.role
+
+
+def _split_unit(header: str) -> tuple[str, str]:
+    units = _UNIT_RE.findall(header)
+    rest = _UNIT_RE.sub(" ", header)
+    return rest, (units[-1].strip() if units else "")
+
+
+def _lab_from_header(header: str) -> ColumnRole | None:
+    rest, unit = _split_unit(header)
+    words = _normalise(rest).split(" ")
+    if not words or words == [""]:
+        return None
+    # time at the end ("MCV 2 months"), then at the start ("month 2 MCV")
+    for n_time in (3, 2, 1):
+        candidates = (
+            (words[:-n_time], words[-n_time:]),
+            (words[n_time:], words[:n_time]),
+        )
+        for name_words, time_words in candidates:
+            if not name_words:
+                continue
+            parsed = parse_time(" ".join(time_words))
+            if parsed is None:
+                continue
+            name = " ".join(name_words)
+            spec = canonical_lab(name)
+            if spec is not None:
+                return ColumnRole(header, "lab", spec.key, spec.name, unit or spec.unit, parsed[0])
+            if _looks_like_lab_name(name):
+                display = _display_name(rest, name_words)
+                return ColumnRole(
+                    header,
+                    "lab",
+                    _compact(display),
+                    display,
+                    unit,
+                    parsed[0],
+                    known_lab=False,
+                )
+    return None
+
+
+def _looks_like_lab_name(name: str) -> bool:
+    if name in _all_attribute_synonyms():
+        return False
+    return bool(re.search(r"[a-z]", name)) and len(name) <= 40
+
+
+def _display_name(original_rest: str, name_words: list[str]) -> str:
+    """The lab's name as the user wrote it (case kept), without the time token."""
+    original = re.sub(r"\s+", " ", original_rest.replace("_", " ")).strip()
+    target = " ".join(name_words)
+    # take the leading/trailing part of the original that normalises to the name
+    tokens = original.split(" ")
+    for i in range(len(tokens), 0, -1):
+        if _normalise(" ".join(tokens[:i])) == target:
+            return " ".join(tokens[:i])
+    for i in range(len(tokens)):
+        if _normalise(" ".join(tokens[i:])) == target:
+            return " ".join(tokens[i:])
+    return target
+
+
+_ATTRIBUTE_SYNONYMS: dict[str, str] = {}
+
+
+def _all_attribute_synonyms() -> dict[str, str]:
+    if not _ATTRIBUTE_SYNONYMS:
+        for role, synonyms in (*ATTRIBUTE_ROLES.items(), *LONG_ROLES.items()):
+            for synonym in synonyms:
+                _ATTRIBUTE_SYNONYMS[_normalise(synonym)] = role
+    return _ATTRIBUTE_SYNONYMS
+
+
+def looks_like_identifier(header: str) -> bool:
+    """True for headers that suggest direct identifiers (names, MRN, birth dates, ...)."""
+    rest, _ = _split_unit(header)
+    text = _normalise(rest)
+    return text in {_normalise(h) for h in _IDENTIFIER_HEADERS}
+
+
+def recognise_header(header: str) -> ColumnRole:
+    """Recognise one header text; unknown headers become ``attribute``.
+
+    Unknown lab names followed by a time token (``Na+ [mmol/L] 2``) are returned as
+    labs with ``known_lab=False``; the loader keeps them as labs only when the
+    column holds numbers.
+    """
+    rest, _unit = _split_unit(header)
+    text = _normalise(rest)
+    if not text:
+        return ColumnRole(header, "ignore")
+    role = _all_attribute_synonyms().get(text)
+    if role is None and text.startswith("patient ") and "name" not in text:
+        role = "patient_id" if text in ("patient id no", "patient code") else None
+    if role is not None:
+        return ColumnRole(header, role)
+    lab = _lab_from_header(header)
+    if lab is not None:
+        return lab
+    return ColumnRole(header, "attribute")
+
+
+_SIMPLE_ROLES = frozenset({*ATTRIBUTE_ROLES, *LONG_ROLES, "attribute", "ignore"})
+
+
+def parse_role(column: str, role: str) -> ColumnRole:
+    """Parse the ``ROLE`` of a ``COLUMN=ROLE`` correction.
+
+    ``ROLE`` is one of ``patient_id``, ``sex``, ``age``, ``age_group``, ``cohort``,
+    ``iron``, ``epo``, ``reason_for_sirolimus``, ``immunosuppressants``,
+    ``reason_for_transplant``, ``analyte``, ``time``, ``value``, ``unit``,
+    ``attribute``, ``ignore``, or ``lab:LAB:TIME[:UNIT]`` (e.g. ``lab:mcv:2``,
+    ``lab:hgb:2w:g/L``).
+
+    Raises
+    ------
+    ValueError
+        With a message listing what is accepted.
+    """
+    text = role.strip()
+    lowered = text.lower().replace(" ", "_")
+    aliases = {"id": "patient_id", "patient": "patient_id", "gender": "sex", "iron_therapy": "iron"}
+    lowered = aliases.get(lowered, lowered)
+    if lowered in _SIMPLE_ROLES:
+        return ColumnRole(column, lowered, source="set by you")
+    if lowered.startswith("lab:"):
+        parts = text.split(":", 3)
+        if len(parts) < 3:
+            raise ValueError(f"'{role}': write a lab role as lab:LAB:TIME, e.g. lab:mcv:2")
+        _, lab, when = parts[:3]
+        unit = parts[3].strip() if len(parts) == 4 else ""
+        parsed = parse_time(when)
+        if parsed is None:
+            raise ValueError(f"'{role}': '{when}' is not a time (e.g. 0, 2, 2w, month 6)")
+        spec = canonical_lab(lab)
+        if spec is not None:
+            return ColumnRole(
+                column,
+                "lab",
+                spec.key,
+                spec.name,
+                unit or spec.unit,
+                parsed[0],
+                source="set by you",
+            )
+        name = lab.strip()
+        if not name:
+            raise ValueError(f"'{role}': the lab name is empty")
+        return ColumnRole(
+            column,
+            "lab",
+            _compact(name),
+            name,
+            unit,
+            parsed[0],
+            known_lab=False,
+            source="set by you",
+        )
+    accepted = ", ".join(sorted(_SIMPLE_ROLES))
+    raise ValueError(f"'{role}' is not a column role. Use one of {accepted}, or lab:LAB:TIME")

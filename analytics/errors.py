@@ -1,0 +1,18 @@
+"""Typed errors raised by the analytics layer.
+
+Every message is written for a clinician: it says what is wrong and, where it can,
+which row and column of their file to look at. The user interface shows the
+message as it is; it never shows a traceback.
+"""
+
+from __future__ import annotations
+
+__all__ = ["AnalysisError", "InputError"]
+
+
+class AnalysisError(ValueError):
+    """A request that cannot be analysed; the message is shown to a clinician as is."""
+
+
+class InputError(AnalysisError):
+    """A file that cannot be read or analysed at all (no ID column, no lab column, ...)."""

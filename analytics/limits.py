@@ -1,0 +1,78 @@
+"""Limits and defaults, declared once.
+
+Each entry has a value and the help text shown beside it in the app and listed in
+the README (a test checks that every one is documented there).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["LIMITS", "Limit"]
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A named limit with its value, unit and a sentence of help."""
+
+    name: str
+    value: float
+    unit: str
+    help: str
+
+
+_LIMITS = (
+    Limit(
+        "max_upload_mb",
+        50,
+        "MB",
+        "Largest file accepted for upload (CSV or XLSX).",
+    ),
+    Limit(
+        "max_rows",
+        100_000,
+        "rows",
+        "Most rows read from one sheet; a larger file is refused before it is analysed.",
+    ),
+    Limit(
+        "max_columns",
+        1_000,
+        "columns",
+        "Most columns read from one sheet.",
+    ),
+    Limit(
+        "max_xlsx_uncompressed_mb",
+        300,
+        "MB",
+        "Largest total uncompressed size of an XLSX file's parts, checked before parsing "
+        "(stops 'zip bombs').",
+    ),
+    Limit(
+        "max_xlsx_compression_ratio",
+        200,
+        "x",
+        "Largest compression ratio of one XLSX part larger than 1 MB uncompressed.",
+    ),
+    Limit(
+        "header_search_rows",
+        30,
+        "rows",
+        "How far down a sheet the header row is looked for, below title rows.",
+    ),
+    Limit(
+        "parse_cache_entries",
+        8,
+        "files",
+        "Parsed files kept in memory per browser session, so switching pages does not "
+        "re-read the file.",
+    ),
+    Limit(
+        "default_age_cutoff",
+        18,
+        "years",
+        "Age below which a patient counts as pediatric when the file has no age-group column.",
+    ),
+)
+
+#: All limits by name.
+LIMITS: dict[str, Limit] = {limit.name: limit for limit in _LIMITS}

@@ -1,0 +1,40 @@
+"""Cohort: characteristics of the filtered patients and the lab values available."""
+
+import streamlit as st
+
+from analytics.characteristics import characteristics
+from ui.shell import page_view
+
+view = page_view()
+filtered = view.filtered
+
+st.title("Cohort")
+st.text(filtered.sentence)
+if view.cohort.source.is_demo:
+    st.caption("Demo cohort: attributes as published (Tables 1 and 4); lab values synthetic.")
+
+if filtered.n == 0:
+    st.warning("No patient matches the filters in the sidebar. Widen them to see the cohort.")
+    st.stop()
+
+st.subheader("Patient characteristics")
+table = characteristics(filtered.cohort, view.filter.age_cutoff)
+st.dataframe(
+    table.to_frame(),
+    width="stretch",
+    column_config={"_index": st.column_config.TextColumn("characteristic", width="large")},
+)
+st.caption(
+    "Age as mean ± SD (sample SD) and range, over patients with a recorded age. "
+    "Age group from the file where given, otherwise age below "
+    f"{view.filter.age_cutoff:g} years counts as pediatric. Percentages of all patients "
+    "in the column."
+)
+
+st.subheader("Lab values available")
+counts = filtered.cohort.value_counts_by_time()
+if counts.empty:
+    st.write("No lab values for these patients.")
+else:
+    st.dataframe(counts, width="stretch")
+    st.caption("Number of patients with a value, per lab and time point.")

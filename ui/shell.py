@@ -1,0 +1,268 @@
+"""The app's frame: navigation, the data in use, and the sidebar drawn on every page.
+
+``app.py`` calls :func:`run_app`. Every page script starts with
+``view = page_view()``. When a page script runs on its own — the first visit
+deep-linked to a page on a freshly started server runs the file in ``pages/``
+directly (Streamlit's legacy multipage mode) — :func:`page_view` starts the router
+instead, so that visit gets the same navigation, sidebar and data as ``/``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from analytics import InputError, load_cohort
+from analytics.cohort import CENSORED_RULES, Cohort
+from analytics.filters import CohortFilter, FilteredCohort
+from analytics.limits import LIMITS
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_FILE = ROOT / "data" / "sirolimus_demo.csv"
+APP_TITLE = "Sirolimus lab changes"
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    path: str
+    title: str
+    url_path: str
+    default: bool = False
+
+
+PAGES = (
+    PageSpec("pages/data.py", "Data", "data", default=True),
+    PageSpec("pages/cohort.py", "Cohort", "cohort"),
+)
+
+_IN_ROUTER: contextvars.ContextVar[View | None] = contextvars.ContextVar("view", default=None)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The file in use in this browser session (bytes stay in memory)."""
+
+    data: bytes
+    filename: str
+    sheet: str | None = None
+    mapping: tuple[tuple[str, str], ...] = ()
+    is_demo: bool = False
+
+
+@dataclass(frozen=True)
+class View:
+    """What a page needs: the whole cohort, the filter, and the filtered cohort."""
+
+    cohort: Cohort
+    filter: CohortFilter
+    filtered: FilteredCohort
+    dataset: Dataset
+    censored_rule: str
+
+
+# --------------------------------------------------------------------------- data
+
+
+@st.cache_data(
+    scope="session",
+    max_entries=int(LIMITS["parse_cache_entries"].value),
+    show_spinner="Reading the file…",
+)
+def parse_dataset(
+    data: bytes,
+    filename: str,
+    sheet: str | None,
+    mapping: tuple[tuple[str, str], ...],
+    is_demo: bool,
+) -> Cohort:
+    """Parse once per file content and settings, per browser session (bounded)."""
+    return load_cohort(data, filename, sheet=sheet, mapping=dict(mapping), is_demo=is_demo)
+
+
+def demo_dataset() -> Dataset:
+    return Dataset(DEMO_FILE.read_bytes(), DEMO_FILE.name, is_demo=True)
+
+
+def current_dataset() -> Dataset:
+    if "dataset" not in st.session_state:
+        st.session_state["dataset"] = demo_dataset()
+    return st.session_state["dataset"]
+
+
+def use_dataset(dataset: Dataset) -> Cohort:
+    """Parse ``dataset`` and make it current; raises InputError and keeps the old one."""
+    cohort = parse_dataset(
+        dataset.data, dataset.filename, dataset.sheet, dataset.mapping, dataset.is_demo
+    )
+    st.session_state["dataset"] = dataset
+    return cohort
+
+
+def load_current() -> tuple[Dataset, Cohort]:
+    dataset = current_dataset()
+    try:
+        cohort = parse_dataset(
+            dataset.data, dataset.filename, dataset.sheet, dataset.mapping, dataset.is_demo
+        )
+    except InputError as error:  # e.g. a correction that no longer applies
+        st.session_state["load_error"] = str(error)
+        dataset = demo_dataset()
+        st.session_state["dataset"] = dataset
+        cohort = parse_dataset(dataset.data, dataset.filename, None, (), True)
+    return dataset, cohort
+
+
+# --------------------------------------------------------------------------- text
+
+
+_MD_SPECIAL = "\\`*_{}[]()#+-.!|<>~$:"
+
+
+def escape_md(text: object) -> str:
+    """Escape Markdown so text from a user's file is shown, never interpreted."""
+    return "".join("\\" + c if c in _MD_SPECIAL else c for c in str(text))
+
+
+# --------------------------------------------------------------------------- sidebar
+
+_CHOICES = {
+    "sex": {"All": None, "Female": "F", "Male": "M"},
+    "iron": {"All": None, "On iron therapy": True, "Not on iron therapy": False},
+    "epo": {"All": None, "On Epo": True, "Not on Epo": False},
+    "age_group": {"All": None, "Pediatric": "pediatric", "Adult": "adult"},
+}
+_DEFAULTS = {
+    "flt_cohort": "All",
+    "flt_age_group": "All",
+    "flt_age_cutoff": float(LIMITS["default_age_cutoff"].value),
+    "flt_sex": "All",
+    "flt_iron": "All",
+    "flt_epo": "All",
+    "censored_rule": "limit",
+}
+
+
+def _restore(key: str, options: list | None = None) -> None:
+    """Give a widget its kept value (widget state is dropped on pages that don't draw it)."""
+    kept = st.session_state.get(f"keep_{key}", _DEFAULTS[key])
+    if options is not None and kept not in options:
+        kept = _DEFAULTS[key]
+    if key not in st.session_state or (
+        options is not None and st.session_state[key] not in options
+    ):
+        st.session_state[key] = kept
+
+
+def _keep(key: str) -> None:
+    st.session_state[f"keep_{key}"] = st.session_state[key]
+
+
+def _selectbox(label: str, key: str, options: list, help_text: str) -> object:
+    _restore(key, options)
+    value = st.selectbox(label, options, key=key, help=help_text)
+    _keep(key)
+    return value
+
+
+def render_sidebar(dataset: Dataset, cohort: Cohort) -> View:
+    """Data source, filters and the patient count, on every page."""
+    bar = st.sidebar
+    bar.markdown("**Data in use**")
+    if dataset.is_demo:
+        bar.caption("Demo cohort — synthetic lab values reproducing the 2013 study's tables")
+    else:
+        bar.text(dataset.filename + (f" · sheet {dataset.sheet}" if dataset.sheet else ""))
+    bar.markdown("**Filters**")
+    with bar:
+        cohorts = sorted({str(c) for c in cohort.patients["cohort"].dropna()})
+        chosen_cohort = None
+        if cohorts:
+            picked = _selectbox(
+                "Cohort", "flt_cohort", ["All", *cohorts], "The file's cohort column."
+            )
+            chosen_cohort = None if picked == "All" else picked
+        age_group = _selectbox(
+            "Age group",
+            "flt_age_group",
+            list(_CHOICES["age_group"]),
+            "From the file's age-group column where given; otherwise from age and the "
+            "cut-off below.",
+        )
+        has_file_groups = cohort.patients["age_group"].notna().all()
+        _restore("flt_age_cutoff")
+        cutoff = st.number_input(
+            "Pediatric below age (years)",
+            min_value=1.0,
+            max_value=100.0,
+            step=1.0,
+            format="%.0f",
+            key="flt_age_cutoff",
+            disabled=bool(has_file_groups),
+            help="Used only for patients without an age group in the file."
+            + (" Every patient here has one." if has_file_groups else ""),
+        )
+        _keep("flt_age_cutoff")
+        sex = _selectbox(
+            "Sex",
+            "flt_sex",
+            list(_CHOICES["sex"]),
+            "Patients of unknown sex are left out when a sex is chosen.",
+        )
+        iron = _selectbox(
+            "Iron therapy", "flt_iron", list(_CHOICES["iron"]), "The file's iron-therapy column."
+        )
+        epo = _selectbox(
+            "Epo", "flt_epo", list(_CHOICES["epo"]), "The file's erythropoietin column."
+        )
+        censored_rule = st.session_state.get("keep_censored_rule", "limit")
+    chosen = CohortFilter(
+        cohort=chosen_cohort,
+        age_group=_CHOICES["age_group"][age_group],
+        age_cutoff=float(cutoff),
+        sex=_CHOICES["sex"][sex],
+        iron=_CHOICES["iron"][iron],
+        epo=_CHOICES["epo"][epo],
+    )
+    filtered = chosen.apply(cohort)
+    bar.markdown(f"**{filtered.n} of {filtered.n_total} patients**")
+    bar.text(filtered.sentence)
+    if cohort.n_censored():
+        bar.caption(CENSORED_RULES[censored_rule].capitalize())
+    return View(cohort, chosen, filtered, dataset, censored_rule)
+
+
+# --------------------------------------------------------------------------- router
+
+
+def run_app() -> None:
+    """Entry point: page config, navigation, sidebar, then the chosen page."""
+    st.set_page_config(page_title=APP_TITLE, layout="wide")
+    pages = [
+        st.Page(
+            str(ROOT / spec.path),
+            title=spec.title,
+            url_path=spec.url_path,
+            default=spec.default,
+        )
+        for spec in PAGES
+    ]
+    navigation = st.navigation(pages)
+    dataset, cohort = load_current()
+    view = render_sidebar(dataset, cohort)
+    token = _IN_ROUTER.set(view)
+    try:
+        navigation.run()
+    finally:
+        _IN_ROUTER.reset(token)
+
+
+def page_view() -> View:
+    """The current view for a page script; runs the router when the page runs alone."""
+    view = _IN_ROUTER.get()
+    if view is None:
+        run_app()
+        st.stop()
+    return view

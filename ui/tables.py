@@ -1,0 +1,56 @@
+"""Display tables built from analytics results (labels only; no computation here)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analytics.cohort import Cohort, ValidationReport
+from analytics.columns import format_time
+
+
+def mapping_table(cohort: Cohort) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "column": [r.column for r in cohort.mapping],
+            "read as": [r.describe() for r in cohort.mapping],
+            "role": [r.as_role_string() for r in cohort.mapping],
+        }
+    )
+
+
+def issues_table(report: ValidationReport) -> pd.DataFrame:
+    order = {"error": 0, "warning": 1, "note": 2}
+    frame = report.issues_frame()
+    return frame.sort_values("severity", key=lambda s: s.map(order), kind="stable")
+
+
+def excluded_table(report: ValidationReport) -> pd.DataFrame:
+    frame = report.excluded_frame()
+    if not (frame["sheet"] != "").any():
+        frame = frame.drop(columns="sheet")
+    return frame
+
+
+def patients_table(cohort: Cohort) -> pd.DataFrame:
+    """One row per patient: attributes, then each lab value as LAB at TIME."""
+    patients = cohort.patients.copy()
+    patients = patients.dropna(axis=1, how="all")
+    for column in ("iron", "epo"):
+        if column in patients:
+            patients[column] = patients[column].map({True: "yes", False: "no"})
+    labels = {
+        "sex": "sex",
+        "age": "age (y)",
+        "age_group": "age group",
+        "iron": "iron therapy",
+        "epo": "Epo",
+        "reason_for_sirolimus": "reason for sirolimus",
+        "immunosuppressants": "other immunosuppressants",
+        "reason_for_transplant": "reason for transplant",
+    }
+    patients = patients.rename(columns=labels)
+    for key, info in cohort.analytes.items():
+        matrix = cohort.lab_matrix(key)
+        for time in matrix.columns:
+            patients[f"{info.name} {format_time(time)}"] = matrix[time]
+    return patients

@@ -14,6 +14,7 @@ __all__ = [
     "parse_sex",
     "parse_text",
     "parse_yes_no",
+    "plausible_range",
 ]
 
 _SEX = {
@@ -44,6 +45,10 @@ _AGE_GROUPS = {
 
 
 def _text(raw: object) -> str:
+    if type(raw) is str:
+        text = raw.strip()
+        if "  " not in text and "\u00a0" not in text and "\n" not in text and "\t" not in text:
+            return text
     if raw is None or (isinstance(raw, float) and math.isnan(raw)):
         return ""
     if isinstance(raw, float) and raw.is_integer():
@@ -141,15 +146,18 @@ _UNIT_SIGNATURES = {
 }
 
 
+def plausible_range(analyte: str, unit: str) -> tuple[float, float] | None:
+    """The plausible (low, high) for a lab in a unit, or None when not known."""
+    return PLAUSIBLE_RANGES.get(analyte, {}).get(normalise_unit(unit))
+
+
 def implausible(analyte: str, unit: str, value: float) -> str:
     """Why ``value`` is implausible for the lab and unit, or ``""`` when it is plausible."""
-    ranges = PLAUSIBLE_RANGES.get(analyte)
-    if not ranges:
+    bounds = plausible_range(analyte, unit)
+    if bounds is None:
         return ""
+    low, high = bounds
     norm = normalise_unit(unit)
-    if norm not in ranges:
-        return ""
-    low, high = ranges[norm]
     if low <= value <= high:
         return ""
     signature = _UNIT_SIGNATURES.get((analyte, norm))

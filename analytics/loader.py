@@ -31,6 +31,7 @@ from .attributes import (
     parse_sex,
     parse_text,
     parse_yes_no,
+    plausible_range,
 )
 from .cohort import (
     STANDARD_ATTRIBUTES,
@@ -311,7 +312,7 @@ class _Builder:
         id_column = roles[id_index].column
         used_rows: list[list[object]] = []
         used_numbers: list[int] = []
-        first_seen: dict[str, tuple[int, tuple[str, ...]]] = {}
+        first_seen: dict[str, tuple[int, list[object]]] = {}
         conflicts: list[str] = []
         for offset, row in enumerate(data_rows):
             number = first + offset
@@ -333,9 +334,10 @@ class _Builder:
             if not patient_id:
                 self.exclude(number, f"no patient ID in column '{id_column}'")
                 continue
-            signature = tuple(_text(c) for c in cells)
             if patient_id in first_seen:
-                earlier, earlier_signature = first_seen[patient_id]
+                earlier, earlier_cells = first_seen[patient_id]
+                signature = [_text(c) for c in cells]
+                earlier_signature = [_text(c) for c in earlier_cells]
                 if earlier_signature == signature:
                     self.exclude(number, f"exact duplicate of row {earlier} (patient {patient_id})")
                     continue
@@ -347,7 +349,7 @@ class _Builder:
                     f"values (columns: {', '.join(differing[:4])})"
                 )
                 continue
-            first_seen[patient_id] = (number, signature)
+            first_seen[patient_id] = (number, cells)
             used_rows.append(cells)
             used_numbers.append(number)
         if conflicts:
@@ -510,9 +512,11 @@ class _Builder:
                 listed += f" and {more} more" if more > 0 else ""
                 self.note(f"'{raw}' {label} (rows {listed})", column=column)
         values = readings[readings["kind"] == "number"]
-        for row, value in values["value"].items():
-            problem = implausible(analyte, unit, float(value))
-            if problem:
+        bounds = plausible_range(analyte, unit)
+        if bounds is not None:
+            outside = values[(values["value"] < bounds[0]) | (values["value"] > bounds[1])]
+            for row, value in outside["value"].items():
+                problem = implausible(analyte, unit, float(value))
                 self.warn(f"{problem}; check the unit and the column", int(row), column)
         if analyte == "tsat" and len(values) >= 3 and (values["value"] <= 1).all():
             self.warn(

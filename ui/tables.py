@@ -21,6 +21,7 @@ def mapping_table(cohort: Cohort) -> pd.DataFrame:
 def issues_table(report: ValidationReport) -> pd.DataFrame:
     order = {"error": 0, "warning": 1, "note": 2}
     frame = report.issues_frame()
+    frame["row"] = frame["row"].map(lambda row: "" if pd.isna(row) else str(row))
     return frame.sort_values("severity", key=lambda s: s.map(order), kind="stable")
 
 
@@ -51,6 +52,13 @@ def patients_table(cohort: Cohort) -> pd.DataFrame:
     patients = patients.rename(columns=labels)
     for key, info in cohort.analytes.items():
         matrix = cohort.lab_matrix(key)
+        censored = cohort.labs[(cohort.labs["analyte"] == key) & (cohort.labs["censored"] != "")]
         for time in matrix.columns:
-            patients[f"{info.name} {format_time(time)}"] = matrix[time]
+            column = matrix[time]
+            marks = censored[censored["time"] == time].set_index("patient_id")["censored"]
+            if not marks.empty:  # keep '<5' visible instead of a bare 5
+                column = column.map(lambda v: "" if pd.isna(v) else f"{v:g}").astype(object)
+                for patient_id, mark in marks.items():
+                    column[patient_id] = f"{mark}{column[patient_id]}"
+            patients[f"{info.name} {format_time(time)}"] = column
     return patients

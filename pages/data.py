@@ -7,6 +7,7 @@ from analytics.cohort import CENSORED_RULES
 from analytics.limits import LIMITS
 from ui.shell import Dataset, demo_dataset, escape_md, page_view, use_dataset
 from ui.tables import excluded_table, issues_table, mapping_table, patients_table
+from ui.widgets import persistent_selectbox
 
 view = page_view()
 cohort = view.cohort
@@ -138,15 +139,13 @@ else:
 
 if cohort.n_censored():
     st.subheader("Values beyond a detection limit")
-    rules = list(CENSORED_RULES)
-    choice = st.radio(
+    persistent_selectbox(
         "How censored values (e.g. <5) enter analyses",
-        rules,
+        list(CENSORED_RULES),
+        "censored_choice",
+        default="limit",
         format_func=lambda key: CENSORED_RULES[key],
-        index=rules.index(view.censored_rule),
-        key="censored_choice",
     )
-    st.session_state["keep_censored_rule"] = choice
 
 st.subheader("Patients")
 st.dataframe(patients_table(cohort), width="stretch")

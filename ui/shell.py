@@ -19,6 +19,7 @@ from analytics import InputError, load_cohort
 from analytics.cohort import CENSORED_RULES, Cohort
 from analytics.filters import CohortFilter, FilteredCohort
 from analytics.limits import LIMITS
+from ui.widgets import kept, persistent_number, persistent_selectbox
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_FILE = ROOT / "data" / "sirolimus_demo.csv"
@@ -134,37 +135,6 @@ _CHOICES = {
     "epo": {"All": None, "On Epo": True, "Not on Epo": False},
     "age_group": {"All": None, "Pediatric": "pediatric", "Adult": "adult"},
 }
-_DEFAULTS = {
-    "flt_cohort": "All",
-    "flt_age_group": "All",
-    "flt_age_cutoff": float(LIMITS["default_age_cutoff"].value),
-    "flt_sex": "All",
-    "flt_iron": "All",
-    "flt_epo": "All",
-    "censored_rule": "limit",
-}
-
-
-def _restore(key: str, options: list | None = None) -> None:
-    """Give a widget its kept value (widget state is dropped on pages that don't draw it)."""
-    kept = st.session_state.get(f"keep_{key}", _DEFAULTS[key])
-    if options is not None and kept not in options:
-        kept = _DEFAULTS[key]
-    if key not in st.session_state or (
-        options is not None and st.session_state[key] not in options
-    ):
-        st.session_state[key] = kept
-
-
-def _keep(key: str) -> None:
-    st.session_state[f"keep_{key}"] = st.session_state[key]
-
-
-def _selectbox(label: str, key: str, options: list, help_text: str) -> object:
-    _restore(key, options)
-    value = st.selectbox(label, options, key=key, help=help_text)
-    _keep(key)
-    return value
 
 
 def render_sidebar(dataset: Dataset, cohort: Cohort) -> View:
@@ -176,48 +146,61 @@ def render_sidebar(dataset: Dataset, cohort: Cohort) -> View:
     else:
         bar.text(dataset.filename + (f" · sheet {dataset.sheet}" if dataset.sheet else ""))
     bar.markdown("**Filters**")
-    with bar:
-        cohorts = sorted({str(c) for c in cohort.patients["cohort"].dropna()})
-        chosen_cohort = None
-        if cohorts:
-            picked = _selectbox(
-                "Cohort", "flt_cohort", ["All", *cohorts], "The file's cohort column."
-            )
-            chosen_cohort = None if picked == "All" else picked
-        age_group = _selectbox(
-            "Age group",
-            "flt_age_group",
-            list(_CHOICES["age_group"]),
-            "From the file's age-group column where given; otherwise from age and the "
-            "cut-off below.",
+    cohorts = sorted({str(c) for c in cohort.patients["cohort"].dropna()})
+    chosen_cohort = None
+    if cohorts:
+        picked = persistent_selectbox(
+            "Cohort",
+            ["All", *cohorts],
+            "flt_cohort",
+            help="The file's cohort column.",
+            container=bar,
         )
-        has_file_groups = cohort.patients["age_group"].notna().all()
-        _restore("flt_age_cutoff")
-        cutoff = st.number_input(
-            "Pediatric below age (years)",
-            min_value=1.0,
-            max_value=100.0,
-            step=1.0,
-            format="%.0f",
-            key="flt_age_cutoff",
-            disabled=bool(has_file_groups),
-            help="Used only for patients without an age group in the file."
-            + (" Every patient here has one." if has_file_groups else ""),
-        )
-        _keep("flt_age_cutoff")
-        sex = _selectbox(
-            "Sex",
-            "flt_sex",
-            list(_CHOICES["sex"]),
-            "Patients of unknown sex are left out when a sex is chosen.",
-        )
-        iron = _selectbox(
-            "Iron therapy", "flt_iron", list(_CHOICES["iron"]), "The file's iron-therapy column."
-        )
-        epo = _selectbox(
-            "Epo", "flt_epo", list(_CHOICES["epo"]), "The file's erythropoietin column."
-        )
-        censored_rule = st.session_state.get("keep_censored_rule", "limit")
+        chosen_cohort = None if picked == "All" else picked
+    age_group = persistent_selectbox(
+        "Age group",
+        list(_CHOICES["age_group"]),
+        "flt_age_group",
+        help="From the file's age-group column where given; otherwise from age and the "
+        "cut-off below.",
+        container=bar,
+    )
+    has_file_groups = bool(cohort.patients["age_group"].notna().all())
+    cutoff = persistent_number(
+        "Pediatric below age (years)",
+        "flt_age_cutoff",
+        default=float(LIMITS["default_age_cutoff"].value),
+        container=bar,
+        min_value=1.0,
+        max_value=100.0,
+        step=1.0,
+        format="%.0f",
+        disabled=has_file_groups,
+        help="Used only for patients without an age group in the file."
+        + (" Every patient here has one." if has_file_groups else ""),
+    )
+    sex = persistent_selectbox(
+        "Sex",
+        list(_CHOICES["sex"]),
+        "flt_sex",
+        help="Patients of unknown sex are left out when a sex is chosen.",
+        container=bar,
+    )
+    iron = persistent_selectbox(
+        "Iron therapy",
+        list(_CHOICES["iron"]),
+        "flt_iron",
+        help="The file's iron-therapy column.",
+        container=bar,
+    )
+    epo = persistent_selectbox(
+        "Epo",
+        list(_CHOICES["epo"]),
+        "flt_epo",
+        help="The file's erythropoietin column.",
+        container=bar,
+    )
+    censored_rule = kept("censored_choice", "limit")
     chosen = CohortFilter(
         cohort=chosen_cohort,
         age_group=_CHOICES["age_group"][age_group],

@@ -1,0 +1,62 @@
+"""Widgets whose values survive page switches.
+
+Streamlit deletes a widget's value at the end of a run in which the widget was not
+drawn (i.e. while another page is shown). These helpers keep a copy under
+``keep_<key>`` and give it back to the widget the next time it is drawn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import streamlit as st
+
+__all__ = ["kept", "persistent_number", "persistent_selectbox"]
+
+
+def kept(key: str, default: Any) -> Any:
+    """The widget's current value, or its last kept value while it is not drawn."""
+    if key in st.session_state:
+        return st.session_state[key]
+    return st.session_state.get(f"keep_{key}", default)
+
+
+def _restore(key: str, default: Any, options: Sequence[Any] | None) -> None:
+    value = st.session_state.get(f"keep_{key}", default)
+    if options is not None and value not in options:
+        value = default
+    current = st.session_state.get(key, value)
+    if key not in st.session_state or (options is not None and current not in options):
+        st.session_state[key] = value
+
+
+def persistent_selectbox(
+    label: str,
+    options: Sequence[Any],
+    key: str,
+    *,
+    default: Any = None,
+    help: str | None = None,
+    format_func: Callable[[Any], str] = str,
+    container: Any = None,
+) -> Any:
+    """A selectbox that remembers its value across pages; falls back to ``default``."""
+    options = list(options)
+    fallback = default if default in options else options[0]
+    _restore(key, fallback, options)
+    where = container if container is not None else st
+    value = where.selectbox(label, options, key=key, help=help, format_func=format_func)
+    st.session_state[f"keep_{key}"] = value
+    return value
+
+
+def persistent_number(
+    label: str, key: str, *, default: float, container: Any = None, **kwargs: Any
+) -> float:
+    """A number input that remembers its value across pages."""
+    _restore(key, default, None)
+    where = container if container is not None else st
+    value = where.number_input(label, key=key, **kwargs)
+    st.session_state[f"keep_{key}"] = value
+    return value

@@ -14,12 +14,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .analysis import paired_for, select, thesis_table, timecourse_for
 from .characteristics import characteristics
-from .cohort import Cohort
+from .cohort import CENSORED_RULES, Cohort
 from .errors import AnalysisError
 from .filters import CohortFilter
 from .limits import LIMITS
 from .loader import load_cohort, parse_mapping
+from .power import power_summary
 
 __all__ = ["main"]
 
@@ -174,7 +176,107 @@ def _cohort(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"validate": _validate, "cohort": _cohort}
+def _paired(args: argparse.Namespace) -> int:
+    cohort = load_from_args(args)
+    chosen = filter_from_args(args).apply(cohort)
+    selection = select(chosen.cohort, args.analyte, args.baseline, args.follow_up)
+    result = paired_for(
+        chosen.cohort,
+        selection,
+        alpha=args.alpha,
+        confidence=args.confidence,
+        censored=args.censored,
+    )
+    if args.json:
+        out = result.to_dict()
+        out["excluded"] = [{"patient_id": p, "reason": r} for p, r in result.excluded]
+        out.update(
+            analyte=selection.analyte,
+            lab=selection.name,
+            unit=selection.unit,
+            baseline=selection.baseline,
+            follow_up=selection.follow_up,
+            filters=chosen.sentence,
+            censored_rule=args.censored,
+        )
+        print_json(out)
+    else:
+        print(chosen.sentence)
+        print(result.sentence(selection.name, selection.unit))
+        frame = result.to_frame()
+        print(frame[["label", "value"]].to_string(index=False))
+    return 0
+
+
+def _power(args: argparse.Namespace) -> int:
+    delta = args.delta
+    if args.alternative == "less":
+        delta = -abs(delta)
+    result = power_summary(
+        args.n,
+        args.sd_change,
+        delta,
+        alpha=args.alpha,
+        power=args.power,
+        alternative=args.alternative,
+    )
+    if args.json:
+        print_json(result.to_dict())
+    else:
+        print(result.to_frame().to_string(index=False))
+    return 0
+
+
+def _timecourse(args: argparse.Namespace) -> int:
+    cohort = load_from_args(args)
+    chosen = filter_from_args(args).apply(cohort)
+    key = chosen.cohort.find_analyte(args.analyte)
+    baseline = chosen.cohort.find_time(key, args.baseline) if args.baseline else None
+    result = timecourse_for(
+        chosen.cohort,
+        key,
+        baseline=baseline,
+        alpha=args.alpha,
+        confidence=args.confidence,
+        censored=args.censored,
+    )
+    table = thesis_table(result)
+    if args.json:
+        out = result.to_dict()
+        out.update(
+            analyte=key,
+            lab=chosen.cohort.analytes[key].name,
+            unit=chosen.cohort.analytes[key].unit,
+            filters=chosen.sentence,
+            table=table.astype(object).where(table.notna(), None).to_dict(orient="records"),
+        )
+        print_json(out)
+    else:
+        print(chosen.sentence)
+        print(table.to_string(index=False))
+        print(result.tests_frame().to_string(index=False))
+        print(result.contrasts_frame().to_string(index=False))
+    return 0
+
+
+def _add_levels(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--alpha", type=float, default=0.05, help="significance level")
+    parser.add_argument("--confidence", type=float, default=0.95, help="confidence level")
+    parser.add_argument(
+        "--censored",
+        choices=sorted(CENSORED_RULES),
+        default="limit",
+        help="how values like <5 enter: at the limit, half the limit, or left out",
+    )
+
+
+COMMANDS = {
+    "validate": _validate,
+    "cohort": _cohort,
+    "paired": _paired,
+    "power": _power,
+    "timecourse": _timecourse,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -185,6 +287,29 @@ def build_parser() -> argparse.ArgumentParser:
     cohort = sub.add_parser("cohort", help="print the characteristics table")
     add_file_arguments(cohort)
     add_filter_arguments(cohort)
+    paired = sub.add_parser("paired", help="paired comparison of one lab between two times")
+    add_file_arguments(paired)
+    paired.add_argument("--analyte", required=True, help="lab, e.g. mcv, hgb, hepcidin")
+    paired.add_argument("--baseline", required=True, help="baseline time, e.g. 0")
+    paired.add_argument("--follow-up", required=True, help="follow-up time, e.g. 2 or 2w")
+    add_filter_arguments(paired)
+    _add_levels(paired)
+    power = sub.add_parser("power", help="power, pairs needed and detectable change")
+    power.add_argument("--n", type=int, required=True, help="number of pairs")
+    power.add_argument("--sd-change", type=float, required=True, help="SD of the change")
+    power.add_argument("--delta", type=float, required=True, help="change worth detecting")
+    power.add_argument("--alpha", type=float, default=0.05)
+    power.add_argument("--power", type=float, default=0.8, help="target power")
+    power.add_argument(
+        "--alternative", choices=["two-sided", "less", "greater"], default="two-sided"
+    )
+    power.add_argument("--json", action="store_true", help="print JSON")
+    course = sub.add_parser("timecourse", help="one lab across all its time points")
+    add_file_arguments(course)
+    course.add_argument("--analyte", required=True, help="lab, e.g. mcv")
+    course.add_argument("--baseline", help="baseline time (default: the first)")
+    add_filter_arguments(course)
+    _add_levels(course)
     return parser
 
 

@@ -507,6 +507,9 @@ class _Builder:
             if rows.empty:
                 continue
             for raw, group in rows.groupby("raw", sort=True):
+                if len(group) == 1:
+                    self.note(f"'{raw}' {label}", int(group.index[0]), column)
+                    continue
                 listed = ", ".join(str(r) for r in group.index[:_MAX_LISTED_ROWS])
                 more = len(group) - _MAX_LISTED_ROWS
                 listed += f" and {more} more" if more > 0 else ""

@@ -4,6 +4,7 @@ import streamlit as st
 
 from analytics.characteristics import characteristics
 from ui.shell import page_view
+from ui.tables import show_table
 
 view = page_view()
 filtered = view.filtered
@@ -19,9 +20,9 @@ if filtered.n == 0:
 
 st.subheader("Patient characteristics")
 table = characteristics(filtered.cohort, view.filter.age_cutoff)
-st.dataframe(
+show_table(
     table.to_frame(),
-    width="stretch",
+    hide_index=False,
     column_config={"_index": st.column_config.TextColumn("characteristic", width="large")},
 )
 st.caption(
@@ -36,5 +37,5 @@ counts = filtered.cohort.value_counts_by_time()
 if counts.empty:
     st.write("No lab values for these patients.")
 else:
-    st.dataframe(counts, width="stretch")
+    show_table(counts, hide_index=False)
     st.caption("Number of patients with a value, per lab and time point.")

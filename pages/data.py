@@ -6,7 +6,7 @@ from analytics import InputError
 from analytics.cohort import CENSORED_RULES
 from analytics.limits import LIMITS
 from ui.shell import Dataset, demo_dataset, escape_md, page_view, use_dataset
-from ui.tables import excluded_table, issues_table, mapping_table, patients_table
+from ui.tables import excluded_table, issues_table, mapping_table, patients_table, show_table
 from ui.widgets import persistent_selectbox
 
 view = page_view()
@@ -98,9 +98,11 @@ edited = st.data_editor(
     width="stretch",
 )
 st.caption(
-    "Roles: patient_id, sex, age, age_group, cohort, iron, epo, reason_for_sirolimus, "
-    "immunosuppressants, reason_for_transplant, attribute, ignore, or lab:LAB:TIME[:UNIT] "
-    "(e.g. lab:mcv:2, lab:hgb:2w:g/L). Long layout: analyte, time, value, unit."
+    "Type one of: patient_id, sex, age, age_group, cohort, iron, epo, reason_for_sirolimus, "
+    "immunosuppressants, reason_for_transplant, attribute (kept as is) or ignore. For a lab "
+    "column, type lab:NAME:TIME — lab:mcv:2 is MCV at month 2, lab:hgb:2w is hemoglobin at "
+    "2 weeks; add :UNIT to set the unit (lab:hgb:2:g/L). One row per lab value instead: "
+    "analyte, time, value, unit."
 )
 if st.button("Apply column corrections", key="apply_mapping"):
     current = {r.column: r.as_role_string() for r in cohort.mapping}
@@ -125,15 +127,19 @@ if st.button("Apply column corrections", key="apply_mapping"):
         st.error(escape_md(str(error)))
 
 st.subheader("Validation report")
-if report.ok and not report.warnings:
-    st.success("No problems found.")
+if report.errors:
+    st.error(f"{len(report.errors)} errors: the file cannot be analysed until they are fixed.")
 elif report.warnings:
     st.warning(f"{len(report.warnings)} warnings: check these cells in your file.")
-st.dataframe(issues_table(report), hide_index=True, width="stretch")
+else:
+    st.success("No errors or warnings.")
+if report.issues:
+    show_table(issues_table(report))
+    st.caption("Notes record how special cells (N/A, <5, ...) were read; nothing to fix.")
 
 st.subheader("Excluded rows")
 if report.excluded:
-    st.dataframe(excluded_table(report), hide_index=True, width="stretch")
+    show_table(excluded_table(report))
 else:
     st.write("No row was excluded.")
 
@@ -148,4 +154,4 @@ if cohort.n_censored():
     )
 
 st.subheader("Patients")
-st.dataframe(patients_table(cohort), width="stretch")
+show_table(patients_table(cohort), hide_index=False)

@@ -37,6 +37,8 @@ class PageSpec:
 PAGES = (
     PageSpec("pages/data.py", "Data", "data", default=True),
     PageSpec("pages/cohort.py", "Cohort", "cohort"),
+    PageSpec("pages/paired_tests.py", "Paired tests", "paired_tests"),
+    PageSpec("pages/power.py", "Power", "power"),
 )
 
 _IN_ROUTER: contextvars.ContextVar[View | None] = contextvars.ContextVar("view", default=None)
@@ -211,7 +213,8 @@ def render_sidebar(dataset: Dataset, cohort: Cohort) -> View:
     )
     filtered = chosen.apply(cohort)
     bar.markdown(f"**{filtered.n} of {filtered.n_total} patients**")
-    bar.text(filtered.sentence)
+    if chosen.is_active:
+        bar.text(filtered.sentence.split(": ", 1)[-1])
     if cohort.n_censored():
         bar.caption(CENSORED_RULES[censored_rule].capitalize())
     return View(cohort, chosen, filtered, dataset, censored_rule)

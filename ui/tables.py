@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import streamlit as st
 
 from analytics.cohort import Cohort, ValidationReport
 from analytics.columns import format_time
@@ -26,7 +27,7 @@ def issues_table(report: ValidationReport) -> pd.DataFrame:
 
 
 def excluded_table(report: ValidationReport) -> pd.DataFrame:
-    frame = report.excluded_frame()
+    frame = report.excluded_frame().astype({"row": str})
     if not (frame["sheet"] != "").any():
         frame = frame.drop(columns="sheet")
     return frame
@@ -62,3 +63,13 @@ def patients_table(cohort: Cohort) -> pd.DataFrame:
                     column[patient_id] = f"{mark}{column[patient_id]}"
             patients[f"{info.name} {format_time(time)}"] = column
     return patients
+
+
+#: Tables up to this many rows are shown whole; longer ones scroll.
+FULL_HEIGHT_ROWS = 60
+
+
+def show_table(frame: pd.DataFrame, *, hide_index: bool = True, **kwargs: object) -> None:
+    """A read-only table, shown whole when short (so it prints and screenshots whole)."""
+    height = "content" if len(frame) <= FULL_HEIGHT_ROWS else "auto"
+    st.dataframe(frame, hide_index=hide_index, width="stretch", height=height, **kwargs)

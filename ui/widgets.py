@@ -23,12 +23,18 @@ def kept(key: str, default: Any) -> Any:
 
 
 def _restore(key: str, default: Any, options: Sequence[Any] | None) -> None:
-    value = st.session_state.get(f"keep_{key}", default)
+    """Set the widget's state before it is drawn: its live value, else the kept one.
+
+    Assigning every time (not only when the key is missing) matters: a widget with the
+    same key drawn on another page is a different widget to Streamlit, which would
+    otherwise start it again from its first option.
+    """
+    value = st.session_state.get(key, st.session_state.get(f"keep_{key}", default))
     if options is not None and value not in options:
-        value = default
-    current = st.session_state.get(key, value)
-    if key not in st.session_state or (options is not None and current not in options):
-        st.session_state[key] = value
+        value = st.session_state.get(f"keep_{key}", default)
+        if value not in options:
+            value = default
+    st.session_state[key] = value
 
 
 def persistent_selectbox(

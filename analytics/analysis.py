@@ -1,0 +1,261 @@
+"""From a (filtered) cohort to the statistics: one lab, its time points, a subgroup split.
+
+These functions pick the values out of a :class:`~analytics.cohort.Cohort` and call
+the statistics in :mod:`analytics.paired`, :mod:`analytics.timecourse`,
+:mod:`analytics.subgroups` and :mod:`analytics.prevalence`. The pages, the command
+line and the exports all go through them, so the same file and settings give the
+same numbers everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .cohort import Cohort
+from .columns import format_time
+from .errors import AnalysisError
+from .filters import age_groups
+from .paired import PairedResult, paired_change
+from .prevalence import Thresholds, prevalence_by_time
+from .subgroups import SubgroupResult, subgroup_contrast
+from .timecourse import TimecourseResult, timecourse
+
+__all__ = [
+    "LOG_SCALE_LABS",
+    "SPLITS",
+    "Selection",
+    "paired_for",
+    "prevalence_for",
+    "select",
+    "split_groups",
+    "subgroups_for",
+    "thesis_table",
+    "timecourse_for",
+]
+
+#: Labs whose distribution is right-skewed: the ratio (log) paired t-test is offered.
+LOG_SCALE_LABS = frozenset({"hepcidin", "ferritin"})
+
+#: Subgroup splits: key -> label.
+SPLITS = {
+    "sex": "Sex",
+    "age_group": "Age group",
+    "iron": "Iron therapy",
+    "epo": "Epo",
+    "cohort": "Cohort",
+}
+
+
+@dataclass(frozen=True)
+class Selection:
+    """One lab and two of its time points, resolved against a cohort."""
+
+    analyte: str
+    name: str
+    unit: str
+    baseline: float
+    follow_up: float
+
+    @property
+    def times_label(self) -> str:
+        return f"{format_time(self.baseline)} → {format_time(self.follow_up)}"
+
+    def label(self) -> str:
+        unit = f" ({self.unit})" if self.unit else ""
+        return f"{self.name}{unit}, {self.times_label}"
+
+
+def select(
+    cohort: Cohort, analyte: str, baseline: str | float | None, follow_up: str | float | None
+) -> Selection:
+    """Resolve a lab name and time tokens (``2``, ``2w``, ``month 6``) against the cohort.
+
+    Without ``baseline`` the lab's first time point is used; without ``follow_up``, its
+    last. Raises :class:`AnalysisError` for an unknown lab or time, or equal times.
+    """
+    key = cohort.find_analyte(analyte)
+    info = cohort.analytes[key]
+    start = cohort.find_time(key, baseline) if baseline is not None else info.times[0]
+    end = cohort.find_time(key, follow_up) if follow_up is not None else info.times[-1]
+    if start == end:
+        raise AnalysisError(
+            f"Baseline and follow-up are both {format_time(start)}; choose two different times."
+        )
+    return Selection(key, info.name, info.unit, start, end)
+
+
+def paired_for(
+    cohort: Cohort,
+    selection: Selection,
+    *,
+    alpha: float = 0.05,
+    confidence: float = 0.95,
+    censored: str = "limit",
+) -> PairedResult:
+    """The paired comparison of ``selection`` in ``cohort``.
+
+    Notes
+    -----
+    Complete pairs only: a patient counts when both the baseline and the follow-up
+    value are present; the others are listed in ``excluded`` with the reason.
+    Censored values enter as set by ``censored`` (see ``Cohort.lab_values``).
+    The ratio (log) t-test is added for the skewed labs in :data:`LOG_SCALE_LABS`.
+    """
+    matrix = cohort.lab_matrix(selection.analyte, censored)
+    return paired_change(
+        matrix[selection.baseline].to_numpy(),
+        matrix[selection.follow_up].to_numpy(),
+        list(matrix.index),
+        alpha=alpha,
+        confidence=confidence,
+        log_scale_available=selection.analyte in LOG_SCALE_LABS,
+    )
+
+
+def timecourse_for(
+    cohort: Cohort,
+    analyte: str,
+    *,
+    baseline: float | None = None,
+    alpha: float = 0.05,
+    confidence: float = 0.95,
+    censored: str = "limit",
+) -> TimecourseResult:
+    """Every time point of one lab: descriptives, Friedman, RM-ANOVA, contrasts.
+
+    Notes
+    -----
+    Only patients with at least one value of the lab enter; the omnibus tests use
+    patients with every time point present (complete cases), each contrast
+    against baseline the patients with both values.
+    """
+    matrix = cohort.lab_matrix(analyte, censored).dropna(how="all")
+    # time points at which none of these patients has a value (e.g. month 6 in a
+    # cohort followed for 2 months) are not part of this course
+    matrix = matrix.loc[:, matrix.notna().any() | (matrix.columns == baseline)]
+    if matrix.empty:
+        raise AnalysisError("No patient in this selection has a value of this lab.")
+    return timecourse(matrix, baseline=baseline, alpha=alpha, confidence=confidence)
+
+
+def thesis_table(result: TimecourseResult) -> pd.DataFrame:
+    """The study's table layout: time, mean, N, SD, SE, p against baseline.
+
+    Both the two-sided paired p and the one-sided p in the direction of the observed
+    change (half the two-sided p) are given: the thesis's hepcidin p (0.01) is the
+    one-sided reading. The Holm-adjusted p is over the contrasts of this lab against
+    baseline (the family is named in ``result.family``).
+    """
+    contrasts = {c.time: c for c in result.contrasts}
+    rows = []
+    for summary in result.descriptives:
+        contrast = contrasts.get(summary.time)
+        p_two = contrast.p_raw if contrast is not None else None
+        rows.append(
+            {
+                "time": format_time(summary.time),
+                "months": summary.time,
+                "mean": summary.mean,
+                "N": summary.n,
+                "SD": summary.sd,
+                "SE": summary.se,
+                "median": summary.median,
+                "mode": summary.mode,
+                "pairs": contrast.n_pairs if contrast else None,
+                "p vs baseline (two-sided)": p_two,
+                # the t statistic lies in the observed direction, so that tail is half
+                "p one-sided (observed direction)": None if p_two is None else p_two / 2,
+                "p Holm (two-sided)": contrast.p_holm if contrast else None,
+            }
+        )
+    return pd.DataFrame(rows).astype({"N": "Int64", "pairs": "Int64"})
+
+
+def split_groups(cohort: Cohort, split: str, age_cutoff: float) -> pd.Series:
+    """Each patient's subgroup label for ``split`` (None where not recorded)."""
+    patients = cohort.patients
+    if split == "sex":
+        return patients["sex"].map({"F": "Female", "M": "Male"}).astype(object)
+    if split == "age_group":
+        return age_groups(patients, age_cutoff).map(
+            lambda g: None if g is None or pd.isna(g) else str(g).capitalize()
+        )
+    if split in ("iron", "epo"):
+        names = {"iron": ("On iron", "Not on iron"), "epo": ("On Epo", "Not on Epo")}[split]
+        return patients[split].map(
+            lambda v: None if v is None or pd.isna(v) else (names[0] if v else names[1])
+        )
+    if split == "cohort":
+        return patients["cohort"].map(lambda v: None if v is None else str(v).capitalize())
+    raise AnalysisError(f"Unknown subgroup split '{split}'; use one of {', '.join(SPLITS)}.")
+
+
+def subgroups_for(
+    cohort: Cohort,
+    selection: Selection,
+    split: str,
+    *,
+    age_cutoff: float,
+    confidence: float = 0.95,
+    censored: str = "limit",
+) -> SubgroupResult:
+    """Compare the change of ``selection`` between the subgroups of ``split``.
+
+    Notes
+    -----
+    Complete pairs only; patients whose subgroup is not recorded are listed as
+    excluded. The groups are compared on the change itself (Welch t and
+    Mann–Whitney), never by comparing two p-values.
+    """
+    matrix = cohort.lab_matrix(selection.analyte, censored)
+    changes = (matrix[selection.follow_up] - matrix[selection.baseline]).to_numpy()
+    groups = split_groups(cohort, split, age_cutoff).reindex(matrix.index)
+    labels = [None if g is None or (isinstance(g, float) and np.isnan(g)) else g for g in groups]
+    return subgroup_contrast(changes, labels, list(matrix.index), confidence)
+
+
+#: Which lab each prevalence is judged on.
+PREVALENCE_LABS = {"anemia": "hgb", "microcytosis": "mcv"}
+
+
+def prevalence_for(
+    cohort: Cohort,
+    kind: str,
+    thresholds: Thresholds | None = None,
+    *,
+    confidence: float = 0.95,
+    censored: str = "limit",
+) -> pd.DataFrame:
+    """Share of patients with anemia (Hgb) or microcytosis (MCV) at each time point.
+
+    Notes
+    -----
+    Per time point, the patients with a value and the age (and, for anemia from
+    age 15, the sex) needed to pick their threshold; the others are listed as
+    excluded. Exact Clopper–Pearson confidence intervals. The thresholds and their
+    source are named in the ``thresholds`` column.
+
+    Raises
+    ------
+    AnalysisError
+        When the cohort has no values of the lab the prevalence needs.
+    """
+    lab = PREVALENCE_LABS[kind]
+    if lab not in cohort.analytes:
+        needed = "hemoglobin" if lab == "hgb" else "MCV"
+        raise AnalysisError(f"The {kind} prevalence needs {needed} values; this file has none.")
+    matrix = cohort.lab_matrix(lab, censored)
+    matrix = matrix.loc[:, matrix.notna().any()]
+    table = prevalence_by_time(
+        matrix,
+        cohort.patients["age"],
+        cohort.patients["sex"],
+        kind,  # type: ignore[arg-type]
+        thresholds,
+        confidence=confidence,
+    )
+    table.insert(1, "label", table["time"].map(format_time))
+    return table

@@ -1,0 +1,86 @@
+"""Power: what this number of patients can and cannot detect."""
+
+import streamlit as st
+
+from analytics.analysis import paired_for
+from analytics.errors import AnalysisError
+from analytics.power import CLINICAL_DELTA_DEFAULTS, power_summary
+from ui import power_view
+from ui.selection import pick_selection
+from ui.shell import page_view
+from ui.widgets import persistent_number, persistent_selectbox
+
+view = page_view()
+cohort = view.filtered.cohort
+
+st.title("Power")
+st.write(
+    "How precisely the current patients pin down a change, the smallest change they could "
+    "reliably detect, and how many patients a study would need. Paired t-test on the "
+    "changes (follow-up − baseline), effect size d_z = change / SD of change."
+)
+MODES = {"data": "From the data (lab and times below)", "plan": "Planning (enter the numbers)"}
+mode = persistent_selectbox("Mode", list(MODES), "power_mode", format_func=MODES.get)
+
+alpha, n, sd_change, unit, lab, default_delta, observed_dz = 0.05, 10, 1.0, "", "the lab", 1.0, None
+if mode == "data":
+    st.text(view.filtered.sentence)
+    if cohort.n_patients == 0:
+        st.warning("No patient matches the filters in the sidebar.")
+        st.stop()
+    settings = pick_selection(cohort)
+    selection = settings.selection
+    try:
+        result = paired_for(
+            cohort,
+            selection,
+            alpha=settings.alpha,
+            confidence=settings.confidence,
+            censored=view.censored_rule,
+        )
+    except AnalysisError as error:
+        st.warning(str(error))
+        st.stop()
+    alpha, n, sd_change = settings.alpha, result.n_pairs, result.sd_change
+    unit, lab, observed_dz = selection.unit, selection.name, result.cohen_dz
+    default_delta = CLINICAL_DELTA_DEFAULTS.get(selection.analyte, round(sd_change, 1))
+    st.caption(f"{selection.label()}: {n} pairs, observed SD of change {sd_change:.3g} {unit}.")
+else:
+    cols = st.columns(3)
+    n = int(
+        persistent_number(
+            "Pairs (n)",
+            "plan_n",
+            default=10,
+            container=cols[0],
+            min_value=2,
+            max_value=10_000,
+            step=1,
+        )
+    )
+    sd_change = persistent_number(
+        "SD of the change", "plan_sd", default=3.5, container=cols[1], min_value=0.001, step=0.5
+    )
+    alpha = persistent_selectbox(
+        "Significance level (alpha)",
+        [0.01, 0.05, 0.10],
+        "plan_alpha",
+        default=0.05,
+        container=cols[2],
+    )
+    default_delta = 3.0
+
+delta = st.number_input(
+    f"Change worth detecting{f' ({unit})' if unit else ''}",
+    min_value=0.001,
+    value=float(default_delta),
+    step=0.5,
+    key=f"delta_{mode}_{lab}",
+    help="The smallest change you would call clinically meaningful. Defaults: MCV 3 fL, "
+    "Hgb 1 g/dL, hepcidin 10 ng/mL, TSAT 5 %, ferritin 50 ng/mL.",
+)
+power = power_summary(n, sd_change, delta, alpha=alpha)
+power_view.headline(power, unit, lab)
+power_view.curves(power, unit, view.filtered.sentence if mode == "data" else "Planning mode")
+if observed_dz is not None:
+    power_view.observed(power, observed_dz)

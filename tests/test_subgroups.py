@@ -1,0 +1,173 @@
+"""Tests for analytics.subgroups: Welch and Mann–Whitney against scipy, small groups."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import fields
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from analytics.errors import AnalysisError
+from analytics.subgroups import (
+    GroupSummary,
+    _exact_rank_sum_p,
+    subgroup_contrast,
+)
+
+# Changes in MCV (fL), retrospective-cohort shape: 5 adults, 5 pediatric.
+ADULT = [-3.0, -2.5, -4.0, -1.0, 0.5]
+PEDIATRIC = [-2.0, -1.5, -0.5, -2.2, -6.0]
+
+
+@pytest.fixture(scope="module")
+def two_groups():
+    return subgroup_contrast(
+        ADULT + PEDIATRIC,
+        ["adult"] * 5 + ["pediatric"] * 5,
+        [f"R{i:02d}" for i in range(1, 11)],
+    )
+
+
+def test_welch_equals_scipy_ttest_ind(two_groups):
+    # scipy.stats.ttest_ind(b, a, equal_var=False): difference is pediatric − adult.
+    expected = stats.ttest_ind(PEDIATRIC, ADULT, equal_var=False)
+    assert two_groups.reference_group == "adult"
+    assert two_groups.comparison_group == "pediatric"
+    assert two_groups.difference == pytest.approx(np.mean(PEDIATRIC) - np.mean(ADULT))
+    assert two_groups.welch_t == pytest.approx(expected.statistic, rel=1e-12)
+    assert two_groups.welch_df == pytest.approx(expected.df, rel=1e-12)
+    assert two_groups.welch_p == pytest.approx(expected.pvalue, rel=1e-12)
+    low, high = expected.confidence_interval(0.95)
+    assert two_groups.diff_ci_low == pytest.approx(low, rel=1e-10)
+    assert two_groups.diff_ci_high == pytest.approx(high, rel=1e-10)
+
+
+def test_mann_whitney_without_ties_is_scipy_exact(two_groups):
+    expected = stats.mannwhitneyu(PEDIATRIC, ADULT, method="exact")
+    assert two_groups.mann_whitney_u == expected.statistic
+    assert two_groups.mann_whitney_p == pytest.approx(expected.pvalue, rel=1e-12)
+    assert two_groups.mann_whitney_method == "exact, no tied changes"
+
+
+def test_per_group_rows_with_t_intervals(two_groups):
+    adult = two_groups.groups[0]
+    assert adult.group == "adult" and adult.n == 5
+    assert adult.mean_change == pytest.approx(np.mean(ADULT))
+    assert adult.sd_change == pytest.approx(np.std(ADULT, ddof=1))
+    low, high = stats.ttest_1samp(ADULT, 0.0).confidence_interval(0.95)
+    assert (adult.ci_low, adult.ci_high) == pytest.approx((low, high))
+    assert adult.patient_ids == ("R01", "R02", "R03", "R04", "R05")
+
+
+def test_exact_rank_sum_with_ties_equals_brute_force():
+    a = np.array([1.0, 2.0, 2.0, 3.0])
+    b = np.array([2.0, 4.0, 5.0])
+    pooled = np.concatenate([a, b])
+    doubled = (2 * stats.rankdata(pooled)).astype(int)
+    observed = int(doubled[len(a) :].sum())
+    centre = len(b) * (len(pooled) + 1)
+    splits = list(itertools.combinations(range(len(pooled)), len(b)))
+    extreme = sum(
+        abs(sum(doubled[i] for i in split) - centre) >= abs(observed - centre) for split in splits
+    )
+    assert _exact_rank_sum_p(doubled, len(b), observed) == pytest.approx(extreme / len(splits))
+    result = subgroup_contrast(list(a) + list(b), ["A"] * 4 + ["B"] * 3)
+    assert result.mann_whitney_p == pytest.approx(extreme / len(splits))
+    assert "tied" in result.mann_whitney_method and "35 splits" in result.mann_whitney_method
+    # Pooled 1, 2, 2, 2, 3, 4, 5: the three 2s share mid-rank 3. U for B = rank sum of
+    # B − n_B(n_B + 1)/2 = (3 + 6 + 7) − 6 = 10.
+    assert result.mann_whitney_u == 10
+
+
+@pytest.mark.parametrize(("n_a", "n_b"), [(3, 4), (5, 5), (2, 6)])
+def test_exact_rank_sum_helper_equals_scipy_without_ties(n_a, n_b):
+    rng = np.random.default_rng(n_a * 10 + n_b)
+    a, b = rng.normal(size=n_a), rng.normal(0.5, size=n_b)
+    doubled = (2 * stats.rankdata(np.concatenate([a, b]))).astype(int)
+    ours = _exact_rank_sum_p(doubled, n_b, int(doubled[n_a:].sum()))
+    assert ours == pytest.approx(stats.mannwhitneyu(b, a, method="exact").pvalue, rel=1e-12)
+
+
+def test_group_of_one_is_listed_not_crashed_on():
+    result = subgroup_contrast(
+        ADULT + PEDIATRIC + [1.0], ["adult"] * 5 + ["pediatric"] * 5 + ["unknown cause"]
+    )
+    assert result.excluded_groups == (
+        ("unknown cause", "only 1 patient; at least 2 are needed to compare"),
+    )
+    lone = result.groups[-1]
+    assert lone.n == 1 and lone.sd_change is None and lone.ci_low is None
+    assert len(result.pairwise) == 1
+    assert result.welch_t is not None  # the two real groups are still compared
+
+
+def test_fewer_than_two_comparable_groups_is_refused():
+    with pytest.raises(AnalysisError, match="at least two subgroups"):
+        subgroup_contrast([1.0, 2.0, 3.0], ["a", "a", "b"])
+    with pytest.raises(AnalysisError, match="at least two subgroups"):
+        subgroup_contrast([1.0, 2.0, 3.0], ["a", "a", "a"])
+
+
+def test_three_groups_give_pairwise_contrasts_with_holm():
+    changes = ADULT + PEDIATRIC + [0.5, 1.0, -0.5, 0.0]
+    groups = ["adult"] * 5 + ["pediatric"] * 5 + ["teen"] * 4
+    result = subgroup_contrast(changes, groups)
+    assert [(c.group_a, c.group_b) for c in result.pairwise] == [
+        ("adult", "pediatric"),
+        ("adult", "teen"),
+        ("pediatric", "teen"),
+    ]
+    assert result.family == "3 pairwise Welch contrasts among 3 subgroups (Holm)"
+    for contrast in result.pairwise:
+        assert contrast.welch_p_holm >= contrast.welch_p
+        assert contrast.mann_whitney_p_holm >= contrast.mann_whitney_p
+    assert result.welch_t is None and result.difference is None  # not a two-group result
+    assert "not compared between two subgroups" in result.sentence("MCV", "fL")
+
+
+def test_order_sets_the_reference_group():
+    result = subgroup_contrast(
+        ADULT + PEDIATRIC, ["adult"] * 5 + ["pediatric"] * 5, order=["pediatric"]
+    )
+    assert result.reference_group == "pediatric"
+    assert result.difference == pytest.approx(np.mean(ADULT) - np.mean(PEDIATRIC))
+    with pytest.raises(AnalysisError, match="no patients"):
+        subgroup_contrast(ADULT + PEDIATRIC, ["adult"] * 5 + ["pediatric"] * 5, order=["men"])
+
+
+def test_patients_without_change_or_group_are_excluded_with_reasons():
+    result = subgroup_contrast(
+        [1.0, np.nan, 2.0, 3.0, 4.0, 0.5, np.nan],
+        ["a", "a", None, "a", "b", "b", float("nan")],
+        ["P1", "P2", "P3", "P4", "P5", "P6", "P7"],
+    )
+    assert result.excluded == (
+        ("P2", "no change value"),
+        ("P3", "no subgroup"),
+        ("P7", "no change value and no subgroup"),
+    )
+    assert [g.n for g in result.groups] == [2, 2]
+
+
+def test_groups_never_carry_their_own_p_value():
+    # Subgroups are compared by the difference in change, never by comparing p-values.
+    names = [f.name for f in fields(GroupSummary)]
+    assert not [name for name in names if name == "p" or name.startswith("p_") or "pvalue" in name]
+
+
+def test_identical_changes_within_both_groups_give_no_welch_but_no_crash():
+    result = subgroup_contrast([1.0, 1.0, 2.0, 2.0], ["a", "a", "b", "b"])
+    assert result.welch_t is None and result.pairwise[0].note
+    assert result.difference == 1.0
+    assert result.mann_whitney_p is not None
+
+
+def test_outputs(two_groups):
+    json.dumps(two_groups.to_dict(), allow_nan=False)
+    assert list(two_groups.to_frame()["group"]) == ["adult", "pediatric"]
+    assert two_groups.contrasts_frame().loc[0, "family"] == two_groups.family
+    assert "pediatric minus adult" in two_groups.sentence("MCV", "fL")
+    assert list(two_groups.summary_frame().columns) == ["quantity", "label", "value"]

@@ -1,0 +1,88 @@
+"""Rounding for display. Computation stays at full precision in ``analytics``."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+
+def missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def fmt_p(p: float | None) -> str:
+    """p to four decimals (as the study prints 0.0425), ``< 0.0001`` below that."""
+    if missing(p):
+        return "—"
+    return "< 0.0001" if p < 0.0001 else f"{p:.4f}"
+
+
+def fmt_num(value: float | None, decimals: int = 2) -> str:
+    if missing(value):
+        return "—"
+    return f"{value:.{decimals}f}".replace("-", "−")
+
+
+def fmt_signed(value: float | None, decimals: int = 2) -> str:
+    if missing(value):
+        return "—"
+    return f"{value:+.{decimals}f}".replace("-", "−")
+
+
+def _is_p_column(name: object) -> bool:
+    text = str(name).lower()
+    return (
+        text in ("p", "p_raw", "p_holm")
+        or text.startswith(("p ", "p_", "p-"))
+        or (text.endswith("_p") or " p " in f" {text} ")
+    )
+
+
+def p_columns(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns if _is_p_column(c)]
+
+
+#: Plain labels for result columns shown in tables.
+LABELS = {
+    "patient_id": "patient",
+    "n_pairs": "pairs",
+    "mean_change": "mean change",
+    "sd_change": "SD of change",
+    "se_change": "SE of change",
+    "p_two_sided": "p (two-sided)",
+    "sign_flips": "sign flips",
+    "crosses_alpha": "crosses alpha",
+    "ci_low": "CI low",
+    "ci_high": "CI high",
+    "p_raw": "p (raw)",
+    "p_holm": "p (Holm)",
+    "patient_ids": "patients",
+}
+
+
+def _cell_text(value: object, decimals: int) -> str:
+    if missing(value):
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return fmt_num(value, decimals)
+    return str(value)
+
+
+def display_frame(frame: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
+    """Numbers rounded for reading: p-values as :func:`fmt_p`, others to ``decimals``."""
+    out = frame.copy()
+    for column in out.columns:
+        if pd.api.types.is_bool_dtype(out[column]):
+            out[column] = out[column].map({True: "yes", False: ""})
+            continue
+        series = out[column]
+        if column in p_columns(out) or "p value" in str(column).lower():
+            out[column] = series.map(fmt_p)
+        elif pd.api.types.is_float_dtype(series):
+            out[column] = series.map(lambda v: fmt_num(v, decimals))
+        elif series.dtype == object or str(series.dtype) in ("str", "string"):
+            out[column] = series.map(lambda v: _cell_text(v, decimals))
+    return out.rename(columns=LABELS)

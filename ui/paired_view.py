@@ -1,0 +1,178 @@
+"""Sections of the Paired tests page: each renders one analytics result with its reading."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from analytics.analysis import SPLITS, Selection, subgroups_for, thesis_table
+from analytics.charts import ChartTitle, qq_chart
+from analytics.cohort import Cohort
+from analytics.errors import AnalysisError
+from analytics.paired import PairedResult, leave_one_out
+from analytics.timecourse import TimecourseResult
+from ui.format import display_frame, fmt_num, fmt_p, fmt_signed
+from ui.shell import escape_md
+from ui.tables import show_table
+from ui.widgets import persistent_selectbox
+
+
+def _unit(selection: Selection) -> str:
+    return f" {selection.unit}" if selection.unit else ""
+
+
+def study_table(result: TimecourseResult, selection: Selection) -> None:
+    table = thesis_table(result).drop(columns=["months"])
+    show_table(display_frame(table))
+    st.caption(
+        f"{selection.name}{' (' + selection.unit + ')' if selection.unit else ''} at every time "
+        "point, in the layout of the study's tables. Mean, SD (n − 1) and SE = SD/√n over the "
+        "patients with a value; p from the paired t-test against baseline on the patients "
+        "with both values. One-sided p is half the two-sided p, in the direction the mean "
+        f"moved; Holm-adjusted over the family '{result.family}'. Mode is the most frequent "
+        "value, as Excel prints it (— when every value occurs once)."
+    )
+
+
+def paired_summary(result: PairedResult, selection: Selection) -> None:
+    st.markdown(escape_md(result.sentence(selection.name, selection.unit)))
+    unit = _unit(selection)
+    level = f"{result.confidence * 100:.0f} %"
+    cols = st.columns(4)
+    cols[0].metric("Pairs", result.n_pairs, help="Patients with both values.")
+    cols[1].metric(
+        "Mean change",
+        f"{fmt_signed(result.mean_change)}{unit}",
+        help="Follow-up − baseline; negative means a fall.",
+    )
+    cols[2].metric(
+        f"{level} CI of the change",
+        f"{fmt_signed(result.ci_low)} to {fmt_signed(result.ci_high)}",
+        help="t-based; follow-up − baseline, so negative values are a fall.",
+    )
+    cols[3].metric("p (two-sided)", fmt_p(result.p_two_sided))
+    st.write(
+        f"Cohen's d_z = {fmt_num(result.cohen_dz)} ({level} CI {fmt_num(result.dz_ci_low)} to "
+        f"{fmt_num(result.dz_ci_high)}): the mean change in units of the SD of the changes. "
+        f"One-sided p: {fmt_p(result.p_less)} for a fall, {fmt_p(result.p_greater)} for a rise."
+    )
+    if result.excluded:
+        st.markdown("**Not in this comparison**")
+        excluded = pd.DataFrame(result.excluded, columns=["patient", "reason"])
+        show_table(excluded)
+    with st.expander("Every quantity (as JMP's Matched Pairs reports it, and more)"):
+        frame = result.to_frame()
+        frame["value"] = frame["value"].map(
+            lambda v: "—" if v is None else (f"{v:.6g}" if isinstance(v, float) else str(v))
+        )
+        show_table(frame[["label", "value"]])
+
+
+def robustness(result: PairedResult, selection: Selection, subtitle: str) -> None:
+    unit = _unit(selection)
+    st.markdown("**Wilcoxon signed-rank test**")
+    st.write(
+        f"W+ = {fmt_num(result.wilcoxon_statistic, 1)}, p = {fmt_p(result.wilcoxon_p)} "
+        f"({result.wilcoxon_method})."
+    )
+    if result.wilcoxon_note:
+        st.info(result.wilcoxon_note)
+    st.markdown("**Sign-flip permutation test**")
+    st.write(
+        f"p = {fmt_p(result.sign_flip_p)} ({result.sign_flip_method}): how often a mean change "
+        "at least this large arises when each patient's change is equally likely to be + or −."
+    )
+    st.markdown("**Bootstrap BCa interval (sensitivity check)**")
+    if result.bootstrap_ci_low is not None:
+        st.write(
+            f"{result.confidence * 100:.0f} % BCa CI of the mean change: "
+            f"{fmt_num(result.bootstrap_ci_low)} to {fmt_num(result.bootstrap_ci_high)}{unit}. "
+            "Below about 15 pairs it tends to be too narrow; the t interval above stays the "
+            "primary one."
+        )
+    if result.bootstrap_note:
+        st.caption(result.bootstrap_note)
+    st.markdown("**Normality of the changes**")
+    if result.shapiro_w is not None:
+        st.write(
+            f"Shapiro–Wilk W = {fmt_num(result.shapiro_w, 3)}, p = {fmt_p(result.shapiro_p)}. "
+            "With few pairs this test rarely detects anything: read the Q–Q plot too. Both "
+            "the t-test and the rank tests are shown whatever it says."
+        )
+    else:
+        st.write("Shapiro–Wilk needs at least 3 pairs.")
+    title = ChartTitle(
+        f"Q–Q plot of the change in {selection.label()}, n = {result.n_pairs}", subtitle
+    )
+    st.altair_chart(qq_chart(result.changes, title, selection.unit), width="stretch")
+    st.markdown("**Leave-one-out**")
+    loo = leave_one_out(result, alpha=result.alpha)
+    show_table(display_frame(loo))
+    flagged = loo[loo["sign_flips"] | loo["crosses_alpha"]]
+    if flagged.empty:
+        st.caption(f"No single patient's removal flips the sign or moves p across {result.alpha}.")
+    else:
+        st.warning(
+            "The conclusion rests on single patients: removing "
+            + ", ".join(str(p) for p in flagged["patient_id"])
+            + f" flips the sign of the mean change or moves p across {result.alpha}."
+        )
+    if result.ratio is not None:
+        st.markdown("**Ratio (log) paired t-test** — for a lab with a skewed distribution")
+        st.write(escape_md(result.ratio.sentence(selection.name)))
+    elif result.ratio_note:
+        st.caption(result.ratio_note)
+
+
+def repeated_times(result: TimecourseResult) -> None:
+    show_table(display_frame(result.tests_frame()))
+    st.caption(
+        f"Friedman and repeated-measures ANOVA use the {result.n_complete} patients with a "
+        "value at every time point (complete cases). Greenhouse–Geisser corrects the ANOVA's "
+        "degrees of freedom for unequal variances of the differences between times."
+    )
+    if result.incomplete:
+        st.caption(
+            "Not in the omnibus tests: "
+            + "; ".join(f"{pid} ({why})" for pid, why in result.incomplete)
+        )
+    st.markdown(f"**Each time point against baseline** — Holm family: {result.family}")
+    show_table(display_frame(result.contrasts_frame()))
+
+
+def subgroups(
+    cohort: Cohort, selection: Selection, age_cutoff: float, censored: str, confidence: float
+) -> None:
+    split = persistent_selectbox(
+        "Compare the change between",
+        list(SPLITS),
+        "sel_split",
+        default="sex",
+        format_func=SPLITS.get,
+    )
+    try:
+        result = subgroups_for(
+            cohort,
+            selection,
+            split,
+            age_cutoff=age_cutoff,
+            confidence=confidence,
+            censored=censored,
+        )
+    except AnalysisError as error:
+        st.info(str(error))
+        return
+    show_table(display_frame(result.to_frame()))
+    st.markdown(escape_md(result.sentence(selection.name, selection.unit)))
+    if result.pairwise:
+        st.markdown(f"**Pairwise contrasts** — Holm family: {result.family}")
+        show_table(display_frame(result.contrasts_frame()))
+    if result.welch_p is not None:
+        st.write(
+            f"Mann–Whitney U = {fmt_num(result.mann_whitney_u, 1)}, p = "
+            f"{fmt_p(result.mann_whitney_p)} ({result.mann_whitney_method})."
+        )
+    st.caption(
+        "Subgroups are compared on the change itself (the difference in mean change, Welch t "
+        "and Mann–Whitney), never by setting one subgroup's p-value against another's."
+    )

@@ -1,0 +1,98 @@
+"""Sections of the Power page."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analytics.charts import ChartTitle, power_curve_chart
+from analytics.power import (
+    OBSERVED_POWER_CAVEAT,
+    PowerResult,
+    observed_power,
+    power_curve_effect,
+    power_curve_n,
+)
+from ui.format import fmt_num
+
+
+def headline(result: PowerResult, unit: str, lab: str) -> None:
+    """What the current sample can and cannot show, in the lab's units."""
+    u = f" {unit}" if unit else ""
+    cols = st.columns(4)
+    cols[0].metric(
+        "CI half-width",
+        f"± {fmt_num(result.ci_half_width)}{u}",
+        help=f"Half the width of the {1 - result.alpha:.0%} CI of the mean change with "
+        f"{result.n} pairs and this SD of change.",
+    )
+    cols[1].metric(
+        "Detectable, 80 % power",
+        f"{fmt_num(result.mde)}{u}",
+        help=f"d_z = {fmt_num(result.mde_dz)}",
+    )
+    cols[2].metric(
+        "Detectable, 90 % power",
+        f"{fmt_num(result.mde_90)}{u}",
+        help=f"d_z = {fmt_num(result.mde_dz_90)}",
+    )
+    cols[3].metric(
+        f"Pairs needed for {fmt_num(abs(result.delta))}{u}",
+        result.n_required,
+        help=f"To detect a change of {fmt_num(abs(result.delta))}{u} with "
+        f"{result.power:.0%} power at alpha {result.alpha}.",
+    )
+    st.write(
+        f"With {result.n} pairs and an SD of change of {fmt_num(result.sd_change)}{u}, the "
+        f"mean change in {lab} is pinned down to about ± {fmt_num(result.ci_half_width)}{u}. "
+        f"A true change smaller than {fmt_num(result.mde)}{u} would be missed more than one "
+        f"time in five. Detecting a change of {fmt_num(abs(result.delta))}{u} with "
+        f"{result.power:.0%} power needs {result.n_required} pairs; with {result.n} pairs the "
+        f"power for it is {result.power_at_delta:.0%}."
+    )
+
+
+def curves(result: PowerResult, unit: str, subtitle: str) -> None:
+    dz = abs(result.delta) / result.sd_change
+    u = f" {unit}" if unit else ""
+    by_n = power_curve_n(
+        dz, range(2, max(60, 2 * result.n_required + 5)), result.alpha, result.alternative
+    )
+    by_effect = power_curve_effect(
+        result.n, None, result.alpha, result.alternative, sd_change=result.sd_change
+    )
+    left, right = st.columns(2)
+    with left:
+        title = ChartTitle(
+            f"Power against pairs, for a change of {fmt_num(abs(result.delta))}{u}"
+            f" (d_z = {fmt_num(dz)})",
+            subtitle,
+        )
+        st.altair_chart(
+            power_curve_chart(by_n, "n", "Pairs (n)", title, current=result.n),
+            width="stretch",
+        )
+    with right:
+        title = ChartTitle(f"Power against the true change, n = {result.n} pairs", subtitle)
+        x = "change" if "change" in by_effect else "cohen_dz"
+        st.altair_chart(
+            power_curve_chart(
+                by_effect.assign(change=by_effect[x].abs()),
+                "change",
+                f"True mean change ({unit})" if unit else "True mean change",
+                title,
+                current=abs(result.delta),
+                current_label="meaningful",
+            ),
+            width="stretch",
+        )
+    with st.expander("The tables behind the curves"):
+        a, b = st.columns(2)
+        a.dataframe(by_n.round(4), hide_index=True, width="stretch")
+        b.dataframe(by_effect.round(4), hide_index=True, width="stretch")
+
+
+def observed(result: PowerResult, observed_dz: float) -> None:
+    if st.checkbox("Show observed (post-hoc) power", key="show_observed_power"):
+        value = observed_power(result.n, observed_dz, result.alpha, result.alternative)
+        st.write(f"Observed power at the observed d_z = {fmt_num(observed_dz)}: {value:.0%}.")
+        st.caption(OBSERVED_POWER_CAVEAT)

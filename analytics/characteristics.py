@@ -39,7 +39,10 @@ class Characteristics:
         order = list(columns["All patients"])
         frame = pd.DataFrame(columns).reindex(order)
         frame.index.name = "characteristic"
-        return frame.fillna("")
+        for row in frame.index:
+            empty = "0 (0 %)" if row.endswith("n (%)") else ("0" if row.endswith(", n") else "—")
+            frame.loc[row] = frame.loc[row].fillna(empty)
+        return frame
 
 
 def _pct(count: int, n: int) -> str:

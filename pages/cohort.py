@@ -3,6 +3,7 @@
 import streamlit as st
 
 from analytics.characteristics import characteristics
+from ui import prevalence_view
 from ui.shell import page_view
 from ui.tables import show_table
 
@@ -39,3 +40,8 @@ if counts.empty:
 else:
     show_table(counts, hide_index=False)
     st.caption("Number of patients with a value, per lab and time point.")
+
+st.subheader("Anemia and microcytosis at each time point")
+thresholds = prevalence_view.threshold_editor()
+for kind in ("anemia", "microcytosis"):
+    prevalence_view.prevalence_section(filtered.cohort, kind, thresholds, view.censored_rule)

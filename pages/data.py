@@ -96,6 +96,7 @@ edited = st.data_editor(
     hide_index=True,
     disabled=["column", "read as"],
     width="stretch",
+    height="content" if len(cohort.mapping) <= 60 else "auto",
 )
 st.caption(
     "Type one of: patient_id, sex, age, age_group, cohort, iron, epo, reason_for_sirolimus, "

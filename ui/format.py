@@ -83,6 +83,8 @@ def display_frame(frame: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
             out[column] = series.map(fmt_p)
         elif pd.api.types.is_float_dtype(series):
             out[column] = series.map(lambda v: fmt_num(v, decimals))
+        elif pd.api.types.is_integer_dtype(series) and series.isna().any():
+            out[column] = series.map(lambda v: "—" if pd.isna(v) else str(int(v)))
         elif series.dtype == object or str(series.dtype) in ("str", "string"):
             out[column] = series.map(lambda v: _cell_text(v, decimals))
     return out.rename(columns=LABELS)

@@ -39,10 +39,14 @@ class Characteristics:
         order = list(columns["All patients"])
         frame = pd.DataFrame(columns).reindex(order)
         frame.index.name = "characteristic"
-        for row in frame.index:
-            empty = "0 (0 %)" if row.endswith("n (%)") else ("0" if row.endswith(", n") else "—")
-            frame.loc[row] = frame.loc[row].fillna(empty)
-        return frame
+        empty = pd.Series(
+            [
+                "0 (0 %)" if r.endswith("n (%)") else ("0" if r.endswith(", n") else "—")
+                for r in frame.index
+            ],
+            index=frame.index,
+        )
+        return frame.apply(lambda column: column.fillna(empty))
 
 
 def _pct(count: int, n: int) -> str:

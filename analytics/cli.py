@@ -321,6 +321,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AnalysisError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into a program that stopped reading (head)
+        sys.stderr.close()
+        return 0
     except Exception as error:  # never a traceback on the command line
         print(f"error: unexpected {type(error).__name__}: {error}", file=sys.stderr)
         return 2

@@ -121,3 +121,59 @@ def test_every_limit_is_documented_in_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     missing = [name for name in LIMITS if f"`{name}`" not in readme]
     assert missing == []
+
+
+def _study_table(at: AppTest):
+    return at.dataframe[0].value.set_index("time")
+
+
+@pytest.mark.parametrize(
+    ("cohort", "lab", "time", "mean", "sd", "p_column", "p"),
+    [
+        # thesis Table 3 (retrospective MCV, month 2 and month 6 rows)
+        ("retrospective", "mcv", "month 2", "86.16", "4.97", "p vs baseline (two-sided)", 0.004),
+        ("retrospective", "mcv", "month 6", "84.6", "7.12", "p vs baseline (two-sided)", 0.006),
+        # thesis Table 2 (retrospective hemoglobin, month 2 row)
+        ("retrospective", "hgb", "month 2", "11.8", "1.75", "p vs baseline (two-sided)", 0.822),
+        # thesis Table 5 (prospective % iron saturation and hepcidin at month 2; hepcidin's
+        # printed p = 0.01 is the one-sided reading)
+        ("prospective", "tsat", "month 2", "14.25", "5.32", "p vs baseline (two-sided)", 0.0425),
+        ("prospective", "hepcidin", "month 2", "21.1", "3.6", "p one-sided (observed direction)",
+         0.01),
+    ],
+)  # fmt: skip
+def test_paired_tests_page_reproduces_thesis_tables(cohort, lab, time, mean, sd, p_column, p):
+    at = _app()
+    at.selectbox(key="flt_cohort").set_value(cohort).run()
+    at.switch_page("pages/paired_tests.py").run()
+    at.selectbox(key="sel_lab").set_value(lab).run()
+    assert not at.exception, at.exception
+    row = _study_table(at).loc[time]
+    decimals = len(mean.split(".")[1])
+    assert round(float(row["mean"]), decimals) == float(mean)
+    assert round(float(row["SD"]), len(sd.split(".")[1])) == float(sd)
+    p_decimals = len(str(p).split(".")[1])
+    assert round(float(row[p_column]), p_decimals) == p
+
+
+def test_paired_tests_page_reads_out_the_result():
+    at = _app()
+    at.selectbox(key="flt_cohort").set_value("retrospective").run()
+    at.switch_page("pages/paired_tests.py").run()
+    text = " ".join(m.value for m in at.markdown).replace("\\", "")
+    # demo means 88.655 -> 86.16 (thesis Table 3): a fall of 2.495 fL over 20 pairs
+    assert "MCV fell by 2.49 fL on average" in text
+    assert "df = 19" in text
+    assert at.metric[0].value == "20"  # pairs
+
+
+def test_power_page_planning_mode():
+    at = _app()
+    at.switch_page("pages/power.py").run()
+    at.selectbox(key="power_mode").set_value("plan").run()
+    at.number_input(key="plan_n").set_value(20).run()
+    at.number_input(key="plan_sd").set_value(1.0).run()
+    at.number_input(key="delta_plan_the lab").set_value(0.7).run()
+    assert not at.exception, at.exception
+    # d_z = 0.7 needs 19 pairs for 80 % power (two-sided alpha 0.05; statistics guide)
+    assert at.metric[3].value == "19"

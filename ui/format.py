@@ -12,10 +12,10 @@ def missing(value: object) -> bool:
 
 
 def fmt_p(p: float | None) -> str:
-    """p to four decimals (as the study prints 0.0425), ``< 0.0001`` below that."""
+    """p to three significant digits (0.00404, 0.0425, 0.822), ``< 0.0001`` below that."""
     if missing(p):
         return "—"
-    return "< 0.0001" if p < 0.0001 else f"{p:.4f}"
+    return "< 0.0001" if p < 0.0001 else f"{p:.3g}"
 
 
 def fmt_num(value: float | None, decimals: int = 2) -> str:

@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from analytics.analysis import paired_for, timecourse_for
+from analytics.analysis import timecourse_for
 from analytics.errors import AnalysisError
 from ui import paired_view
-from ui.selection import pick_selection
+from ui.selection import paired_or_stop
 from ui.shell import page_view
 
 view = page_view()
@@ -13,11 +13,7 @@ cohort = view.filtered.cohort
 
 st.title("Paired tests")
 st.text(view.filtered.sentence)
-if cohort.n_patients == 0:
-    st.warning("No patient matches the filters in the sidebar. Widen them to run the tests.")
-    st.stop()
-
-settings = pick_selection(cohort)
+settings, result = paired_or_stop(view)
 selection = settings.selection
 st.caption(
     "Change = follow-up − baseline, so a fall is negative. Only patients with both values "
@@ -40,17 +36,6 @@ except AnalysisError as error:
     st.info(str(error))
 
 st.header(f"Paired comparison, {selection.times_label}")
-try:
-    result = paired_for(
-        cohort,
-        selection,
-        alpha=settings.alpha,
-        confidence=settings.confidence,
-        censored=view.censored_rule,
-    )
-except AnalysisError as error:
-    st.warning(str(error))
-    st.stop()
 paired_view.paired_summary(result, selection)
 
 robust, repeated, split = st.tabs(["Robustness", "All time points", "Subgroups"])

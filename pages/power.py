@@ -2,16 +2,13 @@
 
 import streamlit as st
 
-from analytics.analysis import paired_for
-from analytics.errors import AnalysisError
 from analytics.power import CLINICAL_DELTA_DEFAULTS, power_summary
 from ui import power_view
-from ui.selection import pick_selection
+from ui.selection import paired_or_stop
 from ui.shell import page_view
 from ui.widgets import persistent_number, persistent_selectbox
 
 view = page_view()
-cohort = view.filtered.cohort
 
 st.title("Power")
 st.write(
@@ -25,22 +22,8 @@ mode = persistent_selectbox("Mode", list(MODES), "power_mode", format_func=MODES
 alpha, n, sd_change, unit, lab, default_delta, observed_dz = 0.05, 10, 1.0, "", "the lab", 1.0, None
 if mode == "data":
     st.text(view.filtered.sentence)
-    if cohort.n_patients == 0:
-        st.warning("No patient matches the filters in the sidebar.")
-        st.stop()
-    settings = pick_selection(cohort)
+    settings, result = paired_or_stop(view)
     selection = settings.selection
-    try:
-        result = paired_for(
-            cohort,
-            selection,
-            alpha=settings.alpha,
-            confidence=settings.confidence,
-            censored=view.censored_rule,
-        )
-    except AnalysisError as error:
-        st.warning(str(error))
-        st.stop()
     alpha, n, sd_change = settings.alpha, result.n_pairs, result.sd_change
     unit, lab, observed_dz = selection.unit, selection.name, result.cohen_dz
     default_delta = CLINICAL_DELTA_DEFAULTS.get(selection.analyte, round(sd_change, 1))

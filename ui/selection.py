@@ -10,9 +10,12 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from analytics.analysis import Selection, select
+from analytics.analysis import Selection, paired_for, select
 from analytics.cohort import Cohort
 from analytics.columns import format_time
+from analytics.errors import AnalysisError
+from analytics.paired import PairedResult
+from ui.shell import View
 from ui.widgets import persistent_selectbox
 
 CONFIDENCE_LEVELS = (0.90, 0.95, 0.99)
@@ -79,3 +82,24 @@ def pick_selection(cohort: Cohort, *, with_levels: bool = True) -> Settings:
             container=columns[4],
         )
     return Settings(select(cohort, lab, baseline, follow_up), float(alpha), float(confidence))
+
+
+def paired_or_stop(view: View) -> tuple[Settings, PairedResult]:
+    """The lab/time widgets and the paired result; stops the page with a message if none."""
+    cohort = view.filtered.cohort
+    if cohort.n_patients == 0:
+        st.warning("No patient matches the filters in the sidebar. Widen them to run the tests.")
+        st.stop()
+    settings = pick_selection(cohort)
+    try:
+        result = paired_for(
+            cohort,
+            settings.selection,
+            alpha=settings.alpha,
+            confidence=settings.confidence,
+            censored=view.censored_rule,
+        )
+    except AnalysisError as error:
+        st.warning(str(error))
+        st.stop()
+    return settings, result

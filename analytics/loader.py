@@ -60,7 +60,7 @@ from .limits import LIMITS
 from .reader import Grid, read_grid
 from .tokens import classify_cell, classify_column
 
-__all__ = ["load_cohort", "parse_mapping"]
+__all__ = ["header_columns", "load_cohort", "parse_mapping"]
 
 _VALUE_KINDS = ("number", "below", "above")
 _MAX_LISTED_ROWS = 12
@@ -131,6 +131,19 @@ def load_cohort(
             f"The file could not be read ({type(error).__name__}: {error}). "
             "Check that it is a CSV or .xlsx table with one header row."
         ) from error
+
+
+def header_columns(data: bytes, filename: str, sheet: str | None = None) -> list[str]:
+    """The column names of the file's header row (for correcting a file that failed).
+
+    Returns an empty list when not even a header row can be found.
+    """
+    try:
+        rows = read_grid(data, filename, sheet).rows
+        header = rows[_find_header(rows, {})]
+    except Exception:  # the caller is already showing why the file failed
+        return []
+    return [_text(c) or f"column {_column_letter(i)}" for i, c in enumerate(header)]
 
 
 # --------------------------------------------------------------------------- header

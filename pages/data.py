@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from analytics import InputError
+from analytics import InputError, parse_mapping
 from analytics.cohort import CENSORED_RULES
 from analytics.limits import LIMITS
+from analytics.loader import header_columns
 from ui.shell import Dataset, demo_dataset, escape_md, page_view, use_dataset
 from ui.tables import excluded_table, issues_table, mapping_table, patients_table, show_table
 from ui.widgets import persistent_selectbox
@@ -24,6 +25,7 @@ with left:
     if st.button("Open the demo cohort", key="open_demo", disabled=view.dataset.is_demo):
         use_dataset(demo_dataset())
         st.session_state.pop("upload_error", None)
+        st.session_state.pop("failed_upload", None)
         st.rerun()
 with right:
     upload = st.file_uploader(
@@ -41,11 +43,31 @@ with right:
             st.rerun()
         except InputError as error:
             st.session_state["upload_error"] = (upload.name, str(error))
+            st.session_state["failed_upload"] = Dataset(upload.getvalue(), upload.name)
 
 if "upload_error" in st.session_state:
     name, message = st.session_state["upload_error"]
     st.error(f"**{escape_md(name)} could not be used.** {escape_md(message)}")
     st.caption("Still showing the data in use before this upload.")
+    failed = st.session_state.get("failed_upload")
+    columns = header_columns(failed.data, failed.filename) if failed else []
+    if columns:
+        st.write(
+            "Tell the dashboard what the columns are, one per line as COLUMN=ROLE, "
+            "e.g. `Subj=patient_id` or `MCV start=lab:mcv:0`. The file's columns:"
+        )
+        st.text(", ".join(columns))
+        corrections = st.text_area("Column corrections", key="retry_mapping")
+        if st.button("Retry with these corrections", key="retry_upload"):
+            try:
+                lines = [line for line in corrections.splitlines() if line.strip()]
+                mapping = tuple(sorted(parse_mapping(lines).items()))
+                use_dataset(Dataset(failed.data, failed.filename, mapping=mapping))
+                for key in ("upload_error", "failed_upload"):
+                    st.session_state.pop(key, None)
+                st.rerun()
+            except InputError as error:
+                st.error(escape_md(str(error)))
 if "load_error" in st.session_state:
     st.error(escape_md(st.session_state.pop("load_error")))
 

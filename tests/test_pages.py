@@ -177,3 +177,29 @@ def test_power_page_planning_mode():
     assert not at.exception, at.exception
     # d_z = 0.7 needs 19 pairs for 80 % power (two-sided alpha 0.05; statistics guide)
     assert at.metric[3].value == "19"
+
+
+def test_failed_upload_can_be_corrected_and_retried():
+    at = _app()
+    data = b"Subj,MCV start,MCV 2 months\nA,80,78\nB,82,79\nC,85,80\n"
+    at.file_uploader(key="upload").set_value(("odd.csv", data, "text/csv")).run()
+    assert any("No patient ID column" in e.value for e in at.error)
+    at.text_area(key="retry_mapping").set_value("Subj=patient_id").run()
+    at.button(key="retry_upload").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert "odd.csv" in _sidebar_text(at)
+    assert "3 of 3 patients" in _sidebar_text(at)
+
+
+def test_censored_values_rule_is_offered_and_kept():
+    at = _app()
+    data = b"id,MCV 0,MCV 2\nA,80,<70\nB,82,79\nC,85,80\n"
+    at.file_uploader(key="upload").set_value(("cens.csv", data, "text/csv")).run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="censored_choice").value == "limit"
+    at.selectbox(key="censored_choice").set_value("exclude").run()
+    at.switch_page("pages/paired_tests.py").run()
+    assert not at.exception, at.exception
+    assert at.metric[0].value == "2"  # the pair with '<70' left out
+    assert "Censored values (e.g. <5) left out" in _sidebar_text(at)

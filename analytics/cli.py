@@ -14,13 +14,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .analysis import paired_for, select, thesis_table, timecourse_for
+from .analysis import SPLITS, paired_for, select, thesis_table, timecourse_for
 from .characteristics import characteristics
 from .cohort import CENSORED_RULES, Cohort
 from .errors import AnalysisError
+from .export import chart_bytes, table_csv
+from .figures import CHARTS, FigureOptions
 from .filters import CohortFilter
 from .limits import LIMITS
 from .loader import load_cohort, parse_mapping
+from .outputs import ViewOutputs, view_outputs
 from .power import power_summary
 
 __all__ = ["main"]
@@ -259,6 +262,78 @@ def _timecourse(args: argparse.Namespace) -> int:
     return 0
 
 
+def _figure_options(args: argparse.Namespace) -> FigureOptions:
+    return FigureOptions(
+        color_by=getattr(args, "color_by", None),
+        sort=getattr(args, "sort", False),
+        flip=getattr(args, "flip", False),
+        band=getattr(args, "band", None),
+        split=getattr(args, "split", "sex"),
+        age_cutoff=args.age_cutoff,
+        censored=args.censored,
+        alpha=args.alpha,
+        confidence=args.confidence,
+    )
+
+
+def _outputs(args: argparse.Namespace, charts: tuple[str, ...] = CHARTS) -> ViewOutputs:
+    cohort = load_from_args(args)
+    if args.analyte is None and (args.baseline or args.follow_up):
+        raise AnalysisError("--baseline and --follow-up need --analyte.")
+    return view_outputs(
+        cohort,
+        filter_from_args(args),
+        analyte=args.analyte,
+        baseline=args.baseline,
+        follow_up=args.follow_up,
+        options=_figure_options(args),
+        charts=charts,
+    )
+
+
+def _write(path: str, data: bytes) -> None:
+    try:
+        Path(path).write_bytes(data)
+    except OSError as error:
+        raise AnalysisError(f"Cannot write {path}: {error.strerror or error}.") from error
+    print(f"wrote {path} ({len(data):,} bytes)")
+
+
+def _figure(args: argparse.Namespace) -> int:
+    outputs = _outputs(args, charts=(args.chart,))
+    if not outputs.figures:
+        raise AnalysisError(outputs.problems[0] if outputs.problems else "No figure drawn.")
+    figure = outputs.figures[0]
+    _write(args.output, chart_bytes(figure.chart, args.format, width_px=args.width))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    outputs = _outputs(args)
+    _write(args.output, outputs.report_html())
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    suffix = Path(args.output).suffix.lower()
+    if suffix not in (".xlsx", ".csv", ".zip"):
+        raise AnalysisError("The output must end in .xlsx, .csv or .zip.")
+    outputs = _outputs(args, charts=CHARTS if suffix == ".zip" else ())
+    if suffix == ".zip":
+        data = outputs.bundle()
+    elif suffix == ".xlsx":
+        data = outputs.workbook()
+    else:
+        key = (
+            "paired_all_labs"
+            if outputs.selection is None
+            else (f"{outputs.selection.analyte}_paired_test")
+        )
+        data = table_csv(outputs.tables[key])
+    _write(args.output, data)
+    return 0
+
+
 def _add_levels(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--alpha", type=float, default=0.05, help="significance level")
     parser.add_argument("--confidence", type=float, default=0.95, help="confidence level")
@@ -276,6 +351,9 @@ COMMANDS = {
     "paired": _paired,
     "power": _power,
     "timecourse": _timecourse,
+    "figure": _figure,
+    "report": _report,
+    "export": _export,
 }
 
 
@@ -310,7 +388,31 @@ def build_parser() -> argparse.ArgumentParser:
     course.add_argument("--baseline", help="baseline time (default: the first)")
     add_filter_arguments(course)
     _add_levels(course)
+    figure = sub.add_parser("figure", help="draw one chart to PNG, SVG or PDF")
+    _add_view_arguments(figure, lab_required=True)
+    figure.add_argument("--chart", required=True, choices=CHARTS)
+    figure.add_argument("--color-by", choices=sorted(SPLITS), help="colour the change bars")
+    figure.add_argument("--sort", action="store_true", help="sort bars by change (waterfall)")
+    figure.add_argument("--flip", action="store_true", help="plot baseline − follow-up")
+    figure.add_argument("--band", type=float, help="shade ± this meaningful change")
+    figure.add_argument("--split", choices=sorted(SPLITS), default="sex", help="forest plot")
+    figure.add_argument("--format", choices=["png", "svg", "pdf"], default="png")
+    figure.add_argument("--width", type=int, help="PNG width in pixels (300 dpi)")
+    report = sub.add_parser("report", help="self-contained HTML report of a view")
+    _add_view_arguments(report, lab_required=False)
+    export = sub.add_parser("export", help="tables (.xlsx, .csv) or everything (.zip)")
+    _add_view_arguments(export, lab_required=False)
     return parser
+
+
+def _add_view_arguments(parser: argparse.ArgumentParser, *, lab_required: bool) -> None:
+    add_file_arguments(parser)
+    parser.add_argument("--analyte", required=lab_required, help="lab, e.g. mcv")
+    parser.add_argument("--baseline", required=lab_required, help="baseline time, e.g. 0")
+    parser.add_argument("--follow-up", required=lab_required, help="follow-up time, e.g. 2")
+    add_filter_arguments(parser)
+    _add_levels(parser)
+    parser.add_argument("-o", "--output", required=True, help="file to write")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -39,6 +39,8 @@ PAGES = (
     PageSpec("pages/cohort.py", "Cohort", "cohort"),
     PageSpec("pages/paired_tests.py", "Paired tests", "paired_tests"),
     PageSpec("pages/power.py", "Power", "power"),
+    PageSpec("pages/charts.py", "Charts", "charts"),
+    PageSpec("pages/thesis_figures.py", "Thesis figures", "thesis_figures"),
 )
 
 _IN_ROUTER: contextvars.ContextVar[View | None] = contextvars.ContextVar("view", default=None)

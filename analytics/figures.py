@@ -1,0 +1,979 @@
+"""From a (filtered) cohort and display settings to a finished, titled chart.
+
+:func:`make_figure` turns one of the :data:`CHARTS` into a :class:`Figure`: the Altair
+chart (built by :mod:`analytics.charts` from plain frames with safe field names), its
+title, a file-name stem for downloads, and the patients left out of it with the
+reason. The pages, the command line and the exports all call it, so a chart looks the
+same wherever it is drawn.
+
+:data:`THESIS_FIGURES` describes the six figures of the 2013 thesis; :func:`thesis_figure`
+redraws one of them from a cohort (the demo cohort in practice), in the thesis's
+orientation (baseline − follow-up, so a fall is a positive bar), saying so on the chart.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import altair as alt
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import charts
+from .analysis import SPLITS, Selection, paired_for, select, split_groups, subgroups_for
+from .charts import ChartTitle
+from .cohort import CENSORED_RULES, Cohort
+from .columns import format_time
+from .errors import AnalysisError
+from .filters import CohortFilter, FilteredCohort
+from .limits import LIMITS
+from .paired import PairedResult
+from .power import power_curve_n
+from .prevalence import Thresholds
+
+__all__ = [
+    "CHARTS",
+    "CHART_LABELS",
+    "THESIS_FIGURES",
+    "Figure",
+    "FigureOptions",
+    "ThesisFigure",
+    "filter_slug",
+    "make_figure",
+    "patient_lines_figure",
+    "thesis_figure",
+    "thesis_figures",
+    "times_slug",
+]
+
+#: The charts :func:`make_figure` draws (the command line uses these names).
+CHARTS = (
+    "change",
+    "before-after",
+    "trajectory",
+    "estimation",
+    "mean-difference",
+    "qq",
+    "forest",
+    "power",
+)
+
+#: A plain name for each chart, for menus.
+CHART_LABELS = {
+    "change": "Change per patient (bars)",
+    "before-after": "Before and after (a line per patient)",
+    "trajectory": "Every time point (a line per patient, mean and CI)",
+    "estimation": "Estimation plot (paired values and mean change)",
+    "mean-difference": "Change against level (mean-difference plot)",
+    "qq": "Normal Q–Q plot of the changes",
+    "forest": "Subgroups (forest plot)",
+    "power": "Power against number of pairs",
+}
+
+_MIN_PAIRS = 2
+_MIN_QQ_PAIRS = 3
+
+
+@dataclass(frozen=True)
+class FigureOptions:
+    """How to draw a chart.
+
+    Attributes
+    ----------
+    color_by : {None, "sex", "iron", "age_group", "cohort", "epo"}
+        Colour the change bars by this patient attribute.
+    sort : bool
+        Change bars sorted by the change (a waterfall) instead of in patient order.
+    flip : bool
+        Plot baseline − follow-up (as the thesis did) in the change bars, the
+        mean-difference plot and the forest plot; the axis title says so. The other
+        charts show values, or a distribution whose shape does not depend on the sign.
+    band : float, optional
+        Shade ± this change (lab units) on the change bars: smaller than a clinically
+        meaningful change.
+    split : str
+        Subgroups of the forest plot, a key of :data:`analytics.analysis.SPLITS`.
+    age_cutoff : float
+        Age (years) below which a patient without a recorded age group is pediatric.
+    censored : str
+        How censored values enter (see :data:`analytics.cohort.CENSORED_RULES`).
+    alpha, confidence : float
+        Significance level (power curve) and confidence level (every interval).
+    thresholds : Thresholds
+        Anemia and microcytosis thresholds drawn on the before/after chart.
+    """
+
+    color_by: str | None = None
+    sort: bool = False
+    flip: bool = False
+    band: float | None = None
+    split: str = "sex"
+    age_cutoff: float = float(LIMITS["default_age_cutoff"].value)
+    censored: str = "limit"
+    alpha: float = 0.05
+    confidence: float = 0.95
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+    def __post_init__(self) -> None:
+        choices = ", ".join(SPLITS)
+        if self.color_by is not None and self.color_by not in SPLITS:
+            raise AnalysisError(f"Cannot colour by '{self.color_by}'; use one of {choices}.")
+        if self.split not in SPLITS:
+            raise AnalysisError(f"Unknown subgroup split '{self.split}'; use one of {choices}.")
+        if self.band is not None and (
+            isinstance(self.band, bool)
+            or not isinstance(self.band, int | float)
+            or not self.band > 0
+        ):
+            raise AnalysisError("The meaningful-change band must be a positive number.")
+        if self.censored not in CENSORED_RULES:
+            raise AnalysisError(f"Unknown rule for censored values: {self.censored!r}.")
+        for name in ("alpha", "confidence"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
+                raise AnalysisError(f"The {name} must lie strictly between 0 and 1, not {value}.")
+        if not 0 < self.age_cutoff < 120:
+            raise AnalysisError("The age cut-off must be between 0 and 120 years.")
+        if not isinstance(self.thresholds, Thresholds):
+            raise AnalysisError("Thresholds must be a Thresholds object.")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A finished chart.
+
+    Attributes
+    ----------
+    name : str
+        The chart's name (one of :data:`CHARTS`, or ``"patient-lines"``).
+    chart : altair.Chart, LayerChart or HConcatChart
+        The Vega-Lite specification, titled and subtitled.
+    title : str
+        The title line (lab, unit, times, n).
+    filename_stem : str
+        For downloads: lab, chart, times (``0-2mo``, ``0-2w``) and the active filters,
+        only ``[a-z0-9_.-]``, e.g. ``mcv_change_0-2mo_pediatric_female``.
+    missing : tuple of (patient_id, reason)
+        Patients of the filtered cohort who are not in the chart, and why.
+    """
+
+    name: str
+    chart: alt.TopLevelMixin
+    title: str
+    filename_stem: str
+    missing: tuple[tuple[str, str], ...] = ()
+
+
+# --------------------------------------------------------------------------------------
+# Names and words
+# --------------------------------------------------------------------------------------
+
+
+def _slug(text: str) -> str:
+    """Lower case, only ``[a-z0-9.-]`` kept, anything else turned into ``_``."""
+    slug = re.sub(r"[^a-z0-9.-]+", "_", str(text).lower())
+    return re.sub(r"_+", "_", slug).strip("_.-")
+
+
+def _time_token(months: float) -> tuple[str, str]:
+    if months != 0 and (months * 4) % 1 == 0 and months % 1 != 0:
+        return f"{months * 4:g}", "w"
+    return f"{months:g}", "mo"
+
+
+def times_slug(start: float, end: float) -> str:
+    """``0-2mo``, ``0-2w``, ``2w-2mo``: the two times for a file name."""
+    (a, unit_a), (b, unit_b) = _time_token(start), _time_token(end)
+    if start == 0:
+        unit_a = unit_b
+    if end == 0:
+        unit_b = unit_a
+    return f"{a}-{b}{unit_a}" if unit_a == unit_b else f"{a}{unit_a}-{b}{unit_b}"
+
+
+_FILTER_WORDS = {
+    "on iron therapy": "iron",
+    "not on iron therapy": "no-iron",
+    "on epo": "epo",
+    "not on epo": "no-epo",
+}
+
+
+def filter_slug(sentence: str) -> str:
+    """The active filters of a :class:`FilteredCohort` sentence, for a file name.
+
+    ``"9 of 25 patients: pediatric (age group from the file), female"`` gives
+    ``pediatric_female``; the unfiltered sentence gives ``""``.
+    """
+    if ":" not in sentence:
+        return ""
+    phrases = re.sub(r"\([^)]*\)", "", sentence.split(":", 1)[1]).split(",")
+    parts = []
+    for phrase in (p.strip().lower() for p in phrases):
+        if not phrase:
+            continue
+        if phrase in _FILTER_WORDS:
+            parts.append(_FILTER_WORDS[phrase])
+        elif phrase.endswith(" cohort"):
+            parts.append(_slug(phrase[: -len(" cohort")]))
+        else:
+            parts.append(_slug(phrase))
+    return "_".join(part for part in parts if part)
+
+
+def _stem(*parts: str) -> str:
+    stem = "_".join(part for part in parts if part)
+    stem = re.sub(r"[^a-z0-9_.-]+", "_", stem.lower())
+    return re.sub(r"_+", "_", stem).strip("_") or "chart"
+
+
+def _lab_words(selection: Selection) -> str:
+    return f"{selection.name} ({selection.unit})" if selection.unit else selection.name
+
+
+def _patients(n: int) -> str:
+    return f"{n} patient" if n == 1 else f"{n} patients"
+
+
+def _subtitle(filtered: FilteredCohort, notes: Sequence[str]) -> str:
+    return "\n".join([filtered.sentence, *(note for note in notes if note)])
+
+
+def _censored_note(cohort: Cohort, analyte: str, rule: str) -> str:
+    if cohort.n_censored(analyte) == 0:
+        return ""
+    text = CENSORED_RULES[rule]
+    return text[0].upper() + text[1:] + "."
+
+
+# --------------------------------------------------------------------------------------
+# Data for the charts
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Pairs:
+    frame: pd.DataFrame  # patient, baseline, follow_up, change
+    missing: tuple[tuple[str, str], ...]
+
+
+def _censored_at(cohort: Cohort, analyte: str, patient: str, time: float) -> str:
+    labs = cohort.labs
+    rows = labs[
+        (labs["patient_id"] == patient)
+        & (labs["analyte"] == analyte)
+        & (labs["time"] == time)
+        & (labs["censored"] != "")
+    ]
+    if rows.empty:
+        return ""
+    row = rows.iloc[0]
+    return f"{row['censored']}{row['value']:g}"
+
+
+def _pairs(cohort: Cohort, selection: Selection, censored: str) -> _Pairs:
+    matrix = cohort.lab_matrix(selection.analyte, censored)
+    baseline = matrix[selection.baseline]
+    follow_up = matrix[selection.follow_up]
+    missing = []
+    for patient in matrix.index:
+        gaps = [
+            time
+            for time, value in (
+                (selection.baseline, baseline[patient]),
+                (selection.follow_up, follow_up[patient]),
+            )
+            if math.isnan(value)
+        ]
+        if not gaps:
+            continue
+        words = " or ".join(format_time(time) for time in gaps)
+        reason = f"no {words} {selection.name}"
+        limits = [_censored_at(cohort, selection.analyte, patient, t) for t in gaps]
+        limits = [limit for limit in limits if limit]
+        if limits:
+            reason += f" (censored value {', '.join(limits)} left out)"
+        missing.append((str(patient), reason))
+    keep = baseline.notna() & follow_up.notna()
+    frame = pd.DataFrame(
+        {
+            "patient": [str(p) for p in matrix.index[keep]],
+            "baseline": baseline[keep].to_numpy(dtype=float),
+            "follow_up": follow_up[keep].to_numpy(dtype=float),
+        }
+    )
+    frame["change"] = frame["follow_up"] - frame["baseline"]
+    return _Pairs(frame, tuple(missing))
+
+
+def _require_pairs(pairs: _Pairs, selection: Selection, chart: str, needed: int) -> None:
+    n = len(pairs.frame)
+    if n >= needed:
+        return
+    have = "No patient" if n == 0 else ("Only 1 patient" if n == 1 else f"Only {n} patients")
+    verb = "has" if n <= 1 else "have"
+    raise AnalysisError(
+        f"{have} in this selection {verb} both a {format_time(selection.baseline)} and a "
+        f"{format_time(selection.follow_up)} {selection.name} value; the {chart} needs at "
+        f"least {needed}."
+    )
+
+
+def _threshold_rules(
+    cohort: Cohort, selection: Selection, patients: Sequence[str], thresholds: Thresholds
+) -> tuple[list[tuple[float, str]], str]:
+    """Distinct clinical thresholds of the charted patients, labelled, and a note."""
+    if selection.analyte not in ("mcv", "hgb"):
+        return [], ""
+    info = cohort.patients.reindex(list(patients))
+    kind = "Microcytosis" if selection.analyte == "mcv" else "Anemia"
+    sex_words = {"F": "female", "M": "male"}
+    applied: dict[float, int] = {}
+    for age, sex in zip(info["age"], info["sex"], strict=True):
+        if age is None or (isinstance(age, float) and math.isnan(age)):
+            continue
+        if selection.analyte == "mcv":
+            value = thresholds.microcytosis_threshold(float(age))
+        else:
+            value = thresholds.anemia_threshold(float(age), sex_words.get(sex))
+        if value is not None:
+            applied[float(value)] = applied.get(float(value), 0) + 1
+    if not applied:
+        return [], ""
+    n = len(patients)
+    unit = f" {selection.unit}" if selection.unit else ""
+    rules = []
+    for value in sorted(applied):
+        label = f"{kind}: {selection.name} < {value:g}{unit}"
+        if applied[value] != n:
+            label += f" (applies to {applied[value]} of {n})"
+        rules.append((value, label))
+    source = "defaults" if thresholds.is_default() else "user-edited"
+    note = (
+        f"Dashed line{'s' if len(rules) > 1 else ''}: {kind.lower()} threshold for these "
+        f"patients' age{' and sex' if selection.analyte == 'hgb' else ''} ({source}; "
+        "reference ranges differ between laboratories)."
+    )
+    return rules, note
+
+
+def _summary_by_time(long: pd.DataFrame, confidence: float) -> pd.DataFrame:
+    rows = []
+    for time, values in long.groupby("time")["value"]:
+        array = values.to_numpy(dtype=float)
+        n = len(array)
+        mean = float(array.mean())
+        low = high = math.nan
+        if n >= 2:
+            half = (
+                float(stats.t.ppf(0.5 + confidence / 2.0, n - 1))
+                * float(array.std(ddof=1))
+                / math.sqrt(n)
+            )
+            low, high = mean - half, mean + half
+        rows.append({"time": float(time), "n": n, "mean": mean, "ci_low": low, "ci_high": high})
+    return pd.DataFrame(rows)
+
+
+def _long_values(cohort: Cohort, analyte: str, censored: str) -> tuple[pd.DataFrame, tuple]:
+    matrix = cohort.lab_matrix(analyte, censored)
+    name = cohort.analytes[analyte].name
+    missing = tuple(
+        (str(patient), f"no {name} value at any time")
+        for patient in matrix.index[matrix.isna().all(axis=1)]
+    )
+    long = matrix.stack().rename("value").reset_index()
+    long.columns = ["patient", "time", "value"]
+    long["patient"] = long["patient"].astype(str)
+    return long.dropna(subset=["value"]).reset_index(drop=True), missing
+
+
+# --------------------------------------------------------------------------------------
+# The charts
+# --------------------------------------------------------------------------------------
+
+
+def _resolve(filtered: FilteredCohort, selection: Selection | None) -> Selection:
+    cohort = filtered.cohort
+    if cohort.n_patients == 0:
+        raise AnalysisError(f"No patient is left to chart ({filtered.sentence}).")
+    if not cohort.analytes:
+        raise AnalysisError("This file has no lab values to chart.")
+    if selection is None:
+        return select(cohort, next(iter(cohort.analytes)), None, None)
+    if selection.analyte not in cohort.analytes:
+        raise AnalysisError(f"This file has no lab called '{selection.name}'.")
+    return selection
+
+
+def make_figure(
+    name: str,
+    filtered: FilteredCohort,
+    selection: Selection | None,
+    options: FigureOptions | None = None,
+) -> Figure:
+    """Draw the chart ``name`` (one of :data:`CHARTS`) for a lab and two time points.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`CHARTS`.
+    filtered : FilteredCohort
+        The patients to chart and the sentence describing the filter (the subtitle).
+    selection : Selection or None
+        The lab and its baseline and follow-up times; None takes the cohort's first
+        lab from its first to its last time point. The trajectory chart uses only the
+        lab (every time point).
+    options : FigureOptions, optional
+        Display settings; defaults as in :class:`FigureOptions`.
+
+    Returns
+    -------
+    Figure
+
+    Raises
+    ------
+    AnalysisError
+        Unknown chart; no patient left; fewer than 2 complete pairs (3 for the Q–Q
+        plot); no subgroup for the forest plot; no observed change for the power curve.
+        The message is written for a clinician.
+    """
+    return _build(name, filtered, selection, options or FigureOptions())
+
+
+def _build(
+    name: str,
+    filtered: FilteredCohort,
+    selection: Selection | None,
+    options: FigureOptions,
+    notes: Sequence[str] = (),
+    stem_prefix: str = "",
+) -> Figure:
+    if name not in CHARTS:
+        raise AnalysisError(f"Unknown chart '{name}'; choose one of {', '.join(CHARTS)}.")
+    selection = _resolve(filtered, selection)
+    builder = {
+        "change": _change,
+        "before-after": _before_after,
+        "trajectory": _trajectory,
+        "estimation": _estimation,
+        "mean-difference": _mean_difference,
+        "qq": _qq,
+        "forest": _forest,
+        "power": _power,
+    }[name]
+    return builder(filtered, selection, options, tuple(notes), stem_prefix)
+
+
+def _paired_stem(
+    prefix: str, selection: Selection, name: str, filtered: FilteredCohort, *extra: str
+) -> str:
+    return _stem(
+        prefix,
+        _slug(selection.analyte) or "lab",
+        name,
+        times_slug(selection.baseline, selection.follow_up),
+        filter_slug(filtered.sentence),
+        *extra,
+    )
+
+
+def _change(
+    filtered: FilteredCohort,
+    selection: Selection,
+    options: FigureOptions,
+    notes: tuple[str, ...],
+    prefix: str,
+) -> Figure:
+    cohort = filtered.cohort
+    pairs = _pairs(cohort, selection, options.censored)
+    _require_pairs(pairs, selection, "change chart", 1)
+    data = pairs.frame
+    color_title = None
+    if options.color_by is not None:
+        groups = split_groups(cohort, options.color_by, options.age_cutoff)
+        data = data.assign(group=groups.reindex(data["patient"]).to_numpy())
+        color_title = SPLITS[options.color_by]
+    n = len(data)
+    text = f"Change in {_lab_words(selection)}, {selection.times_label}, n = {_patients(n)}"
+    title = ChartTitle(
+        text,
+        _subtitle(filtered, [*notes, _censored_note(cohort, selection.analyte, options.censored)]),
+    )
+    chart = charts.change_bars(
+        data,
+        title,
+        selection.unit,
+        color_by="group" if options.color_by else None,
+        color_title=color_title,
+        sort=options.sort,
+        flip=options.flip,
+        band=options.band,
+    )
+    extra = [
+        f"by-{options.color_by}" if options.color_by else "",
+        "waterfall" if options.sort else "",
+    ]
+    extra.append("flipped" if options.flip else "")
+    stem = _paired_stem(prefix, selection, "change", filtered, *extra)
+    return Figure("change", chart, text, stem, pairs.missing)
+
+
+def _before_after(
+    filtered: FilteredCohort,
+    selection: Selection,
+    options: FigureOptions,
+    notes: tuple[str, ...],
+    prefix: str,
+) -> Figure:
+    cohort = filtered.cohort
+    pairs = _pairs(cohort, selection, options.censored)
+    _require_pairs(pairs, selection, "before/after chart", 1)
+    rules, rule_note = _threshold_rules(
+        cohort, selection, pairs.frame["patient"].tolist(), options.thresholds
+    )
+    n = len(pairs.frame)
+    text = (
+        f"{_lab_words(selection)} at {format_time(selection.baseline)} and "
+        f"{format_time(selection.follow_up)}, n = {_patients(n)}"
+    )
+    subtitle = _subtitle(
+        filtered, [*notes, rule_note, _censored_note(cohort, selection.analyte, options.censored)]
+    )
+    chart = charts.before_after(
+        pairs.frame,
+        ChartTitle(text, subtitle),
+        selection.unit,
+        threshold=rules or None,
+        baseline_label=format_time(selection.baseline),
+        follow_up_label=format_time(selection.follow_up),
+        value_title=_lab_words(selection),
+    )
+    stem = _paired_stem(prefix, selection, "before-after", filtered)
+    return Figure("before-after", chart, text, stem, pairs.missing)
+
+
+def _trajectory(
+    filtered: FilteredCohort,
+    selection: Selection,
+    options: FigureOptions,
+    notes: tuple[str, ...],
+    prefix: str,
+) -> Figure:
+    cohort = filtered.cohort
+    long, missing = _long_values(cohort, selection.analyte, options.censored)
+    times = sorted(long["time"].unique())
+    if len(times) < 2:
+        raise AnalysisError(
+            f"{selection.name} has values at fewer than 2 time points in this selection; "
+            "a course over time needs at least 2."
+        )
+    summary = _summary_by_time(long, options.confidence)
+    n = long["patient"].nunique()
+    text = (
+        f"{_lab_words(selection)} at every time point, {format_time(times[0])} to "
+        f"{format_time(times[-1])}, n = {_patients(n)}"
+    )
+    level = f"{options.confidence * 100:g} %"
+    summary_note = (
+        f"Grey: each patient. Colour: mean and t-based {level} CI of the patients with a "
+        "value at that time (n may differ between times)."
+    )
+    subtitle = _subtitle(
+        filtered,
+        [*notes, summary_note, _censored_note(cohort, selection.analyte, options.censored)],
+    )
+    chart = charts.trajectories(
+        long,
+        summary,
+        ChartTitle(text, subtitle),
+        selection.unit,
+        value_title=_lab_words(selection),
+        confidence=options.confidence,
+    )
+    stem = _stem(
+        prefix,
+        _slug(selection.analyte) or "lab",
+        "trajectory",
+        times_slug(times[0], times[-1]),
+        filter_slug(filtered.sentence),
+    )
+    return Figure("trajectory", chart, text, stem, missing)
+
+
+def _paired_result(
+    filtered: FilteredCohort,
+    selection: Selection,
+    options: FigureOptions,
+    pairs: _Pairs,
+    chart: str,
+) -> PairedResult:
+    _require_pairs(pairs, selection, chart, _MIN_PAIRS)
+    return paired_for(
+        filtered.cohort,
+        selection,
+        alpha=options.alpha,
+        confidence=options.confidence,
+        censored=options.censored,
+    )
+
+
+def _estimation(
+    filtered: FilteredCohort,
+    selection: Selection,
+    options: FigureOptions,
+    notes: tuple[str, ...],
+    prefix: str,
+) -> Figure:
+    cohort = filtered.cohort
+    pairs = _pairs(cohort, selection, options.censored)
+    result = _paired_result(filtered, selection, options, pairs, "estimation plot")
+    text = (
+        f"Change in {_lab_words(selection)}, {selection.times_label}: paired values and "
+        f"mean change, n = {result.n_pairs} pairs"
+    )
+    note = (
+        "Right: the mean change with its t-based CI, on the same scale as the left panel, "
+        "zero level with the baseline mean."
+    )
+    subtitle = _subtitle(
+        filtered, [*notes, note, _censored_note(cohort, selection.analyte, options.censored)]
+    )
+    chart = charts.estimation_plot(
+        pairs.frame,
+        result,
+        ChartTitle(text, subtitle),
+        selection.unit,
+        baseline_label=format_time(selection.baseline),
+        follow_up_label=format_time(selection.follow_up),
+        value_title=_lab_words(selection),
+    )
+    stem = _paired_stem(prefix, selection, "estimation", filtered)
+    return Figure("estimation", chart, text, stem, pairs.missing)
+
+
+def _mean_difference(
+    filtered: FilteredCohort,
+    selection: Selection,
+    options: FigureOptions,
+    notes: tuple[str, ...],
+    prefix: str,
+) -> Figure:
+    cohort = filtered.cohort
+    pairs = _pairs(cohort, selection, options.censored)
+    _require_pairs(pairs, selection, "mean-difference plot", _MIN_PAIRS)
+    n = len(pairs.frame)
+    text = (
+        f"Change in {_lab_words(selection)} against its level, {selection.times_label}, "
+        f"n = {n} pairs"
+    )
+    note = (
+        "Lines: mean change and mean ± 1.96 SD of the changes (where about 95 % of changes "
+        "fall if they are roughly normal)."
+    )
+    subtitle = _subtitle(
+        filtered, [*notes, note, _censored_note(cohort, selection.analyte, options.censored)]
+    )
+    chart = charts.mean_difference(
+        pairs.frame,
+        ChartTitle(text, subtitle),
+        selection.unit,
+        flip=options.flip,
+        value_title=_lab_words(selection),
+    )
+    stem = _paired_stem(
+        prefix, selection, "mean-difference", filtered, "flipped" if options.flip else ""
+    )
+    return Figure("mean-difference", chart, text, stem, pairs.missing)
+
+
+def _qq(
+    filtered: FilteredCohort,
+    selection: Selection,
+    options: FigureOptions,
+    notes: tuple[str, ...],
+    prefix: str,
+) -> Figure:
+    cohort = filtered.cohort
+    pairs = _pairs(cohort, selection, options.censored)
+    _require_pairs(pairs, selection, "Q–Q plot", _MIN_QQ_PAIRS)
+    result = _paired_result(filtered, selection, options, pairs, "Q–Q plot")
+    text = f"Q–Q plot of the change in {selection.label()}, n = {result.n_pairs} pairs"
+    subtitle = _subtitle(
+        filtered,
+        [
+            *notes,
+            "Points near the dashed line (mean + SD × z) fit normally distributed changes.",
+            _censored_note(cohort, selection.analyte, options.censored),
+        ],
+    )
+    chart = charts.qq_chart(result.changes, ChartTitle(text, subtitle), selection.unit)
+    stem = _paired_stem(prefix, selection, "qq", filtered)
+    return Figure("qq", chart, text, stem, pairs.missing)
+
+
+def _forest(
+    filtered: FilteredCohort,
+    selection: Selection,
+    options: FigureOptions,
+    notes: tuple[str, ...],
+    prefix: str,
+) -> Figure:
+    cohort = filtered.cohort
+    result = subgroups_for(
+        cohort,
+        selection,
+        options.split,
+        age_cutoff=options.age_cutoff,
+        confidence=options.confidence,
+        censored=options.censored,
+    )
+    frame = result.to_frame()
+    if frame.empty:
+        raise AnalysisError(
+            f"No patient has both {selection.name} values and a recorded "
+            f"{SPLITS[options.split].lower()}; there is no subgroup to show."
+        )
+    n = int(frame["n"].sum())
+    text = (
+        f"Change in {_lab_words(selection)}, {selection.times_label}, by "
+        f"{SPLITS[options.split].lower()}: n = {_patients(n)}"
+    )
+    extra_notes = [result.sentence(selection.name, selection.unit)]
+    if options.flip and result.difference is not None:
+        extra_notes[0] += " (Computed on the changes as follow-up − baseline.)"
+    if result.excluded_groups:
+        extra_notes.append(
+            "Not compared: "
+            + "; ".join(f"{group} ({why})" for group, why in result.excluded_groups)
+        )
+    subtitle = _subtitle(
+        filtered,
+        [*notes, *extra_notes, _censored_note(cohort, selection.analyte, options.censored)],
+    )
+    chart = charts.forest(
+        frame,
+        ChartTitle(text, subtitle),
+        selection.unit,
+        flip=options.flip,
+        confidence=options.confidence,
+    )
+    stem = _paired_stem(
+        prefix,
+        selection,
+        "forest",
+        filtered,
+        f"by-{options.split}",
+        "flipped" if options.flip else "",
+    )
+    return Figure("forest", chart, text, stem, tuple(result.excluded))
+
+
+def _power(
+    filtered: FilteredCohort,
+    selection: Selection,
+    options: FigureOptions,
+    notes: tuple[str, ...],
+    prefix: str,
+) -> Figure:
+    cohort = filtered.cohort
+    pairs = _pairs(cohort, selection, options.censored)
+    result = _paired_result(filtered, selection, options, pairs, "power curve")
+    dz = float(result.cohen_dz)
+    if not math.isfinite(dz) or dz == 0:
+        raise AnalysisError(
+            f"The mean change in {selection.name} is zero, so there is no observed effect to "
+            "draw a power curve for; use the Power page with a change worth detecting."
+        )
+    n = result.n_pairs
+    upper = max(40, 2 * n, (result.n_for_80_power or 0) + 10)
+    upper = min(upper, 100_000)
+    n_values = np.unique(np.linspace(2, upper, min(upper - 1, 200)).round().astype(int))
+    curve = power_curve_n(abs(dz), [int(v) for v in n_values], options.alpha)
+    text = (
+        f"Power against number of pairs at the observed effect in {selection.label()} "
+        f"(d_z = {dz:.2f}), n = {n} pairs"
+    ).replace("= -", "= −")
+    caveat = [
+        f"Two-sided paired t-test at alpha = {options.alpha:g}, if the true effect equalled "
+        "the observed d_z.",
+        "The observed effect is itself uncertain at this n: a planning aid, not the study's power.",
+    ]
+    subtitle = _subtitle(
+        filtered, [*notes, *caveat, _censored_note(cohort, selection.analyte, options.censored)]
+    )
+    chart = charts.power_curve_chart(
+        curve,
+        "n",
+        "Pairs (n)",
+        ChartTitle(text, subtitle),
+        current=n,
+        current_label=f"this study: {n} pairs",
+    )
+    stem = _paired_stem(prefix, selection, "power", filtered)
+    return Figure("power", chart, text, stem, pairs.missing)
+
+
+def patient_lines_figure(
+    filtered: FilteredCohort,
+    analyte: str,
+    options: FigureOptions | None = None,
+    *,
+    notes: Sequence[str] = (),
+    stem_prefix: str = "",
+) -> Figure:
+    """Each patient's values of ``analyte`` over every time point, one colour each.
+
+    Used for thesis Figure 6 (hepcidin in the five prospective patients); best for
+    up to eight patients (the palette's size).
+    """
+    options = options or FigureOptions()
+    cohort = filtered.cohort
+    if cohort.n_patients == 0:
+        raise AnalysisError(f"No patient is left to chart ({filtered.sentence}).")
+    key = cohort.find_analyte(analyte)
+    info = cohort.analytes[key]
+    long, missing = _long_values(cohort, key, options.censored)
+    if long.empty:
+        raise AnalysisError(f"No patient in this selection has a {info.name} value.")
+    times = sorted(long["time"].unique())
+    lab = f"{info.name} ({info.unit})" if info.unit else info.name
+    n = long["patient"].nunique()
+    text = (
+        f"{lab} in each patient, {format_time(times[0])} to {format_time(times[-1])}, "
+        f"n = {_patients(n)}"
+    )
+    subtitle = _subtitle(filtered, [*notes, _censored_note(cohort, key, options.censored)])
+    chart = charts.patient_lines(long, ChartTitle(text, subtitle), info.unit, value_title=lab)
+    stem = _stem(
+        stem_prefix,
+        _slug(key) or "lab",
+        "patient-lines",
+        times_slug(times[0], times[-1]),
+        filter_slug(filtered.sentence),
+    )
+    return Figure("patient-lines", chart, text, stem, missing)
+
+
+# --------------------------------------------------------------------------------------
+# The thesis's figures
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ThesisFigure:
+    """One published figure: its caption and how to redraw it."""
+
+    number: int
+    caption: str
+    cohort: str
+    analyte: str
+    baseline: float
+    follow_up: float
+    chart: str  # "change" or "patient-lines"
+    color_by: str | None = None
+
+
+#: The thesis's six figures with their published captions (thesis.txt, statistical
+#: appendix). Figures 1-5: retrospective cohort, bars of baseline − follow-up per
+#: patient; Figure 6: hepcidin of each prospective patient over time.
+THESIS_FIGURES: tuple[ThesisFigure, ...] = (
+    ThesisFigure(
+        1, "Figure 1: Change in MCV 0 to 2 months.", "retrospective", "mcv", 0, 2, "change"
+    ),
+    ThesisFigure(
+        2, "Figure 2: Difference in MCV at 0 and 6 months.", "retrospective", "mcv", 0, 6, "change"
+    ),
+    ThesisFigure(
+        3,
+        "Figure 3. Difference in Hemoglobin at 0 and 2 months.",
+        "retrospective",
+        "hgb",
+        0,
+        2,
+        "change",
+    ),
+    ThesisFigure(
+        4,
+        "Figure 4. Difference in Hemoglobin at 0 and 6 months.",
+        "retrospective",
+        "hgb",
+        0,
+        6,
+        "change",
+    ),
+    ThesisFigure(
+        5,
+        "Figure 5. Change in MCV from 0 to 6 months in men and women.",
+        "retrospective",
+        "mcv",
+        0,
+        6,
+        "change",
+        color_by="sex",
+    ),
+    ThesisFigure(
+        6,
+        "Figure 6. Change in hepcidin levels while on sirolimus.",
+        "prospective",
+        "hepcidin",
+        0,
+        2,
+        "patient-lines",
+    ),
+)
+
+
+def thesis_figure(number: int, cohort: Cohort) -> Figure:
+    """Redraw thesis Figure ``number`` (1-6) from ``cohort``.
+
+    Figures 1-5 keep the thesis's orientation, baseline − follow-up (a fall in MCV is
+    a positive bar), and the chart says so; Figure 6 shows each prospective patient's
+    hepcidin at every visit.
+
+    Raises
+    ------
+    AnalysisError
+        An unknown figure number, or a cohort without the patients or lab it needs.
+    """
+    spec = next((figure for figure in THESIS_FIGURES if figure.number == number), None)
+    if spec is None:
+        raise AnalysisError(f"The thesis has Figures 1 to 6, not Figure {number}.")
+    filtered = CohortFilter(cohort=spec.cohort).apply(cohort)
+    if filtered.n == 0:
+        raise AnalysisError(
+            f"Thesis Figure {number} needs patients of the {spec.cohort} cohort; this file has "
+            "none (its cohort column must say so)."
+        )
+    prefix = f"thesis-fig{number}"
+    redrawn = f"Thesis Figure {number}, redrawn from this file's values."
+    if spec.chart == "patient-lines":
+        return patient_lines_figure(
+            filtered,
+            spec.analyte,
+            notes=[f"{redrawn} Each line is one patient."],
+            stem_prefix=prefix,
+        )
+    selection = select(filtered.cohort, spec.analyte, spec.baseline, spec.follow_up)
+    orientation = (
+        f"As in the thesis, bars show baseline − follow-up: a fall in {selection.name} is a "
+        "positive bar."
+    )
+    options = FigureOptions(flip=True, color_by=spec.color_by)
+    return _build(
+        spec.chart,
+        filtered,
+        selection,
+        options,
+        notes=[f"{redrawn} {orientation}"],
+        stem_prefix=prefix,
+    )
+
+
+def thesis_figures(cohort: Cohort) -> list[tuple[Figure, str]]:
+    """All six thesis figures from ``cohort``, each with its published caption."""
+    return [(thesis_figure(spec.number, cohort), spec.caption) for spec in THESIS_FIGURES]

@@ -1,0 +1,712 @@
+"""One self-contained HTML report of the current view, for reading, archiving and printing.
+
+The report is a single UTF-8 file: styles inline, figures as inline SVG, no script,
+no font, image or link outside the file (a Content-Security-Policy forbids loading
+anything), so it opens the same offline, in an e-mail attachment or years later.
+Every string that came from the data file (patient IDs, attribute values, column
+names, the file name) is HTML-escaped. A print stylesheet lays it out on A4 with
+figures and table rows kept whole.
+
+Numbers are rounded here, for reading only: p-values to 4 decimals (``< 0.0001``
+below that), other numbers to 2 decimals (Shapiro–Wilk W and the Greenhouse–Geisser
+epsilon to 3). The analyses themselves and
+the CSV/XLSX exports keep full precision.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from . import __version__
+from .analysis import Selection, thesis_table
+from .characteristics import Characteristics
+from .cohort import CENSORED_RULES, Cohort
+from .errors import AnalysisError
+from .export import chart_bytes
+from .filters import FilteredCohort
+from .paired import PairedResult, leave_one_out
+from .power import OBSERVED_POWER_CAVEAT, PowerResult
+from .timecourse import TimecourseResult
+
+__all__ = ["MAX_LISTED_ISSUES", "fmt_number", "fmt_p", "html_report"]
+
+#: Warnings and excluded rows listed in the report (the rest are counted).
+MAX_LISTED_ISSUES = 10
+
+_P_KEYS = frozenset(
+    {
+        "p_two_sided",
+        "p_less",
+        "p_greater",
+        "wilcoxon_p",
+        "shapiro_p",
+        "sign_flip_p",
+        "friedman_p",
+        "anova_p",
+        "anova_p_gg",
+    }
+)
+_PERCENT_KEYS = frozenset({"power", "power_at_delta", "confidence"})
+#: Quantities in the lab's own unit (the unit is written after the number).
+_LAB_UNIT_KEYS = frozenset(
+    {
+        "baseline_mean",
+        "baseline_sd",
+        "baseline_se",
+        "follow_up_mean",
+        "follow_up_sd",
+        "follow_up_se",
+        "mean_change",
+        "sd_change",
+        "se_change",
+        "ci_low",
+        "ci_high",
+        "bootstrap_ci_low",
+        "bootstrap_ci_high",
+        "delta",
+        "mde",
+        "mde_90",
+        "ci_half_width",
+    }
+)
+#: Decimals shown for quantities that are not in lab units (default 2).
+_DECIMALS = {"shapiro_w": 3, "epsilon_gg": 3, "wilcoxon_statistic": 1}
+
+_PAIRED_MAIN = (
+    "n_pairs",
+    "n_excluded",
+    "excluded",
+    "baseline_mean",
+    "baseline_sd",
+    "baseline_se",
+    "follow_up_mean",
+    "follow_up_sd",
+    "follow_up_se",
+    "mean_change",
+    "sd_change",
+    "se_change",
+    "ci_low",
+    "ci_high",
+    "t",
+    "df",
+    "p_two_sided",
+    "p_less",
+    "p_greater",
+    "cohen_dz",
+    "dz_ci_low",
+    "dz_ci_high",
+    "r",
+    "mde_dz_80",
+    "n_for_80_power",
+)
+_PAIRED_ROBUST = (
+    "wilcoxon_statistic",
+    "wilcoxon_p",
+    "wilcoxon_method",
+    "wilcoxon_note",
+    "sign_flip_p",
+    "sign_flip_method",
+    "bootstrap_ci_low",
+    "bootstrap_ci_high",
+    "bootstrap_note",
+    "shapiro_w",
+    "shapiro_p",
+    "ratio_note",
+)
+
+_CSS = """
+:root { --ink: #1a1a1a; --muted: #5a5a5a; --rule: #d0d0d0; --band: #f3f5f8; --accent: #0072B2; }
+* { box-sizing: border-box; }
+html { -webkit-text-size-adjust: 100%; }
+body {
+  margin: 0 auto; padding: 1.5rem 1.25rem 3rem; max-width: 62rem; color: var(--ink);
+  font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
+    sans-serif;
+}
+h1 { font-size: 1.55rem; margin: 0 0 .35rem; line-height: 1.2; }
+h2 { font-size: 1.15rem; margin: 2rem 0 .5rem; padding-bottom: .2rem;
+  border-bottom: 2px solid var(--accent); }
+h3 { font-size: 1rem; margin: 1.2rem 0 .4rem; }
+p { margin: .4rem 0; }
+.meta, .note, figcaption { color: var(--muted); font-size: .86rem; }
+.lead { font-size: 1.05rem; }
+.filter { background: var(--band); border-left: 4px solid var(--accent);
+  padding: .5rem .75rem; margin: .6rem 0; }
+.result { background: var(--band); padding: .6rem .75rem; margin: .6rem 0;
+  font-weight: 600; }
+.warn { border-left: 4px solid #D55E00; padding: .3rem .75rem; background: #fdf3ec; }
+code, .hash { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace;
+  font-size: .85rem; }
+.hash { word-break: break-all; }
+table { border-collapse: collapse; width: 100%; margin: .4rem 0 .8rem;
+  font-size: .86rem; font-variant-numeric: tabular-nums; }
+th, td { border-bottom: 1px solid var(--rule); padding: .25rem .45rem; text-align: left;
+  vertical-align: top; overflow-wrap: break-word; }
+thead th { border-bottom: 2px solid #888; background: var(--band); }
+td.num, th.num { text-align: right; }
+td.num { white-space: nowrap; }
+td.nw { white-space: nowrap; }
+table.kv th { width: 34%; font-weight: 600; background: none; }
+ul.issues { margin: .3rem 0; padding-left: 1.2rem; font-size: .9rem; }
+figure { margin: 1rem 0 1.5rem; }
+figure svg { display: block; max-width: 100%; height: auto; }
+footer { margin-top: 2.5rem; border-top: 1px solid var(--rule); padding-top: .5rem; }
+@page { size: A4; margin: 14mm 12mm 16mm; }
+@media print {
+  body { max-width: none; padding: 0; font-size: 9.5pt; }
+  h1 { font-size: 15pt; }
+  h2 { font-size: 12pt; margin-top: 1.2rem; }
+  h2, h3 { break-after: avoid; page-break-after: avoid; }
+  table { font-size: 8pt; }
+  th, td { padding: 1.5pt 3pt; }
+  thead { display: table-header-group; }
+  tr, figure, .result, .filter { break-inside: avoid; page-break-inside: avoid; }
+  figure svg { max-height: 120mm; width: auto; }
+  .filter, .result, thead th { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}
+"""
+
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+# --------------------------------------------------------------------------------------
+# Display formatting (presentation only)
+# --------------------------------------------------------------------------------------
+
+
+def _missing(value: Any) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def fmt_p(p: float | None) -> str:
+    """A p-value for reading: 4 decimals, ``< 0.0001`` below that, ``—`` when missing."""
+    if _missing(p):
+        return "—"
+    return "< 0.0001" if p < 0.0001 else f"{p:.4f}"
+
+
+def fmt_number(value: Any, decimals: int = 2) -> str:
+    """A number for reading, with a true minus sign, to ``decimals`` decimals.
+
+    Integers are shown whole; a number that would round to 0 is shown to two
+    significant digits instead (0.0042), so nothing non-zero reads as 0.
+    """
+    if _missing(value):
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value).replace("-", "−")
+    number = float(value)
+    if not math.isfinite(number):
+        return "—"
+    if 0 < abs(number) < 0.5 * 10**-decimals:
+        decimals = 1 - math.floor(math.log10(abs(number)))
+    text = f"{number:.{decimals}f}"
+    if float(text) == 0:
+        text = text.lstrip("-")
+    return text.replace("-", "−")
+
+
+def _e(value: Any) -> str:
+    """HTML-escape text; ``://`` is written as a character reference, so nothing in
+    the file looks like a web address (it reads the same on screen)."""
+    return html.escape(str(value), quote=True).replace("://", ":&#47;&#47;")
+
+
+def _value_text(key: str, value: Any) -> str:
+    if _missing(value):
+        return "—"
+    if key in _P_KEYS:
+        return fmt_p(float(value))
+    if key in _PERCENT_KEYS and isinstance(value, int | float):
+        exact = key in ("confidence", "power")
+        return f"{value * 100:g} %" if exact else f"{value * 100:.1f} %"
+    if key == "alpha" and isinstance(value, int | float):
+        return f"{value:g}"
+    if isinstance(value, bool | int | float):
+        return fmt_number(value, _DECIMALS.get(key, 2))
+    return str(value)
+
+
+# --------------------------------------------------------------------------------------
+# HTML building blocks
+# --------------------------------------------------------------------------------------
+
+
+def _table(
+    header: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[bool] | None = None
+) -> str:
+    """A table of already formatted (unescaped) cells."""
+    numeric = list(numeric) if numeric is not None else [False] * len(header)
+
+    def cls(position: int, cell: str = "") -> str:
+        if numeric[position]:
+            return ' class="num"'
+        return ' class="nw"' if 0 < len(cell) <= 16 else ""
+
+    head = "".join(f'<th scope="col"{cls(i)}>{_e(h)}</th>' for i, h in enumerate(header))
+    body = "".join(
+        "<tr>"
+        + "".join(f"<td{cls(i, str(cell))}>{_e(cell)}</td>" for i, cell in enumerate(row))
+        + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _kv_table(pairs: Sequence[tuple[str, str]], *, raw_values: bool = False) -> str:
+    rows = "".join(
+        f'<tr><th scope="row">{_e(key)}</th><td>{value if raw_values else _e(value)}</td></tr>'
+        for key, value in pairs
+    )
+    return f'<table class="kv"><tbody>{rows}</tbody></table>'
+
+
+def _quantity_table(
+    frame: pd.DataFrame,
+    keys: Sequence[str] | None = None,
+    *,
+    skip_missing: bool = False,
+    unit: str = "",
+) -> str:
+    """A ``quantity``/``label``/``value`` frame as a two-column table.
+
+    Empty notes are always left out; with ``skip_missing``, every empty quantity.
+    Quantities in lab units get ``unit`` after the number.
+    """
+
+    def text(key: str, value: Any) -> str:
+        shown = _value_text(key, value)
+        if unit and key in _LAB_UNIT_KEYS and not _missing(value):
+            shown += f" {unit}"
+        return shown
+
+    rows = frame if keys is None else frame[frame["quantity"].isin(keys)]
+    if keys is not None:
+        rows = rows.set_index("quantity").loc[[k for k in keys if k in set(rows["quantity"])]]
+        rows = rows.reset_index()
+    pairs = [
+        (str(row.label), text(str(row.quantity), row.value))
+        for row in rows.itertuples(index=False)
+        if not (_missing(row.value) and (skip_missing or str(row.quantity).endswith("note")))
+    ]
+    return _kv_table(pairs)
+
+
+def _is_p_column(name: str) -> bool:
+    lowered = name.lower()
+    return lowered.startswith("p ") or lowered in ("p", "p_raw", "p_holm", "p_two_sided")
+
+
+def _frame_table(frame: pd.DataFrame, *, index: bool = False, decimals: int = 2) -> str:
+    """A DataFrame as a table: p columns to 4 decimals, other numbers to ``decimals``."""
+    if index:
+        frame = frame.reset_index()
+    header = [str(c) for c in frame.columns]
+    numeric = []
+    columns = []
+    for name in frame.columns:
+        series = frame[name]
+        if pd.api.types.is_bool_dtype(series):
+            columns.append(["yes" if v else "" for v in series])
+            numeric.append(False)
+        elif _is_p_column(str(name)):
+            columns.append([fmt_p(None if _missing(v) else float(v)) for v in series])
+            numeric.append(True)
+        elif pd.api.types.is_integer_dtype(series):
+            columns.append(["—" if _missing(v) else str(int(v)) for v in series])
+            numeric.append(True)
+        elif pd.api.types.is_float_dtype(series):
+            columns.append([fmt_number(v, decimals) for v in series])
+            numeric.append(True)
+        else:
+            columns.append(["—" if _missing(v) else str(v) for v in series])
+            numeric.append(False)
+    rows = [list(row) for row in zip(*columns, strict=True)] if columns else []
+    return _table(header, rows, numeric)
+
+
+_FORBIDDEN_SVG = re.compile(r"<\s*(script|foreignobject|iframe|image|use)\b", re.IGNORECASE)
+
+
+def _inline_svg(svg: str, number: int) -> str:
+    """vl-convert's SVG made fit to sit inside HTML next to other figures.
+
+    Namespace declarations go (the HTML parser supplies them; they are web
+    addresses), element ids get a per-figure prefix (two figures must not share a
+    clip path), and the SVG is refused if it holds anything that could load or run.
+    """
+    svg = re.sub(r"^\s*<\?xml[^>]*>\s*", "", svg)
+    svg = re.sub(r'\s+xmlns(?::\w+)?="[^"]*"', "", svg)
+    if _FORBIDDEN_SVG.search(svg):
+        raise AnalysisError("A figure contains an element a report may not embed.")
+    prefix = f"fig{number}-"
+    svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', svg)
+    svg = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", svg)
+    svg = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}{m.group(1)}"', svg)
+    svg = svg.replace("://", ":&#47;&#47;")
+    return svg.replace("<svg ", '<svg role="img" ', 1)
+
+
+def _grouped(excluded: Sequence[tuple[str, str]]) -> str:
+    """``no month 1 value (3): R01, R02, R07; ...``: patients grouped by reason."""
+    groups: dict[str, list[str]] = {}
+    for patient, reason in excluded:
+        groups.setdefault(reason, []).append(str(patient))
+    return "; ".join(f"{reason} ({len(ids)}): {', '.join(ids)}" for reason, ids in groups.items())
+
+
+def _when(moment: datetime) -> str:
+    offset = moment.strftime("%z")
+    zone = f"UTC{offset[:3]}:{offset[3:]}" if offset else ""
+    return f"{moment:%Y-%m-%d %H:%M} {zone}".strip()
+
+
+# --------------------------------------------------------------------------------------
+# Sections
+# --------------------------------------------------------------------------------------
+
+
+def _source_section(cohort: Cohort, filtered: FilteredCohort) -> str:
+    source = cohort.source
+    pairs = [
+        ("File", _e(source.filename)),
+        ("SHA-256 checksum", f'<span class="hash">{_e(source.sha256)}</span>'),
+        ("Read as", _e(f"{source.how_read}; {source.layout} layout")),
+    ]
+    if source.sheet:
+        pairs.append(("Sheet", _e(source.sheet)))
+    pairs.append(("Patients in the file", _e(cohort.n_patients)))
+    return (
+        '<section id="data"><h2>Data and patients</h2>'
+        + _kv_table(pairs, raw_values=True)
+        + "<h3>Patients analysed</h3>"
+        + f'<p class="filter">{_e(filtered.sentence)}</p>'
+        + "</section>"
+    )
+
+
+def _settings_section(
+    settings: Mapping[str, Any], selection: Selection | None, paired: PairedResult | None
+) -> str:
+    pairs: list[tuple[str, str]] = []
+    if selection is not None:
+        unit = f" ({selection.unit})" if selection.unit else ""
+        pairs.append(("Lab", f"{selection.name}{unit}"))
+        pairs.append(("Baseline → follow-up", selection.times_label))
+    alpha = settings.get("alpha", paired.alpha if paired else None)
+    confidence = settings.get("confidence", paired.confidence if paired else None)
+    if alpha is not None:
+        pairs.append(("Significance level (alpha)", f"{alpha:g}"))
+    if confidence is not None:
+        pairs.append(("Confidence level", f"{confidence * 100:g} %"))
+    censored = settings.get("censored_values") or {}
+    rule = censored.get("rule") if isinstance(censored, Mapping) else None
+    if rule in CENSORED_RULES:
+        pairs.append(("Values beyond a detection limit", CENSORED_RULES[rule]))
+    thresholds = settings.get("thresholds")
+    if isinstance(thresholds, Mapping) and thresholds.get("description"):
+        pairs.append(("Thresholds", str(thresholds["description"])))
+    if not pairs:
+        return ""
+    return '<section id="settings"><h2>Settings</h2>' + _kv_table(pairs) + "</section>"
+
+
+def _validation_section(cohort: Cohort) -> str:
+    report = cohort.report
+    parts = [
+        '<section id="validation"><h2>Validation of the file</h2>',
+        f"<p>Rows read: {report.n_rows_in} = {report.n_rows_used} used + "
+        f"{len(report.excluded)} excluded. Warnings: {len(report.warnings)}; "
+        f"errors: {len(report.errors)}; notes: {len(report.notes)}.</p>",
+    ]
+    listed = (("Errors", report.errors), ("Warnings", report.warnings), ("Notes", report.notes))
+    for title, issues in listed:
+        if issues:
+            shown = issues[:MAX_LISTED_ISSUES]
+            more = len(issues) - len(shown)
+            items = "".join(f"<li>{_e(issue.located())}</li>" for issue in shown)
+            tail = f"<li>… and {more} more</li>" if more else ""
+            parts.append(f'<h3>{title}</h3><ul class="issues">{items}{tail}</ul>')
+    if report.excluded:
+        shown = report.excluded[:MAX_LISTED_ISSUES]
+        rows = [[str(e.row), e.reason] for e in shown]
+        parts.append("<h3>Rows not used</h3>" + _table(["row", "reason"], rows, [True, False]))
+        more = len(report.excluded) - len(shown)
+        if more:
+            parts.append(f'<p class="note">… and {more} more.</p>')
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _characteristics_section(characteristics: Characteristics) -> str:
+    frame = characteristics.to_frame()
+    table = _frame_table(frame, index=True)
+    return (
+        '<section id="characteristics"><h2>Patient characteristics</h2>'
+        + table
+        + f'<p class="note">Percentages of all patients in each column. Patients without a '
+        f"recorded age group are pediatric below {characteristics.age_cutoff:g} years.</p>"
+        + "</section>"
+    )
+
+
+def _paired_section(paired: PairedResult, selection: Selection | None) -> str:
+    name = selection.name if selection else "The lab"
+    unit = selection.unit if selection else ""
+    heading = f"Paired comparison, {selection.times_label}" if selection else "Paired comparison"
+    parts = [
+        f'<section id="paired"><h2>{_e(heading)}</h2>',
+        f'<p class="result">{_e(paired.sentence(name, unit))}</p>',
+        '<p class="note">Change = follow-up − baseline, so a fall is negative. Complete '
+        "pairs only: patients with both values.</p>",
+        _quantity_table(paired.to_frame(), _PAIRED_MAIN, unit=unit),
+        "</section>",
+    ]
+    return "".join(parts)
+
+
+def _robustness_section(paired: PairedResult, selection: Selection | None) -> str:
+    parts = [
+        '<section id="robustness"><h2>Robustness</h2>',
+        '<p class="note">Rank, permutation and bootstrap versions of the same comparison, '
+        "the normality check of the changes, and the influence of single patients.</p>",
+        _quantity_table(
+            paired.to_frame(), _PAIRED_ROBUST, unit=selection.unit if selection else ""
+        ),
+    ]
+    if paired.ratio is not None:
+        name = selection.name if selection else "The lab"
+        parts.append("<h3>Ratio (log) paired t-test</h3>")
+        parts.append(f"<p>{_e(paired.ratio.sentence(name))}.</p>")
+    loo = leave_one_out(paired, alpha=paired.alpha)
+    unit = f" ({selection.unit})" if selection and selection.unit else ""
+    parts.append("<h3>Leave-one-out</h3>")
+    loo = loo.rename(
+        columns={
+            "patient_id": "patient left out",
+            "n_pairs": "pairs",
+            "mean_change": f"mean change{unit}",
+            "p_two_sided": "p (two-sided)",
+            "sign_flips": "sign flips",
+            "crosses_alpha": f"crosses alpha {paired.alpha:g}",
+        }
+    )
+    parts.append(_frame_table(loo))
+    flagged = loo[loo["sign flips"] | loo[f"crosses alpha {paired.alpha:g}"]]
+    if flagged.empty:
+        parts.append(
+            f'<p class="note">No single patient\'s removal flips the sign of the mean change '
+            f"or moves p across {paired.alpha:g}.</p>"
+        )
+    else:
+        names = ", ".join(str(p) for p in flagged["patient left out"])
+        parts.append(
+            f'<p class="warn">The conclusion rests on single patients: removing {_e(names)} '
+            f"flips the sign of the mean change or moves p across {paired.alpha:g}.</p>"
+        )
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _timecourse_section(timecourse: TimecourseResult, selection: Selection | None) -> str:
+    unit = f" ({selection.unit})" if selection and selection.unit else ""
+    title = f"{selection.name}{unit} at every time point" if selection else "All time points"
+    study = thesis_table(timecourse).drop(columns=["months"])
+    contrasts = [
+        [
+            c.label,
+            str(c.n_pairs),
+            fmt_number(c.mean_change, 2),
+            "—" if c.ci_low is None else f"{fmt_number(c.ci_low, 2)} to {fmt_number(c.ci_high, 2)}",
+            fmt_number(c.t, 2),
+            "—" if c.df is None else str(c.df),
+            fmt_p(c.p_raw),
+            fmt_p(c.p_holm),
+            _grouped(c.excluded) or (c.note or ""),
+        ]
+        for c in timecourse.contrasts
+    ]
+    level = f"{timecourse.confidence * 100:g} %"
+    parts = [
+        f'<section id="timecourse"><h2>{_e(title)}</h2>',
+        _frame_table(study),
+        '<p class="note">Mean, SD (n − 1) and SE over the patients with a value; p from the '
+        "paired t-test against baseline on the patients with both values; one-sided p is half "
+        f"the two-sided p, in the direction observed. Holm family: {_e(timecourse.family)}.</p>",
+        "<h3>Each time point against baseline</h3>",
+        _table(
+            [
+                "time",
+                "pairs",
+                f"mean change{unit}",
+                f"{level} CI",
+                "t",
+                "df",
+                "p (raw)",
+                "p (Holm)",
+                "not in this contrast",
+            ],
+            contrasts,
+            [False, True, True, True, True, True, True, True, False],
+        ),
+        "<h3>Across all time points (complete cases)</h3>",
+        _quantity_table(timecourse.tests_frame(), skip_missing=True),
+    ]
+    if timecourse.incomplete:
+        missing = _grouped(timecourse.incomplete)
+        parts.append(f'<p class="note">Not in the omnibus tests: {_e(missing)}.</p>')
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _power_section(power: PowerResult, selection: Selection | None) -> str:
+    unit = selection.unit if selection else ""
+    return (
+        '<section id="power"><h2>Power and detectable change</h2>'
+        + _quantity_table(power.to_frame(), unit=unit)
+        + f'<p class="note">Observed power is not shown. {_e(OBSERVED_POWER_CAVEAT)}</p>'
+        + "</section>"
+    )
+
+
+def _figures_section(figures: Sequence[tuple[str, Any]]) -> str:
+    parts = ['<section id="figures"><h2>Figures</h2>']
+    for number, (caption, chart) in enumerate(figures, start=1):
+        if isinstance(chart, bytes | str):  # SVG already rendered (e.g. for a download)
+            svg = chart.decode("utf-8") if isinstance(chart, bytes) else chart
+            if not svg.lstrip().startswith(("<svg", "<?xml")):
+                raise AnalysisError(f"Figure {number} is neither a chart nor SVG.")
+        else:
+            svg = chart_bytes(chart, "svg").decode("utf-8")
+        parts.append(
+            f'<figure id="figure-{number}">{_inline_svg(svg, number)}'
+            f"<figcaption>Figure {number}. {_e(caption)}</figcaption></figure>"
+        )
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _versions_section(settings: Mapping[str, Any], generated: str) -> str:
+    versions = settings.get("versions") or {}
+    listed = ", ".join(f"{name} {version or 'not installed'}" for name, version in versions.items())
+    return (
+        '<footer><p class="meta">'
+        + _e(f"Generated {generated} by sirolimus-dashboard {__version__}.")
+        + (f" Software: {_e(listed)}." if listed else "")
+        + " This file is self-contained: it loads nothing from anywhere else.</p></footer>"
+    )
+
+
+# --------------------------------------------------------------------------------------
+# The report
+# --------------------------------------------------------------------------------------
+
+
+def html_report(
+    cohort: Cohort,
+    filtered: FilteredCohort,
+    *,
+    settings: Mapping[str, Any],
+    selection: Selection | None = None,
+    paired: PairedResult | None = None,
+    timecourse: TimecourseResult | None = None,
+    power: PowerResult | None = None,
+    characteristics: Characteristics | None = None,
+    figures: Sequence[tuple[str, alt.TopLevelMixin | Mapping[str, Any] | bytes | str]] = (),
+    generated_at: datetime | None = None,
+    title: str | None = None,
+) -> bytes:
+    """The current view as one self-contained HTML file (UTF-8 bytes).
+
+    Parameters
+    ----------
+    cohort : Cohort
+        The whole cohort as loaded: source, checksum, validation report.
+    filtered : FilteredCohort
+        The patients analysed and the sentence describing the filter.
+    settings : mapping
+        The :func:`analytics.export.settings_dict` of the same view (levels,
+        censored-value rule, thresholds, software versions).
+    selection : Selection, optional
+        The lab and its two time points.
+    paired : PairedResult, optional
+        Adds the paired comparison and the robustness section (leave-one-out is
+        computed here from it).
+    timecourse : TimecourseResult, optional
+        Adds the study table, contrasts against baseline and omnibus tests.
+    power : PowerResult, optional
+        Adds the power and minimum detectable change.
+    characteristics : Characteristics, optional
+        Adds the patient characteristics table.
+    figures : sequence of (caption, chart)
+        Embedded as inline SVG, numbered, in this order. A chart is an Altair chart,
+        a Vega-Lite dict, or SVG already rendered by
+        :func:`analytics.export.chart_bytes` (bytes or str).
+    generated_at : datetime, optional
+        Shown as the report's date; default the settings' ``exported_at``, else now.
+    title : str, optional
+        Default: "Sirolimus lab-value report" and the lab and times.
+
+    Returns
+    -------
+    bytes
+        UTF-8 HTML. Each section appears only when its object is given. No script
+        and no external resource; a Content-Security-Policy blocks any load.
+    """
+    if generated_at is not None:
+        moment = generated_at if generated_at.tzinfo else generated_at.astimezone()
+        generated = _when(moment)
+    elif settings.get("exported_at"):
+        generated = _when(datetime.fromisoformat(str(settings["exported_at"])))
+    else:
+        generated = _when(datetime.now(UTC))
+    if title is None:
+        title = "Sirolimus lab-value report"
+        if selection is not None:
+            title += f": {selection.label()}"
+    lead = paired.sentence(selection.name, selection.unit) if paired and selection else ""
+    body = [
+        "<header>",
+        f"<h1>{_e(title)}</h1>",
+        f'<p class="meta">{_e(filtered.sentence)} · {_e(cohort.source.filename)} · '
+        f"generated {_e(generated)}</p>",
+        f'<p class="lead">{_e(lead)}</p>' if lead else "",
+        "</header>",
+        _source_section(cohort, filtered),
+        _settings_section(settings, selection, paired),
+        _validation_section(cohort),
+    ]
+    if characteristics is not None:
+        body.append(_characteristics_section(characteristics))
+    if paired is not None:
+        body.append(_paired_section(paired, selection))
+        body.append(_robustness_section(paired, selection))
+    if timecourse is not None:
+        body.append(_timecourse_section(timecourse, selection))
+    if power is not None:
+        body.append(_power_section(power, selection))
+    if figures:
+        body.append(_figures_section(figures))
+    body.append(_versions_section(settings, generated))
+    document = (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{_e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        + "\n".join(part for part in body if part)
+        + "\n</body>\n</html>\n"
+    )
+    return document.encode("utf-8")

@@ -1,0 +1,107 @@
+"""Charts: per-patient change and every other view of one lab, with downloads."""
+
+import streamlit as st
+
+from analytics.analysis import SPLITS
+from analytics.errors import AnalysisError
+from analytics.figures import FigureOptions
+from ui.downloads import MIME, figure_buttons, png_width_choice
+from ui.selection import pick_selection
+from ui.shell import escape_md, page_view
+from ui.views import current_thresholds, outputs_for, reproduce
+from ui.widgets import persistent_number, persistent_selectbox
+
+view = page_view()
+cohort = view.filtered.cohort
+
+st.title("Charts")
+st.text(view.filtered.sentence)
+if cohort.n_patients == 0:
+    st.warning("No patient matches the filters in the sidebar. Widen them to draw charts.")
+    st.stop()
+settings = pick_selection(cohort)
+
+COLOURS = {"none": "No colour", **{key: f"By {label.lower()}" for key, label in SPLITS.items()}}
+row = st.columns(5)
+color_by = persistent_selectbox(
+    "Bar colour", list(COLOURS), "chart_color", format_func=COLOURS.get, container=row[0]
+)
+order = persistent_selectbox(
+    "Bar order",
+    ["patient", "sorted"],
+    "chart_order",
+    container=row[1],
+    format_func={"patient": "Patient order", "sorted": "Sorted (waterfall)"}.get,
+)
+direction = persistent_selectbox(
+    "Bar direction",
+    ["follow-up", "thesis"],
+    "chart_direction",
+    container=row[2],
+    format_func={
+        "follow-up": "Follow-up − baseline",
+        "thesis": "Baseline − follow-up (as the study)",
+    }.get,
+)
+band = persistent_number(
+    "Meaningful change band (0 = none)",
+    "chart_band",
+    default=0.0,
+    container=row[3],
+    min_value=0.0,
+    step=0.5,
+)
+split = persistent_selectbox(
+    "Forest plot subgroups",
+    list(SPLITS),
+    "chart_split",
+    default="sex",
+    format_func=SPLITS.get,
+    container=row[4],
+)
+png_width_choice()
+
+options = FigureOptions(
+    color_by=None if color_by == "none" else color_by,
+    sort=order == "sorted",
+    flip=direction == "thesis",
+    band=band or None,
+    split=split,
+    age_cutoff=view.filter.age_cutoff,
+    censored=view.censored_rule,
+    alpha=settings.alpha,
+    confidence=settings.confidence,
+    thresholds=current_thresholds(),
+)
+try:
+    outputs = outputs_for(view, settings, options)
+except AnalysisError as error:
+    st.warning(str(error))
+    st.stop()
+
+left, right, _ = st.columns([1, 1, 2])
+left.download_button(
+    "↓ Download all (ZIP)", data=outputs.bundle,
+    file_name=f"{settings.selection.analyte}_all_figures_and_tables.zip", mime=MIME["zip"],
+    key="dl_bundle", on_click="ignore",
+    help="Every figure (PNG + SVG), every table (CSV + XLSX), settings.json and a README.",
+)  # fmt: skip
+right.download_button(
+    "↓ Report (HTML)", data=outputs.report_html,
+    file_name=f"{settings.selection.analyte}_report.html", mime=MIME["html"],
+    key="dl_report", on_click="ignore",
+    help="One self-contained file: opens offline in a browser and prints cleanly.",
+)  # fmt: skip
+
+for figure in outputs.figures:
+    st.altair_chart(figure.chart, width="stretch")
+    figure_buttons(figure, figure.name)
+    if figure.missing:
+        st.caption(
+            "Not in this chart: "
+            + escape_md("; ".join(f"{pid} ({why})" for pid, why in figure.missing))
+        )
+    st.divider()
+for problem in outputs.problems:
+    st.info(problem)
+reproduce(view, outputs, chart="change")

@@ -1,0 +1,75 @@
+"""Download buttons beside charts and tables. Bytes are made only when clicked."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from analytics.export import chart_bytes, table_csv, tables_xlsx
+from analytics.figures import Figure
+
+PNG_WIDTHS = {"1200 px (single column)": 1200, "1800 px": 1800, "2400 px (full page)": 2400}
+MIME = {
+    "png": "image/png",
+    "svg": "image/svg+xml",
+    "pdf": "application/pdf",
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "zip": "application/zip",
+    "html": "text/html",
+}
+
+
+def _png_width() -> int:
+    label = st.session_state.get("png_width", next(iter(PNG_WIDTHS)))
+    return PNG_WIDTHS.get(label, 1200)
+
+
+def png_width_choice() -> None:
+    """One choice of PNG width for every chart on the page (kept across pages)."""
+    from ui.widgets import persistent_selectbox
+
+    persistent_selectbox(
+        "PNG width (300 dpi)",
+        list(PNG_WIDTHS),
+        "png_width",
+        help="Width of downloaded PNG figures; SVG and PDF are vector formats.",
+    )
+
+
+def figure_buttons(figure: Figure, key: str) -> None:
+    """PNG, SVG and PDF buttons for one figure, side by side."""
+    width = _png_width()
+    columns = st.columns([1, 1, 1, 5])
+    for column, fmt in zip(columns, ("png", "svg", "pdf"), strict=False):
+        column.download_button(
+            f"↓ {fmt.upper()}",
+            data=lambda fmt=fmt: chart_bytes(
+                figure.chart, fmt, width_px=width if fmt == "png" else None
+            ),
+            file_name=f"{figure.filename_stem}.{fmt}",
+            mime=MIME[fmt],
+            key=f"dl_{key}_{fmt}",
+            on_click="ignore",
+        )
+
+
+def table_buttons(frame: pd.DataFrame, stem: str, key: str) -> None:
+    """CSV and XLSX buttons for one table (formula-safe)."""
+    left, right, _ = st.columns([1, 1, 4])
+    left.download_button(
+        "↓ CSV",
+        data=lambda: table_csv(frame),
+        file_name=f"{stem}.csv",
+        mime=MIME["csv"],
+        key=f"dl_{key}_csv",
+        on_click="ignore",
+    )
+    right.download_button(
+        "↓ XLSX",
+        data=lambda: tables_xlsx({stem: frame}),
+        file_name=f"{stem}.xlsx",
+        mime=MIME["xlsx"],
+        key=f"dl_{key}_xlsx",
+        on_click="ignore",
+    )

@@ -19,7 +19,7 @@ from .characteristics import characteristics
 from .cohort import CENSORED_RULES, Cohort
 from .errors import AnalysisError
 from .export import chart_bytes, table_csv
-from .figures import CHARTS, FigureOptions
+from .figures import CHARTS, FigureOptions, thesis_figure
 from .filters import CohortFilter
 from .limits import LIMITS
 from .loader import load_cohort, parse_mapping
@@ -300,6 +300,17 @@ def _write(path: str, data: bytes) -> None:
 
 
 def _figure(args: argparse.Namespace) -> int:
+    if args.thesis is not None:
+        chart = thesis_figure(args.thesis, load_from_args(args)).chart
+        _write(args.output, chart_bytes(chart, args.format, width_px=args.width))
+        return 0
+    if (
+        args.chart is None
+        or args.analyte is None
+        or args.baseline is None
+        or (args.follow_up is None)
+    ):
+        raise AnalysisError("Give --chart, --analyte, --baseline and --follow-up (or --thesis N).")
     outputs = _outputs(args, charts=(args.chart,))
     if not outputs.figures:
         raise AnalysisError(outputs.problems[0] if outputs.problems else "No figure drawn.")
@@ -389,8 +400,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_filter_arguments(course)
     _add_levels(course)
     figure = sub.add_parser("figure", help="draw one chart to PNG, SVG or PDF")
-    _add_view_arguments(figure, lab_required=True)
-    figure.add_argument("--chart", required=True, choices=CHARTS)
+    _add_view_arguments(figure, lab_required=False)
+    figure.add_argument("--chart", choices=CHARTS)
+    figure.add_argument(
+        "--thesis",
+        type=int,
+        choices=range(1, 7),
+        metavar="N",
+        help="redraw the study's Figure N (1-6) from the file instead (filters not applied)",
+    )
     figure.add_argument("--color-by", choices=sorted(SPLITS), help="colour the change bars")
     figure.add_argument("--sort", action="store_true", help="sort bars by change (waterfall)")
     figure.add_argument("--flip", action="store_true", help="plot baseline − follow-up")

@@ -39,6 +39,8 @@ __all__ = [
     "ViewOutputs",
     "all_labs_table",
     "commands",
+    "power_command",
+    "thesis_commands",
     "view_outputs",
 ]
 
@@ -99,6 +101,8 @@ class ViewOutputs:
         )
         if self.selection is not None:
             readme += f"Lab and times: {self.selection.label()}.\n"
+        for problem in self.problems:
+            readme += f"Not drawn: {problem}\n"
         return bundle_zip(
             [(f.filename_stem, f.chart) for f in self.figures],
             self.tables,
@@ -364,6 +368,10 @@ def commands(
             "--follow-up", f"{selection.follow_up:g}",
         ]  # fmt: skip
         lines.append([*base, "paired", *file_args, *lab, *filters, *levels, "--json"])
+        lines.append(
+            [*base, "timecourse", *file_args, "--analyte", selection.analyte,
+             "--baseline", f"{selection.baseline:g}", *filters, *levels, "--json"]
+        )  # fmt: skip
         if chart is not None:
             figure = ["--chart", chart]
             if options.color_by:
@@ -380,3 +388,31 @@ def commands(
         lines.append([*base, "cohort", *file_args, *filters, "--json"])
         lines.append([*base, "export", *file_args, *filters, *levels, "-o", "results.xlsx"])
     return [shlex.join(line) for line in lines]
+
+
+def thesis_commands(cohort: Cohort) -> list[str]:
+    """Commands that redraw the study's Figures 1-6 from the demo file."""
+    return [
+        shlex.join(
+            [
+                "python",
+                "-m",
+                "analytics",
+                "figure",
+                f"data/{cohort.source.filename}",
+                "--thesis",
+                str(number),
+                "-o",
+                f"thesis_figure_{number}.png",
+            ]
+        )
+        for number in range(1, 7)
+    ]
+
+
+def power_command(n: int, sd_change: float, delta: float, alpha: float) -> str:
+    """The command that reproduces a power panel."""
+    return shlex.join(
+        ["python", "-m", "analytics", "power", "--n", str(n), "--sd-change", f"{sd_change:.6g}",
+         "--delta", f"{delta:g}", "--alpha", f"{alpha:g}", "--json"]
+    )  # fmt: skip

@@ -6,6 +6,7 @@ from analytics.characteristics import characteristics
 from ui import prevalence_view
 from ui.shell import page_view
 from ui.tables import show_table
+from ui.views import reproduce
 
 view = page_view()
 filtered = view.filtered
@@ -24,6 +25,7 @@ table = characteristics(filtered.cohort, view.filter.age_cutoff)
 show_table(
     table.to_frame(),
     hide_index=False,
+    download=("characteristics", table.to_frame().reset_index()),
     column_config={"_index": st.column_config.TextColumn("characteristic", width="large")},
 )
 st.caption(
@@ -38,10 +40,12 @@ counts = filtered.cohort.value_counts_by_time()
 if counts.empty:
     st.write("No lab values for these patients.")
 else:
-    show_table(counts, hide_index=False)
+    show_table(counts, hide_index=False, download=("lab_value_counts", counts.reset_index()))
     st.caption("Number of patients with a value, per lab and time point.")
 
 st.subheader("Anemia and microcytosis at each time point")
 thresholds = prevalence_view.threshold_editor()
 for kind in ("anemia", "microcytosis"):
     prevalence_view.prevalence_section(filtered.cohort, kind, thresholds, view.censored_rule)
+
+reproduce(view)

@@ -157,12 +157,12 @@ elif report.warnings:
 else:
     st.success("No errors or warnings.")
 if report.issues:
-    show_table(issues_table(report))
+    show_table(issues_table(report), download=("validation_report", report.issues_frame()))
     st.caption("Notes record how special cells (N/A, <5, ...) were read; nothing to fix.")
 
 st.subheader("Excluded rows")
 if report.excluded:
-    show_table(excluded_table(report))
+    show_table(excluded_table(report), download=("excluded_rows", report.excluded_frame()))
 else:
     st.write("No row was excluded.")
 
@@ -177,4 +177,5 @@ if cohort.n_censored():
     )
 
 st.subheader("Patients")
-show_table(patients_table(cohort), hide_index=False)
+patients = patients_table(cohort)
+show_table(patients, hide_index=False, download=("patients", patients.reset_index()))

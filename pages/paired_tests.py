@@ -4,9 +4,12 @@ import streamlit as st
 
 from analytics.analysis import timecourse_for
 from analytics.errors import AnalysisError
+from analytics.figures import FigureOptions
+from analytics.outputs import commands
 from ui import paired_view
 from ui.selection import paired_or_stop
 from ui.shell import page_view
+from ui.views import reproduce
 
 view = page_view()
 cohort = view.filtered.cohort
@@ -50,3 +53,16 @@ with split:
     paired_view.subgroups(
         cohort, selection, view.filter.age_cutoff, view.censored_rule, settings.confidence
     )
+
+reproduce(
+    view,
+    lines=commands(
+        view.cohort,
+        view.filter,
+        selection=selection,
+        options=FigureOptions(
+            alpha=settings.alpha, confidence=settings.confidence, censored=view.censored_rule,
+            age_cutoff=view.filter.age_cutoff,
+        ),
+    ),
+)  # fmt: skip

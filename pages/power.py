@@ -2,10 +2,12 @@
 
 import streamlit as st
 
+from analytics.outputs import power_command
 from analytics.power import CLINICAL_DELTA_DEFAULTS, power_summary
 from ui import power_view
 from ui.selection import paired_or_stop
 from ui.shell import page_view
+from ui.views import reproduce
 from ui.widgets import persistent_number, persistent_selectbox
 
 view = page_view()
@@ -64,6 +66,10 @@ delta = st.number_input(
 )
 power = power_summary(n, sd_change, delta, alpha=alpha)
 power_view.headline(power, unit, lab)
-power_view.curves(power, unit, view.filtered.sentence if mode == "data" else "Planning mode")
+stem = f"{lab}_{mode}" if mode == "data" else "planning"
+power_view.curves(power, unit, view.filtered.sentence if mode == "data" else "Planning mode", stem)
+power_view.summary_table(power, stem)
 if observed_dz is not None:
     power_view.observed(power, observed_dz)
+
+reproduce(view, lines=[power_command(n, sd_change, delta, alpha)])

@@ -3,8 +3,10 @@
 import streamlit as st
 
 from analytics.figures import thesis_figures
+from analytics.outputs import thesis_commands
 from ui.downloads import figure_buttons, png_width_choice
 from ui.shell import demo_dataset, page_view, parse_dataset
+from ui.views import reproduce
 
 view = page_view()
 
@@ -26,3 +28,4 @@ for figure, caption in figures:
     st.altair_chart(figure.chart, width="stretch")
     figure_buttons(figure, f"thesis_{figure.filename_stem}")
     st.divider()
+reproduce(view, lines=thesis_commands(cohort))

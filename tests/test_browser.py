@@ -191,6 +191,32 @@ def test_filter_persists_across_pages(server: Server, new_page: Callable[[], Pag
         expect(bar.get_by_role("combobox", name="Sex", exact=True)).to_have_value("Female")
 
 
+MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "svg": b"<svg", "pdf": b"%PDF"}
+CHARTS_PAGE = next(spec for spec in PAGES if spec.url_path == "charts")
+
+
+def test_every_chart_type_downloads(server: Server, new_page: Callable[[], Page]) -> None:
+    """On the Charts page, one download per chart type (formats rotated) is a real file."""
+    from analytics.figures import CHARTS
+
+    page = new_page()
+    visit(page, server)
+    switch_to(page, CHARTS_PAGE)
+    formats = ("png", "svg", "pdf")
+    for i, chart in enumerate(CHARTS):
+        fmt = formats[i % 3]
+        button = page.locator(f".st-key-dl_{chart}_{fmt} button")
+        with page.expect_download(timeout=60_000) as info:
+            button.click()
+        download = info.value
+        data = open(download.path(), "rb").read()  # noqa: SIM115 - playwright's temp file
+        assert download.suggested_filename.endswith(f".{fmt}")
+        assert download.suggested_filename.startswith("mcv_")
+        head = data[:400].lstrip()
+        assert MAGIC[fmt] in head, (chart, fmt, head[:40])
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
 def test_no_request_left_the_machine(server: Server, new_page: Callable[[], Page]) -> None:
     """Runs last: every request of the tests above went to 127.0.0.1 only."""
     if SEEN["requests"] == 0:  # run on its own: make some traffic to check

@@ -39,15 +39,18 @@ def png_width_choice() -> None:
 
 def figure_buttons(figure: Figure, key: str) -> None:
     """PNG, SVG and PDF buttons for one figure, side by side."""
+    chart_buttons(figure.chart, figure.filename_stem, key)
+
+
+def chart_buttons(chart: object, stem: str, key: str) -> None:
+    """PNG (chosen width, 300 dpi), SVG and PDF buttons for one chart."""
     width = _png_width()
     columns = st.columns([1, 1, 1, 5])
     for column, fmt in zip(columns, ("png", "svg", "pdf"), strict=False):
         column.download_button(
             f"↓ {fmt.upper()}",
-            data=lambda fmt=fmt: chart_bytes(
-                figure.chart, fmt, width_px=width if fmt == "png" else None
-            ),
-            file_name=f"{figure.filename_stem}.{fmt}",
+            data=lambda fmt=fmt: chart_bytes(chart, fmt, width_px=width if fmt == "png" else None),
+            file_name=f"{stem}.{fmt}",
             mime=MIME[fmt],
             key=f"dl_{key}_{fmt}",
             on_click="ignore",

@@ -9,8 +9,10 @@ from analytics.analysis import SPLITS, Selection, subgroups_for, thesis_table
 from analytics.charts import ChartTitle, qq_chart
 from analytics.cohort import Cohort
 from analytics.errors import AnalysisError
+from analytics.export import file_stem
 from analytics.paired import PairedResult, leave_one_out
 from analytics.timecourse import TimecourseResult
+from ui.downloads import chart_buttons
 from ui.format import display_frame, fmt_num, fmt_p, fmt_signed
 from ui.shell import escape_md
 from ui.tables import show_table
@@ -23,7 +25,7 @@ def _unit(selection: Selection) -> str:
 
 def study_table(result: TimecourseResult, selection: Selection) -> None:
     table = thesis_table(result).drop(columns=["months"])
-    show_table(display_frame(table))
+    show_table(display_frame(table), download=(f"{selection.analyte}_by_time", table))
     st.caption(
         f"{selection.name}{' (' + selection.unit + ')' if selection.unit else ''} at every time "
         "point, in the layout of the study's tables. Mean, SD (n − 1) and SE = SD/√n over the "
@@ -65,7 +67,10 @@ def paired_summary(result: PairedResult, selection: Selection) -> None:
         frame["value"] = frame["value"].map(
             lambda v: "—" if v is None else (f"{v:.6g}" if isinstance(v, float) else str(v))
         )
-        show_table(frame[["label", "value"]])
+        show_table(
+            frame[["label", "value"]],
+            download=(f"{selection.analyte}_paired_test", result.to_frame()),
+        )
 
 
 def robustness(result: PairedResult, selection: Selection, subtitle: str) -> None:
@@ -104,10 +109,12 @@ def robustness(result: PairedResult, selection: Selection, subtitle: str) -> Non
     title = ChartTitle(
         f"Q–Q plot of the change in {selection.label()}, n = {result.n_pairs}", subtitle
     )
-    st.altair_chart(qq_chart(result.changes, title, selection.unit), width="stretch")
+    chart = qq_chart(result.changes, title, selection.unit)
+    st.altair_chart(chart, width="stretch")
+    chart_buttons(chart, file_stem(selection.analyte, "qq", selection.times_label), "qq")
     st.markdown("**Leave-one-out**")
     loo = leave_one_out(result, alpha=result.alpha)
-    show_table(display_frame(loo))
+    show_table(display_frame(loo), download=(f"{selection.analyte}_leave_one_out", loo))
     flagged = loo[loo["sign_flips"] | loo["crosses_alpha"]]
     if flagged.empty:
         st.caption(f"No single patient's removal flips the sign or moves p across {result.alpha}.")
@@ -125,7 +132,9 @@ def robustness(result: PairedResult, selection: Selection, subtitle: str) -> Non
 
 
 def repeated_times(result: TimecourseResult) -> None:
-    show_table(display_frame(result.tests_frame()))
+    show_table(
+        display_frame(result.tests_frame()), download=("repeated_tests", result.tests_frame())
+    )
     st.caption(
         f"Friedman and repeated-measures ANOVA use the {result.n_complete} patients with a "
         "value at every time point (complete cases). Greenhouse–Geisser corrects the ANOVA's "
@@ -137,7 +146,9 @@ def repeated_times(result: TimecourseResult) -> None:
             + "; ".join(f"{pid} ({why})" for pid, why in result.incomplete)
         )
     st.markdown(f"**Each time point against baseline** — Holm family: {result.family}")
-    show_table(display_frame(result.contrasts_frame()))
+    show_table(
+        display_frame(result.contrasts_frame()), download=("contrasts", result.contrasts_frame())
+    )
 
 
 def subgroups(
@@ -162,11 +173,14 @@ def subgroups(
     except AnalysisError as error:
         st.info(str(error))
         return
-    show_table(display_frame(result.to_frame()))
+    show_table(display_frame(result.to_frame()), download=(f"subgroups_{split}", result.to_frame()))
     st.markdown(escape_md(result.sentence(selection.name, selection.unit)))
     if result.pairwise:
         st.markdown(f"**Pairwise contrasts** — Holm family: {result.family}")
-        show_table(display_frame(result.contrasts_frame()))
+        show_table(
+            display_frame(result.contrasts_frame()),
+            download=(f"subgroup_contrasts_{split}", result.contrasts_frame()),
+        )
     if result.welch_p is not None:
         st.write(
             f"Mann–Whitney U = {fmt_num(result.mann_whitney_u, 1)}, p = "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from analytics.charts import ChartTitle, power_curve_chart
+from analytics.export import file_stem
 from analytics.power import (
     OBSERVED_POWER_CAVEAT,
     PowerResult,
@@ -12,7 +13,9 @@ from analytics.power import (
     power_curve_effect,
     power_curve_n,
 )
+from ui.downloads import chart_buttons
 from ui.format import fmt_num
+from ui.tables import show_table
 
 
 def headline(result: PowerResult, unit: str, lab: str) -> None:
@@ -51,7 +54,7 @@ def headline(result: PowerResult, unit: str, lab: str) -> None:
     )
 
 
-def curves(result: PowerResult, unit: str, subtitle: str) -> None:
+def curves(result: PowerResult, unit: str, subtitle: str, stem: str) -> None:
     dz = abs(result.delta) / result.sd_change
     u = f" {unit}" if unit else ""
     by_n = power_curve_n(
@@ -67,28 +70,28 @@ def curves(result: PowerResult, unit: str, subtitle: str) -> None:
             f" (d_z = {fmt_num(dz)})",
             subtitle,
         )
-        st.altair_chart(
-            power_curve_chart(by_n, "n", "Pairs (n)", title, current=result.n),
-            width="stretch",
-        )
+        chart = power_curve_chart(by_n, "n", "Pairs (n)", title, current=result.n)
+        st.altair_chart(chart, width="stretch")
+        chart_buttons(chart, file_stem(stem, "power_vs_n"), "power_n")
     with right:
         title = ChartTitle(f"Power against the true change, n = {result.n} pairs", subtitle)
         x = "change" if "change" in by_effect else "cohen_dz"
-        st.altair_chart(
-            power_curve_chart(
-                by_effect.assign(change=by_effect[x].abs()),
-                "change",
-                f"True mean change ({unit})" if unit else "True mean change",
-                title,
-                current=abs(result.delta),
-                current_label="meaningful",
-            ),
-            width="stretch",
+        chart = power_curve_chart(
+            by_effect.assign(change=by_effect[x].abs()),
+            "change",
+            f"True mean change ({unit})" if unit else "True mean change",
+            title,
+            current=abs(result.delta),
+            current_label="meaningful",
         )
+        st.altair_chart(chart, width="stretch")
+        chart_buttons(chart, file_stem(stem, "power_vs_change"), "power_change")
     with st.expander("The tables behind the curves"):
-        a, b = st.columns(2)
-        a.dataframe(by_n.round(4), hide_index=True, width="stretch")
-        b.dataframe(by_effect.round(4), hide_index=True, width="stretch")
+        left, right = st.columns(2)
+        with left:
+            show_table(by_n.round(4), download=(file_stem(stem, "power_vs_n"), by_n))
+        with right:
+            show_table(by_effect.round(4), download=(file_stem(stem, "power_vs_change"), by_effect))
 
 
 def observed(result: PowerResult, observed_dz: float) -> None:
@@ -96,3 +99,9 @@ def observed(result: PowerResult, observed_dz: float) -> None:
         value = observed_power(result.n, observed_dz, result.alpha, result.alternative)
         st.write(f"Observed power at the observed d_z = {fmt_num(observed_dz)}: {value:.0%}.")
         st.caption(OBSERVED_POWER_CAVEAT)
+
+
+def summary_table(result: PowerResult, stem: str) -> None:
+    with st.expander("Every power quantity"):
+        frame = result.to_frame()
+        show_table(frame.astype({"value": str}), download=(file_stem(stem, "power"), frame))

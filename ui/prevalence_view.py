@@ -68,7 +68,7 @@ def prevalence_section(cohort: Cohort, kind: str, thresholds: Thresholds, censor
     )[["label", "share", "ci", "n_excluded"]]
     display.columns = ["time", kind, "95 % CI (exact, Clopper–Pearson)", "not assessed"]
     st.markdown(f"**{kind.capitalize()}**")
-    show_table(display)
+    show_table(display, download=(f"prevalence_{kind}", table))
     st.caption(
         thresholds.describe(kind) + " Patients without a value, an age or (from 15 "
         "years, for anemia) a sex at a time point are not assessed there."

@@ -69,7 +69,22 @@ def patients_table(cohort: Cohort) -> pd.DataFrame:
 FULL_HEIGHT_ROWS = 60
 
 
-def show_table(frame: pd.DataFrame, *, hide_index: bool = True, **kwargs: object) -> None:
-    """A read-only table, shown whole when short (so it prints and screenshots whole)."""
+def show_table(
+    frame: pd.DataFrame,
+    *,
+    hide_index: bool = True,
+    download: tuple[str, pd.DataFrame] | None = None,
+    **kwargs: object,
+) -> None:
+    """A read-only table, shown whole when short (so it prints and screenshots whole).
+
+    ``download=(stem, table)`` adds CSV and XLSX buttons for ``table`` (the unrounded
+    numbers behind the displayed ``frame``).
+    """
     height = "content" if len(frame) <= FULL_HEIGHT_ROWS else "auto"
     st.dataframe(frame, hide_index=hide_index, width="stretch", height=height, **kwargs)
+    if download is not None:
+        from ui.downloads import table_buttons
+
+        stem, table = download
+        table_buttons(table, stem, stem)

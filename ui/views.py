@@ -80,18 +80,25 @@ def outputs_for(
     )
 
 
-def reproduce(view: View, outputs: ViewOutputs, chart: str | None = None) -> None:
+def reproduce(
+    view: View,
+    outputs: ViewOutputs | None = None,
+    chart: str | None = None,
+    *,
+    lines: list[str] | None = None,
+) -> None:
     """The exact commands that regenerate this page's numbers and figures."""
+    if lines is None:
+        lines = commands(
+            view.cohort,
+            view.filter,
+            selection=outputs.selection if outputs else None,
+            options=outputs.options if outputs else None,
+            chart=chart,
+        )
     with st.expander("Reproduce these results from the command line"):
         st.write(
             "Run in the dashboard's folder, with the same file. The same file and settings "
             "give the same numbers and figures."
-        )
-        lines = commands(
-            view.cohort,
-            view.filter,
-            selection=outputs.selection,
-            options=outputs.options,
-            chart=chart,
         )
         st.code("\n".join(lines), language="bash")

@@ -1,0 +1,137 @@
+"""Figures, reports and exports through the command line, and the pages' reproduce commands."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import zipfile
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from analytics.cli import main
+from analytics.export import png_size
+from analytics.figures import CHARTS
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "data" / "sirolimus_demo.csv"
+LAB = ["--analyte", "mcv", "--baseline", "0", "--follow-up", "2"]
+MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "svg": b"<svg", "pdf": b"%PDF"}
+
+
+@pytest.mark.parametrize("fmt", ["png", "svg", "pdf"])
+def test_cli_figure_formats(tmp_path, capsys, fmt):
+    out = tmp_path / f"change.{fmt}"
+    assert main(["figure", str(DEMO), *LAB, "--chart", "change", "--format", fmt,
+                 "-o", str(out)]) == 0  # fmt: skip
+    assert MAGIC[fmt] in out.read_bytes()[:300]
+
+
+def test_cli_figure_png_width(tmp_path, capsys):
+    out = tmp_path / "qq.png"
+    assert main(["figure", str(DEMO), *LAB, "--chart", "qq", "--width", "1800",
+                 "-o", str(out)]) == 0  # fmt: skip
+    assert png_size(out.read_bytes())[0] == 1800
+
+
+@pytest.mark.parametrize("number", range(1, 7))
+def test_cli_thesis_figures(tmp_path, capsys, number):
+    out = tmp_path / f"fig{number}.svg"
+    assert main(["figure", str(DEMO), "--thesis", str(number), "--format", "svg",
+                 "-o", str(out)]) == 0  # fmt: skip
+    assert b"<svg" in out.read_bytes()[:300]
+
+
+def test_cli_report_is_self_contained(tmp_path, capsys):
+    out = tmp_path / "report.html"
+    assert main(["report", str(DEMO), *LAB, "--cohort", "retrospective", "-o", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert "http://" not in html and "https://" not in html
+    assert html.count("<svg") == len(CHARTS)
+    assert "20 of 25 patients: retrospective cohort" in html
+
+
+def test_cli_export_zip_has_every_figure_and_table(tmp_path, capsys):
+    out = tmp_path / "bundle.zip"
+    assert main(["export", str(DEMO), *LAB, "--age-group", "pediatric", "-o", str(out)]) == 0
+    names = zipfile.ZipFile(out).namelist()
+    assert names[:2] == ["README.txt", "settings.json"]
+    figures = [n for n in names if n.startswith("figures/")]
+    assert len(figures) == 2 * len(CHARTS)
+    assert all("_pediatric" in n for n in figures)
+    assert "tables/mcv_paired_test.csv" in names
+    settings = json.loads(zipfile.ZipFile(out).read("settings.json"))
+    assert settings["filters"]["settings"]["age_group"] == "pediatric"
+
+
+def test_bundle_readme_says_which_figure_could_not_be_drawn(tmp_path, capsys):
+    out = tmp_path / "bundle.zip"
+    # only women: the forest plot split by sex has a single subgroup
+    assert main(["export", str(DEMO), *LAB, "--sex", "F", "-o", str(out)]) == 0
+    archive = zipfile.ZipFile(out)
+    assert not any("forest" in n for n in archive.namelist())
+    assert "Not drawn: forest" in archive.read("README.txt").decode()
+
+
+def test_cli_export_csv_without_lab_lists_every_lab_and_time(tmp_path, capsys):
+    out = tmp_path / "all.csv"
+    assert main(["export", str(DEMO), "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8-sig")
+    header, *rows = text.strip().splitlines()
+    assert header.startswith("lab,unit,baseline,follow_up,n_pairs")
+    # demo: Hgb and MCV at 2w, 1, 2, 6; TSAT, ferritin, hepcidin at 2w, 1, 2 -> 17 rows
+    assert len(rows) == 17
+
+
+def test_cli_export_refuses_unknown_extension(tmp_path, capsys):
+    assert main(["export", str(DEMO), "-o", str(tmp_path / "x.txt")]) == 2
+    assert "must end in" in capsys.readouterr().err
+
+
+def _run_shown_command(line: str, monkeypatch, capsys) -> dict:
+    words = shlex.split(line)
+    assert words[:3] == ["python", "-m", "analytics"]
+    monkeypatch.chdir(DEMO.parent)  # the command names the file as the user has it
+    assert main(words[3:]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_paired_page_command_reproduces_the_page(monkeypatch, capsys):
+    at = AppTest.from_file("../app.py", default_timeout=60)
+    at.run()
+    at.selectbox(key="flt_sex").set_value("Female").run()
+    at.switch_page("pages/paired_tests.py").run()
+    at.selectbox(key="sel_lab").set_value("hgb").run()
+    assert not at.exception, at.exception
+    paired_line = next(line for line in at.code[-1].value.splitlines() if " paired " in line)
+    out = _run_shown_command(paired_line, monkeypatch, capsys)
+    assert str(out["n_pairs"]) == at.metric[0].value
+    assert out["filters"].startswith("12 of 25 patients: female")
+    shown_p = at.metric[3].value
+    assert f"{out['p_two_sided']:.3g}" == shown_p
+
+
+def test_charts_page_draws_every_chart_with_downloads():
+    at = AppTest.from_file("../app.py", default_timeout=60)
+    at.run()
+    at.switch_page("pages/charts.py").run()
+    assert not at.exception, at.exception
+    specs = [json.loads(el.proto.spec) for el in at.get("vega_lite_chart")]
+    assert len(specs) == len(CHARTS)
+    titles = [spec["title"]["text"] for spec in specs]
+    assert all("MCV" in title for title in titles)
+    keys = {button.key for button in at.get("download_button")}
+    assert {f"dl_{chart}_{fmt}" for chart in CHARTS for fmt in ("png", "svg", "pdf")} <= keys
+    assert {"dl_bundle", "dl_report"} <= keys
+
+
+def test_thesis_figures_page_shows_six_figures():
+    at = AppTest.from_file("../app.py", default_timeout=60)
+    at.run()
+    at.switch_page("pages/thesis_figures.py").run()
+    assert not at.exception, at.exception
+    assert len(at.get("vega_lite_chart")) == 6
+    captions = [h.value for h in at.subheader]
+    assert captions[0] == "Figure 1: Change in MCV 0 to 2 months."
+    assert captions[5] == "Figure 6. Change in hepcidin levels while on sirolimus."

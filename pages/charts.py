@@ -5,6 +5,7 @@ import streamlit as st
 from analytics.analysis import SPLITS
 from analytics.errors import AnalysisError
 from analytics.figures import FigureOptions
+from ui.charts import show_chart
 from ui.downloads import MIME, figure_buttons, png_width_choice
 from ui.selection import pick_selection
 from ui.shell import escape_md, page_view
@@ -94,7 +95,7 @@ right.download_button(
 )  # fmt: skip
 
 for figure in outputs.figures:
-    st.altair_chart(figure.chart, width="stretch")
+    show_chart(figure.chart)
     figure_buttons(figure, figure.name)
     if figure.missing:
         st.caption(

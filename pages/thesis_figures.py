@@ -4,6 +4,7 @@ import streamlit as st
 
 from analytics.figures import thesis_figures
 from analytics.outputs import thesis_commands
+from ui.charts import show_chart
 from ui.downloads import figure_buttons, png_width_choice
 from ui.shell import demo_dataset, page_view, parse_dataset
 from ui.views import reproduce
@@ -25,7 +26,7 @@ cohort = parse_dataset(demo.data, demo.filename, None, (), True)
 figures = thesis_figures(cohort)
 for figure, caption in figures:
     st.subheader(caption)
-    st.altair_chart(figure.chart, width="stretch")
+    show_chart(figure.chart)
     figure_buttons(figure, f"thesis_{figure.filename_stem}")
     st.divider()
 reproduce(view, lines=thesis_commands(cohort))

@@ -12,6 +12,7 @@ from analytics.errors import AnalysisError
 from analytics.export import file_stem
 from analytics.paired import PairedResult, leave_one_out
 from analytics.timecourse import TimecourseResult
+from ui.charts import show_chart
 from ui.downloads import chart_buttons
 from ui.format import display_frame, fmt_num, fmt_p, fmt_signed
 from ui.shell import escape_md
@@ -110,7 +111,7 @@ def robustness(result: PairedResult, selection: Selection, subtitle: str) -> Non
         f"Q–Q plot of the change in {selection.label()}, n = {result.n_pairs}", subtitle
     )
     chart = qq_chart(result.changes, title, selection.unit)
-    st.altair_chart(chart, width="stretch")
+    show_chart(chart)
     chart_buttons(chart, file_stem(selection.analyte, "qq", selection.times_label), "qq")
     st.markdown("**Leave-one-out**")
     loo = leave_one_out(result, alpha=result.alpha)

@@ -13,6 +13,7 @@ from analytics.power import (
     power_curve_effect,
     power_curve_n,
 )
+from ui.charts import show_chart
 from ui.downloads import chart_buttons
 from ui.format import fmt_num
 from ui.tables import show_table
@@ -71,7 +72,7 @@ def curves(result: PowerResult, unit: str, subtitle: str, stem: str) -> None:
             subtitle,
         )
         chart = power_curve_chart(by_n, "n", "Pairs (n)", title, current=result.n)
-        st.altair_chart(chart, width="stretch")
+        show_chart(chart)
         chart_buttons(chart, file_stem(stem, "power_vs_n"), "power_n")
     with right:
         title = ChartTitle(f"Power against the true change, n = {result.n} pairs", subtitle)
@@ -84,7 +85,7 @@ def curves(result: PowerResult, unit: str, subtitle: str, stem: str) -> None:
             current=abs(result.delta),
             current_label="meaningful",
         )
-        st.altair_chart(chart, width="stretch")
+        show_chart(chart)
         chart_buttons(chart, file_stem(stem, "power_vs_change"), "power_change")
     with st.expander("The tables behind the curves"):
         left, right = st.columns(2)

@@ -59,7 +59,7 @@ def chart_buttons(chart: object, stem: str, key: str) -> None:
 
 def table_buttons(frame: pd.DataFrame, stem: str, key: str) -> None:
     """CSV and XLSX buttons for one table (formula-safe)."""
-    left, right, _ = st.columns([1, 1, 4])
+    left, right, _ = st.columns([1, 1, 8])
     left.download_button(
         "↓ CSV",
         data=lambda: table_csv(frame),

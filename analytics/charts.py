@@ -28,6 +28,7 @@ import pandas as pd
 from scipy import stats
 
 from .errors import AnalysisError
+from .plain import plain_value
 
 __all__ = [
     "HIDE_LABELS_ABOVE",
@@ -98,20 +99,6 @@ class ChartTitle:
 # --------------------------------------------------------------------------------------
 
 
-def _plain(value: Any) -> Any:
-    """A JSON-ready scalar: numpy types to Python, NaN/inf/NA to None."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        number = float(value)
-        return number if math.isfinite(number) else None
-    return str(value)
-
-
 def _inline(frame: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
     """The frame as inline records, ``{"values": [...]}``; fields are the column names.
 
@@ -121,7 +108,7 @@ def _inline(frame: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
     """
     columns = [str(column) for column in frame.columns]
     records = [
-        {column: _plain(value) for column, value in zip(columns, row, strict=True)}
+        {column: plain_value(value) for column, value in zip(columns, row, strict=True)}
         for row in frame.itertuples(index=False, name=None)
     ]
     return {"values": records}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +23,7 @@ from .filters import CohortFilter
 from .limits import LIMITS
 from .loader import load_cohort, parse_mapping
 from .outputs import ViewOutputs, view_outputs
+from .plain import jsonable
 from .power import power_summary
 
 __all__ = ["main"]
@@ -90,19 +90,8 @@ def load_from_args(args: argparse.Namespace) -> Cohort:
     return load_cohort(data, path.name, sheet=args.sheet, mapping=parse_mapping(args.map))
 
 
-def _clean(value: object) -> object:
-    """JSON-safe: NaN/inf to None, recursively."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    return value
-
-
 def print_json(obj: object) -> None:
-    print(json.dumps(_clean(obj), indent=2, ensure_ascii=False, allow_nan=False))
+    print(json.dumps(jsonable(obj), indent=2, ensure_ascii=False, allow_nan=False))
 
 
 # --------------------------------------------------------------------------- commands

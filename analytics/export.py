@@ -17,7 +17,6 @@ import copy
 import csv
 import io
 import json
-import math
 import platform
 import re
 import struct
@@ -25,12 +24,11 @@ import unicodedata
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from importlib import metadata
 from typing import Any
 
 import altair as alt
-import numpy as np
 import pandas as pd
 import vl_convert as vlc
 import xlsxwriter
@@ -40,6 +38,7 @@ from .analysis import Selection
 from .cohort import CENSORED_RULES, Cohort
 from .errors import AnalysisError
 from .filters import CohortFilter, FilteredCohort
+from .plain import jsonable, plain_value
 from .power import PowerResult
 from .prevalence import Thresholds
 
@@ -278,31 +277,6 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def _plain(value: Any) -> Any:
-    """A cell as None, bool, int, float or str (numpy and pandas scalars unwrapped)."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        number = float(value)
-        return number if math.isfinite(number) else None
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, datetime | date | time | pd.Timestamp):
-        return value.isoformat()
-    if isinstance(value, list | tuple | set | frozenset):
-        return "; ".join(str(item) for item in value)
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return str(value)
-
-
 def _label(name: Any) -> str:
     if isinstance(name, tuple):
         return " / ".join(str(part) for part in name if str(part) != "")
@@ -328,7 +302,7 @@ def _cells(frame: pd.DataFrame) -> tuple[list[Any], list[list[Any]]]:
     else:
         header = [_label(c) for c in frame.columns]
     rows = [
-        [safe_cell(_plain(value)) for value in row]
+        [safe_cell(plain_value(value)) for value in row]
         for row in frame.itertuples(index=False, name=None)
     ]
     return [safe_cell(name) for name in header], rows
@@ -487,14 +461,6 @@ def _timestamp(moment: datetime | None) -> datetime:
     return moment.astimezone() if moment.tzinfo is None else moment
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(key): _jsonable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(item) for item in value]
-    return _plain(value)
-
-
 def settings_dict(
     cohort: Cohort,
     *,
@@ -609,7 +575,7 @@ def settings_dict(
         }
     if extra:
         settings["other"] = dict(extra)
-    return _jsonable(settings)
+    return jsonable(settings)
 
 
 def settings_json(*args: Any, **kwargs: Any) -> bytes:
@@ -618,7 +584,7 @@ def settings_json(*args: Any, **kwargs: Any) -> bytes:
     Accepts either the arguments of :func:`settings_dict` or one ready dictionary.
     """
     if len(args) == 1 and not kwargs and isinstance(args[0], Mapping):
-        settings = _jsonable(args[0])
+        settings = jsonable(args[0])
     else:
         settings = settings_dict(*args, **kwargs)
     text = json.dumps(settings, indent=2, ensure_ascii=False, allow_nan=False)

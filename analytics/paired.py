@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,7 @@ from scipy import optimize, special, stats
 
 from analytics import power as _power
 from analytics.errors import AnalysisError
+from analytics.plain import jsonable
 
 __all__ = [
     "EXACT_SIGN_FLIP_MAX_PAIRS",
@@ -47,29 +48,8 @@ _DEFAULT_SEED = 20130601
 # --------------------------------------------------------------------------------------
 
 
-def _jsonable(value: Any) -> Any:
-    """Turn a result value into plain JSON types; NaN/inf become None."""
-    if is_dataclass(value) and not isinstance(value, type):
-        to_dict = getattr(value, "to_dict", None)
-        if callable(to_dict):
-            return to_dict()
-        return {f.name: _jsonable(getattr(value, f.name)) for f in fields(value)}
-    if isinstance(value, dict):
-        return {str(key): _jsonable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(item) for item in value]
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        number = float(value)
-        return number if math.isfinite(number) else None
-    return value
-
-
 def _dataclass_dict(result: Any) -> dict[str, Any]:
-    return {f.name: _jsonable(getattr(result, f.name)) for f in fields(result)}
+    return {f.name: jsonable(getattr(result, f.name)) for f in fields(result)}
 
 
 def _check_level(value: float, name: str) -> float:

@@ -41,6 +41,7 @@ __all__ = [
     "commands",
     "power_command",
     "thesis_commands",
+    "validate_command",
     "view_outputs",
 ]
 
@@ -416,3 +417,14 @@ def power_command(n: int, sd_change: float, delta: float, alpha: float) -> str:
         ["python", "-m", "analytics", "power", "--n", str(n), "--sd-change", f"{sd_change:.6g}",
          "--delta", f"{delta:g}", "--alpha", f"{alpha:g}", "--json"]
     )  # fmt: skip
+
+
+def validate_command(cohort: Cohort) -> str:
+    """The command that prints this file's validation report."""
+    words = ["python", "-m", "analytics", "validate", cohort.source.filename]
+    if cohort.source.sheet and len(cohort.source.sheets) > 1:
+        words += ["--sheet", cohort.source.sheet]
+    for role in cohort.mapping:
+        if role.source == "set by you":
+            words += ["--map", f"{role.column}={role.as_role_string()}"]
+    return shlex.join([*words, "--json"])

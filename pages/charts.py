@@ -6,7 +6,7 @@ from analytics.analysis import SPLITS
 from analytics.errors import AnalysisError
 from analytics.figures import FigureOptions
 from ui.charts import show_chart
-from ui.downloads import MIME, figure_buttons, png_width_choice
+from ui.downloads import figure_buttons, png_width_choice, view_buttons
 from ui.selection import pick_selection
 from ui.shell import escape_md, page_view
 from ui.views import current_thresholds, outputs_for, reproduce
@@ -80,19 +80,7 @@ except AnalysisError as error:
     st.warning(str(error))
     st.stop()
 
-left, right, _ = st.columns([1, 1, 2])
-left.download_button(
-    "↓ Download all (ZIP)", data=outputs.bundle,
-    file_name=f"{settings.selection.analyte}_all_figures_and_tables.zip", mime=MIME["zip"],
-    key="dl_bundle", on_click="ignore",
-    help="Every figure (PNG + SVG), every table (CSV + XLSX), settings.json and a README.",
-)  # fmt: skip
-right.download_button(
-    "↓ Report (HTML)", data=outputs.report_html,
-    file_name=f"{settings.selection.analyte}_report.html", mime=MIME["html"],
-    key="dl_report", on_click="ignore",
-    help="One self-contained file: opens offline in a browser and prints cleanly.",
-)  # fmt: skip
+view_buttons(outputs)
 
 for figure in outputs.figures:
     show_chart(figure.chart)

@@ -6,8 +6,10 @@ from analytics import InputError, parse_mapping
 from analytics.cohort import CENSORED_RULES
 from analytics.limits import LIMITS
 from analytics.loader import header_columns
+from analytics.outputs import validate_command
 from ui.shell import Dataset, demo_dataset, escape_md, page_view, use_dataset
 from ui.tables import excluded_table, issues_table, mapping_table, patients_table, show_table
+from ui.views import reproduce
 from ui.widgets import persistent_selectbox
 
 view = page_view()
@@ -179,3 +181,5 @@ if cohort.n_censored():
 st.subheader("Patients")
 patients = patients_table(cohort)
 show_table(patients, hide_index=False, download=("patients", patients.reset_index()))
+
+reproduce(view, lines=[validate_command(cohort)])

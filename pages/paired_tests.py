@@ -2,41 +2,46 @@
 
 import streamlit as st
 
-from analytics.analysis import timecourse_for
 from analytics.errors import AnalysisError
 from analytics.figures import FigureOptions
-from analytics.outputs import commands
 from ui import paired_view
-from ui.selection import paired_or_stop
+from ui.downloads import view_buttons
+from ui.selection import pick_selection
 from ui.shell import page_view
-from ui.views import reproduce
+from ui.views import current_thresholds, outputs_for, reproduce
 
 view = page_view()
 cohort = view.filtered.cohort
 
 st.title("Paired tests")
 st.text(view.filtered.sentence)
-settings, result = paired_or_stop(view)
+if cohort.n_patients == 0:
+    st.warning("No patient matches the filters in the sidebar. Widen them to run the tests.")
+    st.stop()
+settings = pick_selection(cohort)
 selection = settings.selection
+options = FigureOptions(
+    age_cutoff=view.filter.age_cutoff,
+    censored=view.censored_rule,
+    alpha=settings.alpha,
+    confidence=settings.confidence,
+    thresholds=current_thresholds(),
+)
+try:
+    outputs = outputs_for(view, settings, options)
+except AnalysisError as error:
+    st.warning(str(error))
+    st.stop()
+result, course = outputs.paired, outputs.timecourse
+view_buttons(outputs)
 st.caption(
     "Change = follow-up − baseline, so a fall is negative. Only patients with both values "
     "count (complete pairs)."
 )
 
 st.header(f"{selection.name} at every time point")
-try:
-    course = timecourse_for(
-        cohort,
-        selection.analyte,
-        baseline=selection.baseline,
-        alpha=settings.alpha,
-        confidence=settings.confidence,
-        censored=view.censored_rule,
-    )
+if course is not None:
     paired_view.study_table(course, selection)
-except AnalysisError as error:
-    course = None
-    st.info(str(error))
 
 st.header(f"Paired comparison, {selection.times_label}")
 paired_view.paired_summary(result, selection)
@@ -53,16 +58,4 @@ with split:
     paired_view.subgroups(
         cohort, selection, view.filter.age_cutoff, view.censored_rule, settings.confidence
     )
-
-reproduce(
-    view,
-    lines=commands(
-        view.cohort,
-        view.filter,
-        selection=selection,
-        options=FigureOptions(
-            alpha=settings.alpha, confidence=settings.confidence, censored=view.censored_rule,
-            age_cutoff=view.filter.age_cutoff,
-        ),
-    ),
-)  # fmt: skip
+reproduce(view, outputs)

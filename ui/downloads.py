@@ -7,6 +7,7 @@ import streamlit as st
 
 from analytics.export import chart_bytes, table_csv, tables_xlsx
 from analytics.figures import Figure
+from analytics.outputs import ViewOutputs
 
 PNG_WIDTHS = {"1200 px (single column)": 1200, "1800 px": 1800, "2400 px (full page)": 2400}
 MIME = {
@@ -75,4 +76,28 @@ def table_buttons(frame: pd.DataFrame, stem: str, key: str) -> None:
         mime=MIME["xlsx"],
         key=f"dl_{key}_xlsx",
         on_click="ignore",
+    )
+
+
+def view_buttons(outputs: ViewOutputs) -> None:
+    """ "Download all" (ZIP) and "Report" (HTML) for the current view."""
+    stem = outputs.selection.analyte if outputs.selection else "cohort"
+    left, right, _ = st.columns([1, 1, 2])
+    left.download_button(
+        "↓ Download all (ZIP)",
+        data=outputs.bundle,
+        file_name=f"{stem}_all_figures_and_tables.zip",
+        mime=MIME["zip"],
+        key="dl_bundle",
+        on_click="ignore",
+        help="Every figure (PNG + SVG), every table (CSV + XLSX), settings.json and a README.",
+    )
+    right.download_button(
+        "↓ Report (HTML)",
+        data=outputs.report_html,
+        file_name=f"{stem}_report.html",
+        mime=MIME["html"],
+        key="dl_report",
+        on_click="ignore",
+        help="One self-contained file: opens offline in a browser and prints cleanly.",
     )

@@ -77,7 +77,7 @@ options = FigureOptions(
 try:
     outputs = outputs_for(view, settings, options)
 except AnalysisError as error:
-    st.warning(str(error))
+    st.warning(escape_md(str(error)))
     st.stop()
 
 view_buttons(outputs)
@@ -92,5 +92,5 @@ for figure in outputs.figures:
         )
     st.divider()
 for problem in outputs.problems:
-    st.info(problem)
+    st.info(escape_md(problem))
 reproduce(view, outputs, chart="change")

@@ -7,7 +7,7 @@ from analytics.figures import FigureOptions
 from ui import paired_view
 from ui.downloads import view_buttons
 from ui.selection import pick_selection
-from ui.shell import page_view
+from ui.shell import escape_md, page_view
 from ui.views import current_thresholds, outputs_for, reproduce
 
 view = page_view()
@@ -30,7 +30,7 @@ options = FigureOptions(
 try:
     outputs = outputs_for(view, settings, options)
 except AnalysisError as error:
-    st.warning(str(error))
+    st.warning(escape_md(str(error)))
     st.stop()
 result, course = outputs.paired, outputs.timecourse
 view_buttons(outputs)
@@ -39,7 +39,7 @@ st.caption(
     "count (complete pairs)."
 )
 
-st.header(f"{selection.name} at every time point")
+st.header(f"{escape_md(selection.name)} at every time point")
 if course is not None:
     paired_view.study_table(course, selection)
 

@@ -6,7 +6,7 @@ from analytics.outputs import power_command
 from analytics.power import CLINICAL_DELTA_DEFAULTS, power_summary
 from ui import power_view
 from ui.selection import paired_or_stop
-from ui.shell import page_view
+from ui.shell import escape_md, page_view
 from ui.views import reproduce
 from ui.widgets import persistent_number, persistent_selectbox
 
@@ -29,7 +29,9 @@ if mode == "data":
     alpha, n, sd_change = settings.alpha, result.n_pairs, result.sd_change
     unit, lab, observed_dz = selection.unit, selection.name, result.cohen_dz
     default_delta = CLINICAL_DELTA_DEFAULTS.get(selection.analyte, round(sd_change, 1))
-    st.caption(f"{selection.label()}: {n} pairs, observed SD of change {sd_change:.3g} {unit}.")
+    st.caption(
+        escape_md(f"{selection.label()}: {n} pairs, observed SD of change {sd_change:.3g} {unit}.")
+    )
 else:
     cols = st.columns(3)
     n = int(

@@ -21,14 +21,15 @@ from ui.widgets import persistent_selectbox
 
 
 def _unit(selection: Selection) -> str:
-    return f" {selection.unit}" if selection.unit else ""
+    """The unit with a leading space, escaped for Markdown (it comes from the file)."""
+    return f" {escape_md(selection.unit)}" if selection.unit else ""
 
 
 def study_table(result: TimecourseResult, selection: Selection) -> None:
     table = thesis_table(result).drop(columns=["months"])
     show_table(display_frame(table), download=(f"{selection.analyte}_by_time", table))
     st.caption(
-        f"{selection.name}{' (' + selection.unit + ')' if selection.unit else ''} at every time "
+        f"{escape_md(selection.label().split(',')[0])} at every time "
         "point, in the layout of the study's tables. Mean, SD (n − 1) and SE = SD/√n over the "
         "patients with a value; p from the paired t-test against baseline on the patients "
         "with both values. One-sided p is half the two-sided p, in the direction the mean "
@@ -122,7 +123,7 @@ def robustness(result: PairedResult, selection: Selection, subtitle: str) -> Non
     else:
         st.warning(
             "The conclusion rests on single patients: removing "
-            + ", ".join(str(p) for p in flagged["patient_id"])
+            + escape_md(", ".join(str(p) for p in flagged["patient_id"]))
             + f" flips the sign of the mean change or moves p across {result.alpha}."
         )
     if result.ratio is not None:
@@ -144,9 +145,9 @@ def repeated_times(result: TimecourseResult) -> None:
     if result.incomplete:
         st.caption(
             "Not in the omnibus tests: "
-            + "; ".join(f"{pid} ({why})" for pid, why in result.incomplete)
+            + escape_md("; ".join(f"{pid} ({why})" for pid, why in result.incomplete))
         )
-    st.markdown(f"**Each time point against baseline** — Holm family: {result.family}")
+    st.markdown(f"**Each time point against baseline** — Holm family: {escape_md(result.family)}")
     show_table(
         display_frame(result.contrasts_frame()), download=("contrasts", result.contrasts_frame())
     )
@@ -172,12 +173,12 @@ def subgroups(
             censored=censored,
         )
     except AnalysisError as error:
-        st.info(str(error))
+        st.info(escape_md(str(error)))
         return
     show_table(display_frame(result.to_frame()), download=(f"subgroups_{split}", result.to_frame()))
     st.markdown(escape_md(result.sentence(selection.name, selection.unit)))
     if result.pairwise:
-        st.markdown(f"**Pairwise contrasts** — Holm family: {result.family}")
+        st.markdown(f"**Pairwise contrasts** — Holm family: {escape_md(result.family)}")
         show_table(
             display_frame(result.contrasts_frame()),
             download=(f"subgroup_contrasts_{split}", result.contrasts_frame()),

@@ -16,11 +16,13 @@ from analytics.power import (
 from ui.charts import show_chart
 from ui.downloads import chart_buttons
 from ui.format import fmt_num
+from ui.shell import escape_md
 from ui.tables import show_table
 
 
 def headline(result: PowerResult, unit: str, lab: str) -> None:
     """What the current sample can and cannot show, in the lab's units."""
+    unit, lab = escape_md(unit), escape_md(lab)  # both come from the file's headers
     u = f" {unit}" if unit else ""
     cols = st.columns(4)
     cols[0].metric(

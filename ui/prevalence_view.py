@@ -11,6 +11,7 @@ from analytics.cohort import Cohort
 from analytics.errors import AnalysisError
 from analytics.prevalence import Thresholds
 from ui.format import fmt_num
+from ui.shell import escape_md
 from ui.tables import show_table
 from ui.widgets import persistent_number
 
@@ -51,7 +52,7 @@ def prevalence_section(cohort: Cohort, kind: str, thresholds: Thresholds, censor
     try:
         table = prevalence_for(cohort, kind, thresholds, censored=censored)
     except AnalysisError as error:
-        st.caption(str(error))
+        st.caption(escape_md(str(error)))
         return
     shown = table[table["n_assessed"] > 0]
     display = shown.assign(

@@ -15,7 +15,7 @@ from analytics.cohort import Cohort
 from analytics.columns import format_time
 from analytics.errors import AnalysisError
 from analytics.paired import PairedResult
-from ui.shell import View
+from ui.shell import View, escape_md
 from ui.widgets import persistent_selectbox
 
 CONFIDENCE_LEVELS = (0.90, 0.95, 0.99)
@@ -100,6 +100,6 @@ def paired_or_stop(view: View) -> tuple[Settings, PairedResult]:
             censored=view.censored_rule,
         )
     except AnalysisError as error:
-        st.warning(str(error))
+        st.warning(escape_md(str(error)))
         st.stop()
     return settings, result

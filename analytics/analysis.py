@@ -19,14 +19,17 @@ from .columns import format_time
 from .errors import AnalysisError
 from .filters import age_groups
 from .paired import PairedResult, paired_change
+from .power import CLINICAL_DELTA_DEFAULTS
 from .prevalence import Thresholds, prevalence_by_time
 from .subgroups import SubgroupResult, subgroup_contrast
 from .timecourse import TimecourseResult, timecourse
+from .units import conventional_unit, unit_factor
 
 __all__ = [
     "LOG_SCALE_LABS",
     "SPLITS",
     "Selection",
+    "default_delta",
     "paired_for",
     "prevalence_for",
     "select",
@@ -244,10 +247,18 @@ def prevalence_for(
         When the cohort has no values of the lab the prevalence needs.
     """
     lab = PREVALENCE_LABS[kind]
+    needed = "hemoglobin" if lab == "hgb" else "MCV"
     if lab not in cohort.analytes:
-        needed = "hemoglobin" if lab == "hgb" else "MCV"
         raise AnalysisError(f"The {kind} prevalence needs {needed} values; this file has none.")
-    matrix = cohort.lab_matrix(lab, censored)
+    unit = cohort.analytes[lab].unit
+    factor = unit_factor(lab, unit)
+    if factor is None:
+        raise AnalysisError(
+            f"The {kind} thresholds are in {conventional_unit(lab)}; this file's {needed} is "
+            f"in '{unit}', which cannot be converted. Correct the unit in the column mapping."
+        )
+    # thresholds are in the conventional unit: compare values converted to it
+    matrix = cohort.lab_matrix(lab, censored) / factor
     matrix = matrix.loc[:, matrix.notna().any()]
     table = prevalence_by_time(
         matrix,
@@ -259,3 +270,16 @@ def prevalence_for(
     )
     table.insert(1, "label", table["time"].map(format_time))
     return table
+
+
+def default_delta(analyte: str, unit: str) -> float | None:
+    """The default change worth detecting, in the lab's own unit (None if unknown).
+
+    The defaults (MCV 3 fL, Hgb 1 g/dL, hepcidin 10 ng/mL, TSAT 5 %, ferritin 50 ng/mL)
+    are in conventional units and converted: 1 g/dL of hemoglobin is 10 g/L.
+    """
+    base = CLINICAL_DELTA_DEFAULTS.get(analyte)
+    factor = unit_factor(analyte, unit)
+    if base is None or factor is None:
+        return None
+    return base * factor

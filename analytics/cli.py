@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import fields
 from pathlib import Path
 
 from .analysis import SPLITS, paired_for, select, thesis_table, timecourse_for
@@ -25,6 +26,7 @@ from .loader import load_cohort, parse_mapping
 from .outputs import ViewOutputs, view_outputs
 from .plain import jsonable
 from .power import power_summary
+from .prevalence import Thresholds
 
 __all__ = ["main"]
 
@@ -124,7 +126,19 @@ def validation_dict(cohort: Cohort) -> dict[str, object]:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    cohort = load_from_args(args)
+    try:
+        cohort = load_from_args(args)
+    except AnalysisError as error:
+        if args.json:  # other programs read the JSON: say "not ok" there too
+            print_json(
+                {
+                    "ok": False,
+                    "file": Path(args.file).name,
+                    "errors": [{"row": None, "column": None, "message": str(error)}],
+                    "warnings": [],
+                }
+            )
+        raise
     result = validation_dict(cohort)
     if args.json:
         print_json(result)
@@ -251,8 +265,26 @@ def _timecourse(args: argparse.Namespace) -> int:
     return 0
 
 
+def _thresholds(items: list[str]) -> Thresholds:
+    values: dict[str, float] = {}
+    names = {f.name for f in fields(Thresholds)}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or name.strip() not in names:
+            raise AnalysisError(
+                f"'{item}' is not a threshold; write NAME=VALUE with NAME one of "
+                + ", ".join(sorted(names))
+            )
+        try:
+            values[name.strip()] = float(value)
+        except ValueError as error:
+            raise AnalysisError(f"'{item}': the threshold must be a number.") from error
+    return Thresholds(**values)
+
+
 def _figure_options(args: argparse.Namespace) -> FigureOptions:
     return FigureOptions(
+        thresholds=_thresholds(getattr(args, "threshold", [])),
         color_by=getattr(args, "color_by", None),
         sort=getattr(args, "sort", False),
         flip=getattr(args, "flip", False),
@@ -398,11 +430,6 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="redraw the study's Figure N (1-6) from the file instead (filters not applied)",
     )
-    figure.add_argument("--color-by", choices=sorted(SPLITS), help="colour the change bars")
-    figure.add_argument("--sort", action="store_true", help="sort bars by change (waterfall)")
-    figure.add_argument("--flip", action="store_true", help="plot baseline − follow-up")
-    figure.add_argument("--band", type=float, help="shade ± this meaningful change")
-    figure.add_argument("--split", choices=sorted(SPLITS), default="sex", help="forest plot")
     figure.add_argument("--format", choices=["png", "svg", "pdf"], default="png")
     figure.add_argument("--width", type=int, help="PNG width in pixels (300 dpi)")
     report = sub.add_parser("report", help="self-contained HTML report of a view")
@@ -419,6 +446,20 @@ def _add_view_arguments(parser: argparse.ArgumentParser, *, lab_required: bool) 
     parser.add_argument("--follow-up", required=lab_required, help="follow-up time, e.g. 2")
     add_filter_arguments(parser)
     _add_levels(parser)
+    parser.add_argument("--color-by", choices=sorted(SPLITS), help="colour the change bars")
+    parser.add_argument("--sort", action="store_true", help="sort bars by change (waterfall)")
+    parser.add_argument("--flip", action="store_true", help="plot baseline − follow-up")
+    parser.add_argument("--band", type=float, help="shade ± this meaningful change")
+    parser.add_argument(
+        "--split", choices=sorted(SPLITS), default="sex", help="subgroups (forest plot)"
+    )
+    parser.add_argument(
+        "--threshold",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="change an anemia/microcytosis threshold, e.g. anemia_men=13.5",
+    )
     parser.add_argument("-o", "--output", required=True, help="file to write")
 
 

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import altair as alt
-import numpy as np
 import pandas as pd
 from scipy import stats
 
@@ -32,8 +31,9 @@ from .errors import AnalysisError
 from .filters import CohortFilter, FilteredCohort
 from .limits import LIMITS
 from .paired import PairedResult
-from .power import power_curve_n
+from .power import n_grid, power_curve_n
 from .prevalence import Thresholds
+from .units import conventional_unit, unit_factor
 
 __all__ = [
     "CHARTS",
@@ -344,11 +344,18 @@ def _threshold_rules(
             applied[float(value)] = applied.get(float(value), 0) + 1
     if not applied:
         return [], ""
+    factor = unit_factor(selection.analyte, selection.unit)
+    if factor is None:  # thresholds are in g/dL and fL: not drawn on an unknown unit
+        return [], (
+            f"No threshold drawn: {selection.name} is in '{selection.unit}', which cannot be "
+            f"converted to {conventional_unit(selection.analyte)}."
+        )
+    applied = {value * factor: count for value, count in applied.items()}
     n = len(patients)
     unit = f" {selection.unit}" if selection.unit else ""
     rules = []
     for value in sorted(applied):
-        label = f"{kind}: {selection.name} < {value:g}{unit}"
+        label = f"{kind}: {selection.name} < {value:.4g}{unit}"
         if applied[value] != n:
             label += f" (applies to {applied[value]} of {n})"
         rules.append((value, label))
@@ -790,10 +797,7 @@ def _power(
             "draw a power curve for; use the Power page with a change worth detecting."
         )
     n = result.n_pairs
-    upper = max(40, 2 * n, (result.n_for_80_power or 0) + 10)
-    upper = min(upper, 100_000)
-    n_values = np.unique(np.linspace(2, upper, min(upper - 1, 200)).round().astype(int))
-    curve = power_curve_n(abs(dz), [int(v) for v in n_values], options.alpha)
+    curve = power_curve_n(abs(dz), n_grid(n, result.n_for_80_power), options.alpha)
     text = (
         f"Power against number of pairs at the observed effect in {selection.label()} "
         f"(d_z = {dz:.2f}), n = {n} pairs"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ import pandas as pd
 
 from .analysis import (
     Selection,
+    default_delta,
     paired_for,
     prevalence_for,
     select,
@@ -31,7 +32,8 @@ from .export import bundle_zip, settings_dict, settings_json, tables_xlsx
 from .figures import CHARTS, Figure, FigureOptions, make_figure
 from .filters import CohortFilter, FilteredCohort
 from .paired import PairedResult, leave_one_out
-from .power import CLINICAL_DELTA_DEFAULTS, PowerResult, power_summary
+from .power import PowerResult, power_summary
+from .prevalence import Thresholds
 from .report import html_report
 from .timecourse import TimecourseResult
 
@@ -271,6 +273,7 @@ def view_outputs(
     tables[f"{stem}_paired_test"] = paired.to_frame()
     tables[f"{stem}_leave_one_out"] = leave_one_out(paired, alpha=options.alpha)
     course = None
+    problems = []
     try:
         course = timecourse_for(
             subset, selection.analyte, baseline=selection.baseline, alpha=options.alpha,
@@ -279,8 +282,8 @@ def view_outputs(
         tables[f"{stem}_by_time"] = thesis_table(course)
         tables[f"{stem}_repeated_tests"] = course.tests_frame()
         tables[f"{stem}_contrasts"] = course.contrasts_frame()
-    except AnalysisError:
-        pass
+    except AnalysisError as error:
+        problems.append(f"all time points: {error}")
     try:
         split = subgroups_for(
             subset, selection, options.split, age_cutoff=options.age_cutoff,
@@ -289,15 +292,14 @@ def view_outputs(
         tables[f"{stem}_subgroups_{options.split}"] = split.to_frame()
         if split.pairwise:
             tables[f"{stem}_subgroup_contrasts"] = split.contrasts_frame()
-    except AnalysisError:
-        pass
-    worth = delta if delta is not None else CLINICAL_DELTA_DEFAULTS.get(selection.analyte)
+    except AnalysisError as error:
+        problems.append(f"subgroups: {error}")
+    worth = delta if delta is not None else default_delta(selection.analyte, selection.unit)
     power = None
     if worth is not None and paired.sd_change > 0:
         power = power_summary(paired.n_pairs, paired.sd_change, worth, alpha=options.alpha)
         tables[f"{stem}_power"] = power.to_frame()
     figures = []
-    problems = []
     for name in charts:
         try:
             figures.append(make_figure(name, filtered, selection, options))
@@ -362,6 +364,21 @@ def commands(
         levels += ["--confidence", f"{options.confidence:g}"]
     if options.censored != "limit":
         levels += ["--censored", options.censored]
+    view_options = []
+    if options.color_by:
+        view_options += ["--color-by", options.color_by]
+    if options.sort:
+        view_options += ["--sort"]
+    if options.flip:
+        view_options += ["--flip"]
+    if options.band:
+        view_options += ["--band", f"{options.band:g}"]
+    if options.split != "sex":
+        view_options += ["--split", options.split]
+    defaults = Thresholds()
+    for name, value in asdict(options.thresholds).items():
+        if value != getattr(defaults, name):
+            view_options += ["--threshold", f"{name}={value:g}"]
     lines = []
     if selection is not None:
         lab = [
@@ -374,20 +391,17 @@ def commands(
              "--baseline", f"{selection.baseline:g}", *filters, *levels, "--json"]
         )  # fmt: skip
         if chart is not None:
-            figure = ["--chart", chart]
-            if options.color_by:
-                figure += ["--color-by", options.color_by]
-            if options.sort:
-                figure += ["--sort"]
-            if options.flip:
-                figure += ["--flip"]
-            figure += ["--format", "png", "-o", f"{chart}.png"]
+            figure = ["--chart", chart, *view_options, "--format", "png", "-o", f"{chart}.png"]
             lines.append([*base, "figure", *file_args, *lab, *filters, *levels, *figure])
-        lines.append([*base, "report", *file_args, *lab, *filters, *levels, "-o", "report.html"])
-        lines.append([*base, "export", *file_args, *lab, *filters, *levels, "-o", "bundle.zip"])
+        for command, output in (("report", "report.html"), ("export", "bundle.zip")):
+            lines.append(
+                [*base, command, *file_args, *lab, *filters, *levels, *view_options, "-o", output]
+            )
     else:
         lines.append([*base, "cohort", *file_args, *filters, "--json"])
-        lines.append([*base, "export", *file_args, *filters, *levels, "-o", "results.xlsx"])
+        lines.append(
+            [*base, "export", *file_args, *filters, *levels, *view_options, "-o", "results.xlsx"]
+        )
     return [shlex.join(line) for line in lines]
 
 

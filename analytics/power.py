@@ -32,6 +32,7 @@ __all__ = [
     "OBSERVED_POWER_CAVEAT",
     "PowerResult",
     "mde_dz",
+    "n_grid",
     "n_required",
     "observed_power",
     "power_at",
@@ -568,3 +569,12 @@ def power_curve_effect(
             raise AnalysisError(f"The SD of change must be above zero, not {sd_change}.")
         frame["change"] = frame["cohen_dz"] * float(sd_change)
     return frame
+
+
+def n_grid(n_now: int, n_needed: int | None, points: int = 200, cap: int = 100_000) -> list[int]:
+    """Numbers of pairs for a power-against-n curve: from 2 past both the current n
+    and the n needed, at most ``points`` values and never above ``cap``."""
+    upper = max(40, 2 * int(n_now), int(n_needed or 0) + 10)
+    upper = min(upper, cap)
+    values = np.unique(np.linspace(2, upper, min(upper - 1, points)).round().astype(int))
+    return [int(v) for v in values]

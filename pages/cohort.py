@@ -3,6 +3,8 @@
 import streamlit as st
 
 from analytics.characteristics import characteristics
+from analytics.figures import FigureOptions
+from analytics.outputs import commands
 from ui import prevalence_view
 from ui.shell import page_view
 from ui.tables import show_table
@@ -48,4 +50,13 @@ thresholds = prevalence_view.threshold_editor()
 for kind in ("anemia", "microcytosis"):
     prevalence_view.prevalence_section(filtered.cohort, kind, thresholds, view.censored_rule)
 
-reproduce(view)
+reproduce(
+    view,
+    lines=commands(
+        view.cohort,
+        view.filter,
+        options=FigureOptions(
+            censored=view.censored_rule, thresholds=thresholds, age_cutoff=view.filter.age_cutoff
+        ),
+    ),
+)

@@ -9,6 +9,7 @@ from ui.downloads import view_buttons
 from ui.selection import pick_selection
 from ui.shell import escape_md, page_view
 from ui.views import current_thresholds, outputs_for, reproduce
+from ui.widgets import kept
 
 view = page_view()
 cohort = view.filtered.cohort
@@ -26,6 +27,7 @@ options = FigureOptions(
     alpha=settings.alpha,
     confidence=settings.confidence,
     thresholds=current_thresholds(),
+    split=kept("sel_split", "sex"),  # the Subgroups tab's split, so downloads match it
 )
 try:
     outputs = outputs_for(view, settings, options)
@@ -42,13 +44,17 @@ st.caption(
 st.header(f"{escape_md(selection.name)} at every time point")
 if course is not None:
     paired_view.study_table(course, selection)
+for problem in outputs.problems:
+    if problem.startswith("all time points"):
+        st.info(escape_md(problem))
 
 st.header(f"Paired comparison, {selection.times_label}")
 paired_view.paired_summary(result, selection)
 
 robust, repeated, split = st.tabs(["Robustness", "All time points", "Subgroups"])
 with robust:
-    paired_view.robustness(result, selection, view.filtered.sentence)
+    qq = next((figure for figure in outputs.figures if figure.name == "qq"), None)
+    paired_view.robustness(result, selection, qq)
 with repeated:
     if course is not None and len(course.times) > 2:
         paired_view.repeated_times(course)

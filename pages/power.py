@@ -2,8 +2,12 @@
 
 import streamlit as st
 
+from analytics.analysis import default_delta as default_change
+from analytics.errors import AnalysisError
+from analytics.export import file_stem
+from analytics.figures import filter_slug, times_slug
 from analytics.outputs import power_command
-from analytics.power import CLINICAL_DELTA_DEFAULTS, power_summary
+from analytics.power import power_summary
 from ui import power_view
 from ui.selection import paired_or_stop
 from ui.shell import escape_md, page_view
@@ -22,13 +26,20 @@ MODES = {"data": "From the data (lab and times below)", "plan": "Planning (enter
 mode = persistent_selectbox("Mode", list(MODES), "power_mode", format_func=MODES.get)
 
 alpha, n, sd_change, unit, lab, default_delta, observed_dz = 0.05, 10, 1.0, "", "the lab", 1.0, None
+stem = "planning"
 if mode == "data":
     st.text(view.filtered.sentence)
     settings, result = paired_or_stop(view)
     selection = settings.selection
     alpha, n, sd_change = settings.alpha, result.n_pairs, result.sd_change
     unit, lab, observed_dz = selection.unit, selection.name, result.cohen_dz
-    default_delta = CLINICAL_DELTA_DEFAULTS.get(selection.analyte, round(sd_change, 1))
+    default_delta = default_change(selection.analyte, selection.unit) or round(sd_change, 1)
+    stem = file_stem(
+        selection.analyte,
+        "power",
+        times_slug(selection.baseline, selection.follow_up),
+        filter_slug(view.filtered.sentence),
+    )
     st.caption(
         escape_md(f"{selection.label()}: {n} pairs, observed SD of change {sd_change:.3g} {unit}.")
     )
@@ -58,17 +69,21 @@ else:
     default_delta = 3.0
 
 delta = st.number_input(
-    f"Change worth detecting{f' ({unit})' if unit else ''}",
+    f"Change worth detecting{f' ({escape_md(unit)})' if unit else ''}",
     min_value=0.001,
     value=float(default_delta),
     step=0.5,
     key=f"delta_{mode}_{lab}",
     help="The smallest change you would call clinically meaningful. Defaults: MCV 3 fL, "
-    "Hgb 1 g/dL, hepcidin 10 ng/mL, TSAT 5 %, ferritin 50 ng/mL.",
+    "Hgb 1 g/dL, hepcidin 10 ng/mL, TSAT 5 %, ferritin 50 ng/mL (converted when the file "
+    "uses another unit, e.g. 10 g/L).",
 )
-power = power_summary(n, sd_change, delta, alpha=alpha)
+try:
+    power = power_summary(n, sd_change, delta, alpha=alpha)
+except AnalysisError as error:
+    st.warning(escape_md(str(error)))
+    st.stop()
 power_view.headline(power, unit, lab)
-stem = f"{lab}_{mode}" if mode == "data" else "planning"
 power_view.curves(power, unit, view.filtered.sentence if mode == "data" else "Planning mode", stem)
 power_view.summary_table(power, stem)
 if observed_dz is not None:

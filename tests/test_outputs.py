@@ -135,3 +135,69 @@ def test_thesis_figures_page_shows_six_figures():
     captions = [h.value for h in at.subheader]
     assert captions[0] == "Figure 1: Change in MCV 0 to 2 months."
     assert captions[5] == "Figure 6. Change in hepcidin levels while on sirolimus."
+
+
+def test_reproduce_commands_carry_every_setting(tmp_path, monkeypatch, capsys):
+    """The commands shown on a page regenerate the page's view: same settings, same tables."""
+    from analytics import load_cohort
+    from analytics.export import table_csv
+    from analytics.figures import FigureOptions
+    from analytics.filters import CohortFilter
+    from analytics.outputs import commands, view_outputs
+    from analytics.prevalence import Thresholds
+
+    cohort = load_cohort(DEMO.read_bytes(), DEMO.name, is_demo=True)
+    chosen = CohortFilter(cohort="retrospective")
+    options = FigureOptions(
+        color_by="iron", sort=True, flip=True, band=2.0, split="iron", censored="half",
+        alpha=0.1, confidence=0.9, thresholds=Thresholds(anemia_women=12.5),
+    )  # fmt: skip
+    page = view_outputs(cohort, chosen, analyte="mcv", baseline=0, follow_up=6, options=options)
+    lines = commands(cohort, chosen, selection=page.selection, options=options, chart="change")
+    export = next(line for line in lines if " export " in line)
+    words = shlex.split(export)
+    words[words.index("-o") + 1] = str(tmp_path / "bundle.zip")
+    monkeypatch.chdir(DEMO.parent)
+    assert main(words[3:]) == 0
+    archive = zipfile.ZipFile(tmp_path / "bundle.zip")
+    settings = json.loads(archive.read("settings.json"))
+    assert settings["other"]["figure_options"] == page.settings()["other"]["figure_options"]
+    assert settings["thresholds"]["anemia_women"] == 12.5
+    assert (settings["alpha"], settings["confidence"]) == (0.1, 0.9)
+    assert settings["censored_values"]["rule"] == "half"
+    for stem in ("mcv_subgroups_iron", "mcv_paired_test", "prevalence_anemia"):
+        assert archive.read(f"tables/{stem}.csv") == table_csv(page.tables[stem]), stem
+
+
+def test_validate_json_says_not_ok_for_an_unusable_file(tmp_path, capsys):
+    path = tmp_path / "noid.csv"
+    path.write_bytes(b"sex,MCV 0\nF,80\n")
+    assert main(["validate", str(path), "--json"]) == 2
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert out["ok"] is False
+    assert "No patient ID column" in out["errors"][0]["message"]
+    assert "No patient ID column" in captured.err
+
+
+def test_thresholds_follow_the_lab_unit(tmp_path, capsys):
+    """Hemoglobin in g/L: WHO cut-offs (g/dL) are converted, not compared raw."""
+    from analytics import load_cohort
+    from analytics.analysis import default_delta, prevalence_for
+
+    # adult women, Hgb 100-110 g/L = 10.0-11.0 g/dL: all anemic (< 12.0 g/dL, WHO 2011)
+    data = b"id,sex,age,Hb (g/L) 0,Hb (g/L) 2\nA,F,40,100,104\nB,F,41,110,108\nC,F,42,105,101\n"
+    cohort = load_cohort(data, "gl.csv")
+    table = prevalence_for(cohort, "anemia")
+    assert table["n_affected"].tolist() == [3, 3]
+    assert default_delta("hgb", "g/L") == pytest.approx(10.0)  # 1 g/dL
+    assert default_delta("hepcidin", "nmol/L") == pytest.approx(10 / 2.789)
+
+
+def test_thresholds_refused_for_an_unknown_unit():
+    from analytics import AnalysisError, load_cohort
+    from analytics.analysis import prevalence_for
+
+    data = b"id,sex,age,Hb (mg/mL) 0\nA,F,40,10\nB,F,41,11\n"
+    with pytest.raises(AnalysisError, match="cannot be converted"):
+        prevalence_for(load_cohort(data, "x.csv"), "anemia")

@@ -203,3 +203,38 @@ def test_censored_values_rule_is_offered_and_kept():
     assert not at.exception, at.exception
     assert at.metric[0].value == "2"  # the pair with '<70' left out
     assert "Censored values (e.g. <5) left out" in _sidebar_text(at)
+
+
+HOSTILE = (
+    b"id,sex,cohort,Hepcidin (![u](http://example.invalid/u.png)) 0,"
+    b"Hepcidin (![u](http://example.invalid/u.png)) 2\n"
+    b"![p](http://example.invalid/p.png),F,**x**,40,0\nB,M,**x**,30,20\nC,F,**x**,35,25\n"
+)
+
+
+def test_file_strings_are_never_rendered_as_markdown():
+    """A hostile upload (Markdown images in IDs and units) shows them only as text."""
+    at = _app()
+    at.file_uploader(key="upload").set_value(("h.csv", HOSTILE, "text/csv")).run()
+    assert not at.error, [e.value for e in at.error]
+    for spec in PAGES:
+        at.switch_page(spec.path).run()
+        assert not at.exception, at.exception
+        kinds = ("markdown", "caption", "info", "warning", "error", "success", "header",
+                 "subheader", "title", "metric")  # fmt: skip
+        for kind in kinds:
+            for element in at.get(kind):
+                text = str(getattr(element, "value", "")) + str(getattr(element, "label", ""))
+                assert "](http" not in text, (spec.title, kind, text)
+        for widget in ("number_input", "selectbox", "text_area"):
+            for element in at.get(widget):
+                assert "](http" not in str(element.label), (spec.title, widget, element.label)
+
+
+def test_power_page_survives_a_huge_sd():
+    at = _app()
+    at.switch_page("pages/power.py").run()
+    at.selectbox(key="power_mode").set_value("plan").run()
+    at.number_input(key="plan_sd").set_value(1000.0).run()
+    assert not at.exception, at.exception
+    assert int(at.metric[3].value) > 100_000  # pairs needed for 3 units at SD 1000

@@ -6,14 +6,13 @@ import pandas as pd
 import streamlit as st
 
 from analytics.analysis import SPLITS, Selection, subgroups_for, thesis_table
-from analytics.charts import ChartTitle, qq_chart
 from analytics.cohort import Cohort
 from analytics.errors import AnalysisError
-from analytics.export import file_stem
+from analytics.figures import Figure
 from analytics.paired import PairedResult, leave_one_out
 from analytics.timecourse import TimecourseResult
 from ui.charts import show_chart
-from ui.downloads import chart_buttons
+from ui.downloads import figure_buttons
 from ui.format import display_frame, fmt_num, fmt_p, fmt_signed
 from ui.shell import escape_md
 from ui.tables import show_table
@@ -75,7 +74,7 @@ def paired_summary(result: PairedResult, selection: Selection) -> None:
         )
 
 
-def robustness(result: PairedResult, selection: Selection, subtitle: str) -> None:
+def robustness(result: PairedResult, selection: Selection, qq: Figure | None) -> None:
     unit = _unit(selection)
     st.markdown("**Wilcoxon signed-rank test**")
     st.write(
@@ -108,12 +107,9 @@ def robustness(result: PairedResult, selection: Selection, subtitle: str) -> Non
         )
     else:
         st.write("Shapiro–Wilk needs at least 3 pairs.")
-    title = ChartTitle(
-        f"Q–Q plot of the change in {selection.label()}, n = {result.n_pairs}", subtitle
-    )
-    chart = qq_chart(result.changes, title, selection.unit)
-    show_chart(chart)
-    chart_buttons(chart, file_stem(selection.analyte, "qq", selection.times_label), "qq")
+    if qq is not None:
+        show_chart(qq.chart)
+        figure_buttons(qq, "qq")
     st.markdown("**Leave-one-out**")
     loo = leave_one_out(result, alpha=result.alpha)
     show_table(display_frame(loo), download=(f"{selection.analyte}_leave_one_out", loo))
@@ -130,7 +126,7 @@ def robustness(result: PairedResult, selection: Selection, subtitle: str) -> Non
         st.markdown("**Ratio (log) paired t-test** — for a lab with a skewed distribution")
         st.write(escape_md(result.ratio.sentence(selection.name)))
     elif result.ratio_note:
-        st.caption(result.ratio_note)
+        st.caption(escape_md(result.ratio_note))
 
 
 def repeated_times(result: TimecourseResult) -> None:

@@ -9,6 +9,7 @@ from analytics.export import file_stem
 from analytics.power import (
     OBSERVED_POWER_CAVEAT,
     PowerResult,
+    n_grid,
     observed_power,
     power_curve_effect,
     power_curve_n,
@@ -26,7 +27,7 @@ def headline(result: PowerResult, unit: str, lab: str) -> None:
     u = f" {unit}" if unit else ""
     cols = st.columns(4)
     cols[0].metric(
-        "CI half-width",
+        f"{1 - result.alpha:.0%} CI half-width",
         f"± {fmt_num(result.ci_half_width)}{u}",
         help=f"Half the width of the {1 - result.alpha:.0%} CI of the mean change with "
         f"{result.n} pairs and this SD of change.",
@@ -60,9 +61,7 @@ def headline(result: PowerResult, unit: str, lab: str) -> None:
 def curves(result: PowerResult, unit: str, subtitle: str, stem: str) -> None:
     dz = abs(result.delta) / result.sd_change
     u = f" {unit}" if unit else ""
-    by_n = power_curve_n(
-        dz, range(2, max(60, 2 * result.n_required + 5)), result.alpha, result.alternative
-    )
+    by_n = power_curve_n(dz, n_grid(result.n, result.n_required), result.alpha, result.alternative)
     by_effect = power_curve_effect(
         result.n, None, result.alpha, result.alternative, sd_change=result.sd_change
     )

@@ -1124,7 +1124,7 @@ def forest(
         x_title = _with_unit(f"Mean change, follow-up − baseline, {level} CI", unit)
     x = alt.X("mean_change:Q", title=x_title, scale=alt.Scale(domain=x_domain, nice=False))
     y = alt.Y("label:N", sort=labels, title=None, axis=alt.Axis(labelFontSize=12))
-    height = max(80, 44 * len(frame))
+    height = max(180, 56 * len(frame))
     base = alt.Chart(_inline(frame))
     tooltip = [
         alt.Tooltip("label:N", title="Subgroup"),

@@ -23,11 +23,15 @@ from scipy import optimize, special, stats
 
 from analytics import power as _power
 from analytics.errors import AnalysisError
-from analytics.plain import jsonable
+from analytics.plain import format_p, jsonable
 
 __all__ = [
+    "BOOTSTRAP_BCA_MAX_PAIRS",
     "EXACT_SIGN_FLIP_MAX_PAIRS",
     "MIN_BOOTSTRAP_PAIRS",
+    "SIGN_FLIP_MAX_DRAWS",
+    "SIGN_FLIP_MIN_PERMUTATIONS",
+    "WILCOXON_EXACT_MAX_PAIRS",
     "PairedResult",
     "RatioResult",
     "leave_one_out",
@@ -39,6 +43,25 @@ __all__ = [
 EXACT_SIGN_FLIP_MAX_PAIRS = 20
 #: Below this many pairs the bootstrap can only resample a handful of distinct means.
 MIN_BOOTSTRAP_PAIRS = 3
+
+# Size caps. The dashboard must handle uploads of up to 10,000 patients, so every exact
+# or resampling method below is bounded; above a cap the method string says what ran.
+
+#: Up to this many non-zero changes the Wilcoxon signed-rank p is exact (scipy's exact
+#: null without ties or zeros; the exact mid-rank distribution with them, whose cost
+#: grows as m^3). Above it: R's normal approximation with tie and continuity
+#: correction, which is what R's wilcox.test uses from 50 pairs (or with any tie) on.
+WILCOXON_EXACT_MAX_PAIRS = 50
+#: Monte Carlo sign-flip budget in random signs (permutations × pairs; about 0.3 s).
+#: Beyond it the number of permutations is reduced to fit, and the method says so.
+SIGN_FLIP_MAX_DRAWS = 50_000_000
+#: ... but never to fewer permutations than this (only reached above 50,000 pairs).
+SIGN_FLIP_MIN_PERMUTATIONS = 1_000
+#: Up to this many pairs the bootstrap interval is BCa, whose jackknife costs n^2;
+#: above it the percentile interval (no jackknife) is given, and the note says so.
+BOOTSTRAP_BCA_MAX_PAIRS = 10_000
+#: Random signs / resampled values held in memory at once (8 MB of float64 or int64).
+_CHUNK_ELEMENTS = 1_000_000
 
 _DEFAULT_SEED = 20130601
 
@@ -247,12 +270,9 @@ def _fmt_number(value: float, digits: int = 3) -> str:
 
 
 def _fmt_p(p: float) -> str:
-    """Display only: 'p = 0.004', 'p < 0.001'."""
-    if p < 0.001:
-        return "p < 0.001"
-    if p > 0.999:
-        return "p > 0.999"
-    return f"p = {p:.3f}"
+    """Display only: 'p = 0.00404', 'p < 0.0001' (see :func:`analytics.plain.format_p`)."""
+    text = format_p(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
 
 
 def _fmt_signed(value: float, decimals: int = 2) -> str:
@@ -306,46 +326,78 @@ def _dz_interval(t: float, n: int, confidence: float) -> tuple[float, float]:
     return ncp_low / math.sqrt(n), ncp_high / math.sqrt(n)
 
 
+def _sorted_tie_runs(values: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
+    """Stable sort order of ``values`` and the start of each run of ties in it.
+
+    Neighbours in sorted order that differ by <= ``tolerance`` are tied (chained).
+    """
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    breaks = np.flatnonzero(np.diff(ordered) > tolerance) + 1
+    return order, np.concatenate(([0], breaks)).astype(np.int64)
+
+
 def _tie_groups(magnitudes: np.ndarray, tolerance: float) -> list[np.ndarray]:
     """Indices of sorted ``magnitudes`` grouped where neighbours differ by <= tolerance."""
-    order = np.argsort(magnitudes, kind="stable")
-    groups: list[list[int]] = []
-    for index in order:
-        if groups and magnitudes[index] - magnitudes[groups[-1][-1]] <= tolerance:
-            groups[-1].append(int(index))
-        else:
-            groups.append([int(index)])
-    return [np.array(group) for group in groups]
+    magnitudes = np.asarray(magnitudes, dtype=float)
+    if len(magnitudes) == 0:
+        return []
+    order, starts = _sorted_tie_runs(magnitudes, tolerance)
+    return np.split(order, starts[1:])
 
 
 def _doubled_midranks(groups: list[np.ndarray], m: int) -> np.ndarray:
     ranks = np.zeros(m, dtype=np.int64)
-    position = 1
-    for group in groups:
-        first, last = position, position + len(group) - 1
-        ranks[group] = first + last  # twice the mid-rank, an integer
-        position = last + 1
+    if not groups:
+        return ranks
+    sizes = np.array([len(group) for group in groups], dtype=np.int64)
+    last = np.cumsum(sizes)
+    first = last - sizes + 1
+    ranks[np.concatenate(groups)] = np.repeat(first + last, sizes)  # twice the mid-rank
     return ranks
 
 
+def _midranks_and_ties(values: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
+    """Twice the mid-ranks of ``values`` (integers) and the sizes of the tie groups (> 1).
+
+    The same ranks as ``_doubled_midranks(_tie_groups(values, tolerance), len(values))``
+    without building one array per group.
+    """
+    values = np.asarray(values, dtype=float)
+    m = len(values)
+    ranks = np.zeros(m, dtype=np.int64)
+    if m == 0:
+        return ranks, np.zeros(0, dtype=np.int64)
+    order, starts = _sorted_tie_runs(values, tolerance)
+    sizes = np.diff(np.append(starts, m))
+    doubled = 2 * starts + sizes + 1  # first + last rank, 1-based: (s + 1) + (s + size)
+    ranks[order] = np.repeat(doubled, sizes)
+    return ranks, sizes[sizes > 1]
+
+
 def _exact_signed_rank_p(doubled_ranks: np.ndarray, doubled_w_plus: int) -> float:
-    """Two-sided p from the exact distribution of W+ over all 2^m sign patterns."""
+    """Two-sided p from the exact distribution of W+ over all 2^m sign patterns.
+
+    Works with probabilities (halved at each step, exactly) rather than counts, so it
+    cannot overflow; its cost is m × sum of ranks, so callers cap m.
+    """
     total = int(doubled_ranks.sum())
-    counts = np.zeros(total + 1)
-    counts[0] = 1.0
+    probabilities = np.zeros(total + 1)
+    probabilities[0] = 1.0
     for rank in doubled_ranks:
-        shifted = np.zeros_like(counts)
-        shifted[rank:] = counts[: total + 1 - rank]
-        counts = counts + shifted
+        shifted = np.zeros_like(probabilities)
+        shifted[rank:] = probabilities[: total + 1 - rank]
+        probabilities = (probabilities + shifted) * 0.5
     support = np.arange(total + 1)
     extreme = np.abs(2 * support - total) >= abs(2 * doubled_w_plus - total)
-    return float(min(1.0, counts[extreme].sum() / 2.0 ** len(doubled_ranks)))
+    return float(min(1.0, probabilities[extreme].sum()))
 
 
 def _r_normal_approx_p(w_plus: float, m: int, tie_sizes: Sequence[int]) -> float:
     """R ``wilcox.test(paired=TRUE)`` p with ties/zeros: normal, continuity-corrected."""
     centre = m * (m + 1) / 4.0
-    variance = m * (m + 1) * (2 * m + 1) / 24.0 - sum(t**3 - t for t in tie_sizes) / 48.0
+    tie_term = float(np.sum(np.asarray(tie_sizes, dtype=float) ** 3 - np.asarray(tie_sizes)))
+    variance = m * (m + 1) * (2 * m + 1) / 24.0 - tie_term / 48.0
     z = w_plus - centre
     z = (z - math.copysign(0.5, z) if z != 0 else 0.0) / math.sqrt(variance)
     return float(min(1.0, 2.0 * min(stats.norm.cdf(z), stats.norm.sf(z))))
@@ -367,13 +419,26 @@ def _signed_rank(changes: np.ndarray, scale: float, alpha: float) -> _SignedRank
     m = len(nonzero)
     if m == 0:
         return _SignedRank(0.0, 1.0, f"all {n_zero} differences are zero to within rounding", None)
-    groups = _tie_groups(np.abs(nonzero), tolerance)
-    tie_sizes = [len(group) for group in groups if len(group) > 1]
-    doubled = _doubled_midranks(groups, m)
+    doubled, sizes = _midranks_and_ties(np.abs(nonzero), tolerance)
+    tie_sizes = [int(size) for size in sizes]
     doubled_w_plus = int(doubled[nonzero > 0].sum())
     w_plus = doubled_w_plus / 2.0
     notes: list[str] = []
-    if n_zero == 0 and not tie_sizes:
+    if m > WILCOXON_EXACT_MAX_PAIRS:
+        what = "pairs" if n_zero == 0 else "non-zero differences"
+        p = _r_normal_approx_p(w_plus, m, tie_sizes)
+        parts = [
+            "normal approximation with tie and continuity correction (R's method; exact "
+            f"only up to {WILCOXON_EXACT_MAX_PAIRS} {what})"
+        ]
+        if tie_sizes:
+            groups_text = "group" if len(tie_sizes) == 1 else "groups"
+            parts.append(f"{len(tie_sizes)} {groups_text} of tied differences given mid-ranks")
+        if n_zero:
+            plural = "difference" if n_zero == 1 else "differences"
+            parts.append(f"{n_zero} zero {plural} dropped before ranking (Wilcoxon method)")
+        method = "; ".join(parts)
+    elif n_zero == 0 and not tie_sizes:
         p = float(stats.wilcoxon(nonzero, method="exact", alternative="two-sided").pvalue)
         method = "exact, no zero or tied differences"
     else:
@@ -426,13 +491,24 @@ def _sign_flip(changes: np.ndarray, n_permutations: int, seed: int) -> tuple[flo
         upper = len(right) - np.searchsorted(right, threshold - left, side="left")
         lower = np.searchsorted(right, -threshold - left, side="right")
         return float((upper.sum() + lower.sum()) / 2.0**n), method
+    requested = n_permutations
+    affordable = max(SIGN_FLIP_MAX_DRAWS // n, SIGN_FLIP_MIN_PERMUTATIONS)
+    n_permutations = min(requested, affordable)
     method = f"Monte Carlo, {n_permutations} permutations, seed {seed}"
+    if n_permutations < requested:
+        method += (
+            f" (reduced from {requested} to keep permutations × pairs within "
+            f"{SIGN_FLIP_MAX_DRAWS:,} random signs)"
+        )
     if threshold <= 0:
         return 1.0, method
     rng = np.random.default_rng(seed)
+    # Rows of signs per chunk: bounded memory. The generator's stream does not depend
+    # on the chunking, so results equal those of one big draw.
+    rows = max(1, min(10_000, _CHUNK_ELEMENTS // n))
     hits, remaining = 0, n_permutations
     while remaining > 0:
-        size = min(remaining, 10_000)
+        size = min(remaining, rows)
         signs = rng.integers(0, 2, size=(size, n)) * 2 - 1
         hits += int(np.count_nonzero(np.abs(signs @ magnitudes) >= threshold))
         remaining -= size
@@ -450,6 +526,8 @@ def _bootstrap_bca(
             f"Not computed: with {n} pairs the bootstrap can only resample a few distinct "
             "means, so its interval would mean nothing.",
         )
+    bca = n <= BOOTSTRAP_BCA_MAX_PAIRS
+    kind = "BCa" if bca else "percentile"
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         try:
@@ -458,15 +536,26 @@ def _bootstrap_bca(
                 np.mean,
                 confidence_level=confidence,
                 n_resamples=n_resamples,
-                method="BCa",
+                method="BCa" if bca else "percentile",
                 rng=np.random.default_rng(seed),
+                # Resamples (and BCa's jackknife) in batches: bounded memory, and the
+                # same draws and interval as without batching.
+                batch=max(1, _CHUNK_ELEMENTS // n),
             )
         except (Warning, ValueError) as problem:
-            return None, None, f"Not computed: the BCa bootstrap failed ({problem})."
+            return None, None, f"Not computed: the {kind} bootstrap failed ({problem})."
     low = float(result.confidence_interval.low)
     high = float(result.confidence_interval.high)
     if not (math.isfinite(low) and math.isfinite(high)):
-        return None, None, "Not computed: the BCa bootstrap gave no finite interval."
+        return None, None, f"Not computed: the {kind} bootstrap gave no finite interval."
+    if not bca:
+        return (
+            low,
+            high,
+            f"Percentile bootstrap (not BCa: BCa's jackknife is used only up to "
+            f"{BOOTSTRAP_BCA_MAX_PAIRS:,} pairs), {n_resamples} resamples, seed {seed}. "
+            "A sensitivity analysis; the t interval stays primary.",
+        )
     note = (
         f"BCa bootstrap, {n_resamples} resamples, seed {seed}. A sensitivity analysis: "
         "it is too narrow below about 15 pairs, so the t interval stays primary."
@@ -899,7 +988,9 @@ def paired_change(
         Confidence level of every interval.
     n_permutations : int
         Monte Carlo sign patterns when there are more than
-        :data:`EXACT_SIGN_FLIP_MAX_PAIRS` pairs (otherwise all 2^n are enumerated).
+        :data:`EXACT_SIGN_FLIP_MAX_PAIRS` pairs (otherwise all 2^n are enumerated);
+        capped at :data:`SIGN_FLIP_MAX_DRAWS` / pairs (at least
+        :data:`SIGN_FLIP_MIN_PERMUTATIONS`).
     seed : int
         Seed for the Monte Carlo sign-flip test and the bootstrap.
     log_scale_available : bool
@@ -932,19 +1023,26 @@ def paired_change(
     :math:`P(T_{n-1,\\lambda} \\le t_{obs}) = 1 - a/2` and :math:`a/2`, divided by
     :math:`\\sqrt n` (exact under normality; not the large-sample approximation).
 
-    Wilcoxon signed-rank: with no zero and no tied :math:`|d_i|`, scipy's exact
-    two-sided p (``method="exact"``). Otherwise zero changes are dropped (Wilcoxon's
-    method, as R and scipy's default do) and the p is exact over all :math:`2^m`
-    sign patterns of the mid-ranks of the remaining :math:`m` changes (conditional on
-    the ties); ``wilcoxon_note`` then gives the p that R's normal approximation with
-    continuity correction would print. Changes within :math:`10^{-9}` of the data
-    scale count as equal (so 3.3 − 2.2 ties 2.2 − 1.1).
+    Wilcoxon signed-rank: zero changes are dropped (Wilcoxon's method, as R and
+    scipy's default do), leaving :math:`m` changes. Up to
+    :data:`WILCOXON_EXACT_MAX_PAIRS` (50) of them: with no zero and no tied
+    :math:`|d_i|`, scipy's exact two-sided p (``method="exact"``); otherwise the p is
+    exact over all :math:`2^m` sign patterns of the mid-ranks (conditional on the
+    ties) and ``wilcoxon_note`` gives the p that R's normal approximation with
+    continuity correction would print. Above 50, R's normal approximation with tie and
+    continuity correction (``wilcox.test(paired = TRUE)``, scipy
+    ``wilcoxon(method="approx", correction=True)``), as ``wilcoxon_method`` says.
+    Changes within :math:`10^{-9}` of the data scale count as equal (so 3.3 − 2.2 ties
+    2.2 − 1.1).
 
     Sign-flip test: statistic :math:`|\\sum d_i|`, p = share of the :math:`2^n`
     sign patterns at least as extreme (exact up to 20 pairs, by meet-in-the-middle
-    enumeration), else Monte Carlo ``(hits + 1)/(N + 1)``. The BCa bootstrap CI
-    (scipy ``bootstrap``) is a sensitivity analysis; it is anti-conservative below
-    about 15 pairs.
+    enumeration), else Monte Carlo ``(hits + 1)/(N + 1)``, with ``N`` reduced so that
+    :math:`N n \\le` :data:`SIGN_FLIP_MAX_DRAWS` (5,000 permutations at 10,000 pairs;
+    ``sign_flip_method`` says so). The BCa bootstrap CI (scipy ``bootstrap``, in
+    batches of bounded memory) is a sensitivity analysis; it is anti-conservative below
+    about 15 pairs; above :data:`BOOTSTRAP_BCA_MAX_PAIRS` pairs the percentile
+    interval is given instead (``bootstrap_note`` says so).
     """
     _validate_options(alpha, confidence, n_permutations, n_bootstrap)
     alpha, confidence = float(alpha), float(confidence)
@@ -1067,6 +1165,13 @@ def leave_one_out(
     paired t-test (:math:`t = \\bar d/(s_d/\\sqrt{n-1})` on :math:`n - 2` df) on
     the other :math:`n - 1` pairs; with one pair left, or identical remaining changes,
     no p exists and the row says so.
+
+    All rows come at once from the full-sample sums (no refit per patient), so 10,000
+    patients take well under a second: without patient :math:`i`, the mean is
+    :math:`(\\sum d - d_i)/(n-1)` and the sum of squares about it is
+    :math:`Q - \\frac{n}{n-1}(d_i - \\bar d)^2` with :math:`Q = \\sum (d - \\bar d)^2`;
+    the (at most one) row where that subtraction would lose precision is recomputed
+    directly.
     """
     baseline, follow_up, ids, result_alpha = _loo_inputs(result_or_arrays)
     alpha = _check_level(alpha if alpha is not None else (result_alpha or 0.05), "alpha")
@@ -1078,34 +1183,22 @@ def leave_one_out(
         full_p = _t_summary(changes, 0.95, scale).p_two_sided
     except AnalysisError:
         full_p = None
-    rows = []
-    for index, label in enumerate(ids):
-        rest = np.delete(changes, index)
-        mean = float(np.mean(rest))
-        p: float | None
-        note = ""
-        try:
-            p = _t_summary(rest, 0.95, scale).p_two_sided
-        except AnalysisError:
-            p = None
-            note = (
-                "only 1 pair remains: no p-value"
-                if len(rest) < 2
-                else "remaining changes identical: no p-value"
-            )
-        crosses = p is not None and full_p is not None and (p < alpha) != (full_p < alpha)
-        rows.append(
-            {
-                "patient_id": label,
-                "n_pairs": len(rest),
-                "mean_change": mean,
-                "p_two_sided": math.nan if p is None else p,
-                "sign_flips": bool(np.sign(mean) != np.sign(full_mean)),
-                "crosses_alpha": bool(crosses),
-                "note": note,
-            }
-        )
-    frame = pd.DataFrame(rows)
+    means, p_values, notes = _loo_t_tests(changes, scale)
+    testable = ~np.isnan(p_values)
+    crosses = np.zeros(len(changes), dtype=bool)
+    if full_p is not None:
+        crosses = testable & ((p_values < alpha) != (full_p < alpha))
+    frame = pd.DataFrame(
+        {
+            "patient_id": pd.Series(list(ids), dtype=object),
+            "n_pairs": np.full(len(changes), len(changes) - 1, dtype=np.int64),
+            "mean_change": means,
+            "p_two_sided": p_values,
+            "sign_flips": np.sign(means) != np.sign(full_mean),
+            "crosses_alpha": crosses,
+            "note": pd.Series(notes, dtype=object),
+        }
+    )
     return frame.astype(
         {
             "patient_id": "object",
@@ -1117,3 +1210,35 @@ def leave_one_out(
             "note": "object",
         }
     )
+
+
+def _loo_t_tests(changes: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Mean, paired-t p (NaN when untestable) and note without each change in turn."""
+    n = len(changes)
+    rest = n - 1
+    # Exactly rounded total, so a remaining sum that is exactly 0 comes out as 0.
+    means = (math.fsum(changes) - changes) / rest
+    p_values = np.full(n, math.nan)
+    if rest < 2:
+        return means, p_values, ["only 1 pair remains: no p-value"] * n
+    # Spread of the remaining changes from the two largest and two smallest values.
+    order = np.argsort(changes, kind="stable")
+    ordered = changes[order]
+    rest_max = np.where(np.arange(n) == order[-1], ordered[-2], ordered[-1])
+    rest_min = np.where(np.arange(n) == order[0], ordered[1], ordered[0])
+    identical = rest_max - rest_min <= 1e-12 * max(scale, 1.0)
+    deviations = changes - float(np.mean(changes))
+    total_ss = float(np.sum(deviations**2))
+    rest_ss = total_ss - deviations**2 * (n / rest)
+    # Where nearly all of Q is one patient's, the subtraction cancels: recompute those.
+    for index in np.flatnonzero(~identical & (rest_ss <= 1e-6 * total_ss)):
+        others = np.delete(changes, index)
+        rest_ss[index] = float(np.sum((others - np.mean(others)) ** 2))
+        means[index] = float(np.mean(others))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = np.sqrt(np.maximum(rest_ss, 0.0) / (rest - 1) / rest)
+        t = means / se
+    tested = ~identical
+    p_values[tested] = np.minimum(1.0, 2.0 * stats.t.sf(np.abs(t[tested]), rest - 1))
+    notes = ["remaining changes identical: no p-value" if same else "" for same in identical]
+    return means, p_values, notes

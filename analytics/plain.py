@@ -52,3 +52,23 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [jsonable(item) for item in value]
     return plain_value(value)
+
+
+#: Significance levels a displayed p-value must never appear to cross by rounding.
+_P_BOUNDARIES = (0.05, 0.01, 0.001)
+
+
+def format_p(p: float | None) -> str:
+    """A p-value for reading: three significant digits (0.00404, 0.0425, 0.822),
+    ``< 0.0001`` below that, ``—`` when missing. More digits are shown when three
+    would round across 0.05, 0.01 or 0.001 (0.04996 reads 0.04996, not 0.0500)."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "—"
+    if p < 0.0001:
+        return "< 0.0001"
+    for digits in range(3, 8):
+        text = f"{p:.{digits}g}"
+        shown = float(text)
+        if not any((p < b) != (shown < b) for b in _P_BOUNDARIES):
+            return text
+    return f"{p:.8g}"

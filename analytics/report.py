@@ -33,6 +33,7 @@ from .errors import AnalysisError
 from .export import chart_bytes
 from .filters import FilteredCohort
 from .paired import PairedResult, leave_one_out
+from .plain import format_p
 from .power import OBSERVED_POWER_CAVEAT, PowerResult
 from .timecourse import TimecourseResult
 
@@ -189,10 +190,8 @@ def _missing(value: Any) -> bool:
 
 
 def fmt_p(p: float | None) -> str:
-    """A p-value for reading: 4 decimals, ``< 0.0001`` below that, ``—`` when missing."""
-    if _missing(p):
-        return "—"
-    return "< 0.0001" if p < 0.0001 else f"{p:.4f}"
+    """A p-value for reading (see :func:`analytics.plain.format_p`)."""
+    return format_p(p)
 
 
 def fmt_number(value: Any, decimals: int = 2) -> str:

@@ -23,23 +23,30 @@ from analytics.paired import (
     _check_level,
     _dataclass_dict,
     _describe_excluded,
-    _doubled_midranks,
     _float_array,
     _fmt_number,
     _fmt_p,
     _fmt_signed,
     _frame,
+    _midranks_and_ties,
     _patient_ids,
     _percent,
-    _tie_groups,
 )
 
 __all__ = [
+    "MANN_WHITNEY_EXACT_MAX_PATIENTS",
     "GroupSummary",
     "PairwiseContrast",
     "SubgroupResult",
     "subgroup_contrast",
 ]
+
+#: Up to this many patients in the two subgroups together the Mann–Whitney p is exact
+#: (scipy's exact null without ties; the exact mid-rank distribution with ties, whose
+#: table is (n_B + 1) × N(N + 1) numbers and its work N times that). Above it: R's
+#: normal approximation with tie and continuity correction (what R's wilcox.test uses
+#: with any tie, or with 50 or more patients in either group).
+MANN_WHITNEY_EXACT_MAX_PATIENTS = 50
 
 
 @dataclass(frozen=True)
@@ -276,22 +283,41 @@ def _exact_rank_sum_p(doubled_ranks: np.ndarray, n_b: int, doubled_observed: int
     return float(min(1.0, counts[n_b, extreme].sum() / special.comb(size, n_b, exact=True)))
 
 
+def _normal_rank_sum_p(u_b: float, n_a: int, n_b: int, tie_sizes: Any) -> float:
+    """R ``wilcox.test(x, y)`` two-sided p: normal, tie- and continuity-corrected."""
+    size = n_a + n_b
+    sizes = np.asarray(tie_sizes, dtype=float)
+    tie_term = float(np.sum(sizes**3 - sizes))
+    variance = n_a * n_b / 12.0 * ((size + 1) - tie_term / (size * (size - 1)))
+    gap = u_b - n_a * n_b / 2.0
+    if variance <= 0:  # every change tied: every split has the same rank sum
+        return 1.0
+    z = max(abs(gap) - 0.5, 0.0) / math.sqrt(variance)
+    return float(min(1.0, 2.0 * stats.norm.sf(z)))
+
+
 def _mann_whitney(a: np.ndarray, b: np.ndarray) -> tuple[float, float, str]:
     pooled = np.concatenate([a, b])
     tolerance = 1e-9 * max(float(np.max(np.abs(pooled))), 1.0)
-    groups = _tie_groups(pooled, tolerance)
-    doubled = _doubled_midranks(groups, len(pooled))
+    doubled, tie_sizes = _midranks_and_ties(pooled, tolerance)
     doubled_sum_b = int(doubled[len(a) :].sum())
     u_b = doubled_sum_b / 2.0 - len(b) * (len(b) + 1) / 2.0
-    if all(len(group) == 1 for group in groups):
+    n_tied = len(tie_sizes)
+    tied_text = f"{n_tied} group{'s' if n_tied > 1 else ''} of tied changes"
+    if len(pooled) > MANN_WHITNEY_EXACT_MAX_PATIENTS:
+        p = _normal_rank_sum_p(u_b, len(a), len(b), tie_sizes)
+        method = (
+            "normal approximation with tie and continuity correction (R's method; exact "
+            f"only up to {MANN_WHITNEY_EXACT_MAX_PATIENTS} patients in the two subgroups)"
+        )
+        return u_b, p, f"{method}; {tied_text}" if n_tied else method
+    if n_tied == 0:
         result = stats.mannwhitneyu(b, a, method="exact", alternative="two-sided")
         return float(result.statistic), float(result.pvalue), "exact, no tied changes"
-    n_tied = sum(1 for group in groups if len(group) > 1)
     p = _exact_rank_sum_p(doubled, len(b), doubled_sum_b)
     method = (
         "exact conditional distribution of the mid-ranks over all "
-        f"{special.comb(len(pooled), len(b), exact=True)} splits "
-        f"({n_tied} group{'s' if n_tied > 1 else ''} of tied changes)"
+        f"{special.comb(len(pooled), len(b), exact=True)} splits ({tied_text})"
     )
     return u_b, p, method
 
@@ -399,10 +425,16 @@ def subgroup_contrast(
     Welch–Satterthwaite df
     :math:`(v_A + v_B)^2 / (v_A^2/(n_A-1) + v_B^2/(n_B-1))`, :math:`v = s^2/n`
     (as scipy ``ttest_ind(equal_var=False)``). Mann–Whitney: U for group B
-    (:math:`R_B - n_B(n_B+1)/2`); without ties scipy's exact p, with ties the exact
-    permutation distribution of the mid-ranks (conditional on the ties), two-sided as
-    :math:`P(|S - E S| \\ge |s - E S|)`. With more than two subgroups every pair is
-    contrasted and Holm-adjusted within the named family; no Welch ANOVA is given.
+    (:math:`R_B - n_B(n_B+1)/2`); up to :data:`MANN_WHITNEY_EXACT_MAX_PATIENTS` (50)
+    patients in the two subgroups together, without ties scipy's exact p, with ties the
+    exact permutation distribution of the mid-ranks (conditional on the ties), two-sided
+    as :math:`P(|S - E S| \\ge |s - E S|)`. Above that, R's normal approximation:
+    :math:`z = (|U - n_A n_B/2| - 1/2)/\\sigma` with
+    :math:`\\sigma^2 = \\frac{n_A n_B}{12}(N + 1 - \\sum (t^3 - t)/(N(N-1)))`
+    (:math:`t` the tie-group sizes), as ``wilcox.test(correct = TRUE)`` and scipy
+    ``mannwhitneyu(method="asymptotic")``; the method string says which ran. With more
+    than two subgroups every pair is contrasted and Holm-adjusted within the named
+    family; no Welch ANOVA is given.
     """
     confidence = _check_level(confidence, "confidence level")
     if np.ndim(changes) != 1 or np.ndim(groups) != 1:

@@ -6,6 +6,7 @@ import ast
 import itertools
 import json
 import math
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -494,7 +495,7 @@ def test_to_frame_has_a_label_per_quantity(sleep):
 def test_sentence_reads_the_direction_in_words(sleep):
     assert sleep.sentence("Extra sleep", "h") == (
         "Extra sleep fell by 1.58 h on average (95 % CI 0.700 to 2.46 h fall; "
-        "paired t = −4.06, df = 9, p = 0.003)."
+        "paired t = −4.06, df = 9, p = 0.00283)."
     )
     rise = paired_change([1.0, 2.0, 3.0, 4.0], [1.5, 1.0, 4.0, 4.5], **FAST)
     assert "rose by" in rise.sentence("Hgb", "g/dL")
@@ -556,3 +557,192 @@ def test_statistics_modules_do_not_import_streamlit(module):
         "typing",
         "warnings",
     }
+
+
+# --------------------------------------------------------------------------------------
+# Large cohorts (uploads of up to 10,000 patients): size caps, speed and memory
+# --------------------------------------------------------------------------------------
+
+
+def _tied_cohort(n: int, seed: int, step: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
+    """Integer baselines and changes on a grid of ``step``: many ties and zeros."""
+    rng = np.random.default_rng(seed)
+    baseline = rng.integers(60, 100, n).astype(float)
+    changes = np.round(rng.normal(-0.1, 1.5, n) / step) * step
+    return baseline, baseline + changes
+
+
+def test_wilcoxon_with_3000_tied_pairs_uses_r_normal_approximation():
+    # Quarter steps are exact in binary, so scipy sees exactly the same ties and zeros.
+    baseline, follow_up = _tied_cohort(3000, seed=11)
+    changes = follow_up - baseline
+    assert (changes == 0).sum() > 100 and len(np.unique(np.abs(changes))) < 30
+    result = paired_change(baseline, follow_up, n_bootstrap=199)
+    assert result.wilcoxon_method.startswith(
+        "normal approximation with tie and continuity correction (R's method; exact only "
+        "up to 50 non-zero differences)"
+    )
+    assert "zero differences dropped" in result.wilcoxon_method
+    assert result.wilcoxon_note is None  # the p already is R's
+    expected = stats.wilcoxon(changes, method="approx", correction=True).pvalue
+    assert abs(result.wilcoxon_p - expected) < 0.02  # the brief's bound ...
+    assert result.wilcoxon_p == pytest.approx(expected, rel=1e-9)  # ... and in fact equal
+    # W+ = sum of the mid-ranks of the rises among the non-zero changes.
+    nonzero = changes[changes != 0]
+    ranks = stats.rankdata(np.abs(nonzero))
+    assert result.wilcoxon_statistic == pytest.approx(ranks[nonzero > 0].sum())
+    # The other pieces are bounded too, and say so.
+    assert "reduced from 100000" in result.sign_flip_method
+    assert result.bootstrap_note.startswith("BCa bootstrap, 199 resamples")
+    assert result.bootstrap_ci_low < result.mean_change < result.bootstrap_ci_high
+
+
+def test_wilcoxon_on_data_rounded_to_a_tenth_counts_noisy_ties():
+    # Rounded to 0.1, follow-up − baseline carries floating-point noise (e.g. 3.3 − 2.2);
+    # the tolerance still ties such changes, as scipy does once the noise is rounded off.
+    rng = np.random.default_rng(5)
+    baseline = np.round(rng.normal(80, 6, 400), 1)
+    follow_up = np.round(baseline + rng.normal(-0.3, 2, 400), 1)
+    result = paired_change(baseline, follow_up, n_bootstrap=99, n_permutations=999)
+    clean = np.round(follow_up - baseline, 9)
+    expected = stats.wilcoxon(clean, method="approx", correction=True).pvalue
+    assert result.wilcoxon_p == pytest.approx(expected, rel=1e-9)
+
+
+def test_wilcoxon_exact_up_to_the_cap_then_normal():
+    cap = paired.WILCOXON_EXACT_MAX_PAIRS
+    assert cap == 50
+    rng = np.random.default_rng(2)
+    for m in (cap, cap + 1):
+        # Distinct changes: scipy's exact null up to the cap.
+        changes = rng.permutation(np.arange(1, m + 1)) * rng.choice([-1.0, 1.0], m)
+        result = paired_change(np.zeros(m), changes, **FAST)
+        if m <= cap:
+            assert result.wilcoxon_method == "exact, no zero or tied differences"
+            expected = stats.wilcoxon(changes, method="exact").pvalue
+        else:
+            assert result.wilcoxon_method == (
+                "normal approximation with tie and continuity correction (R's method; "
+                "exact only up to 50 pairs)"
+            )
+            expected = stats.wilcoxon(changes, method="approx", correction=True).pvalue
+        assert result.wilcoxon_p == pytest.approx(expected, rel=1e-9)
+        # m non-zero changes with ties, plus two zeros (dropped before counting to m):
+        # the exact mid-rank distribution up to the cap, then the normal approximation.
+        tied = np.append(np.sign(changes) * np.ceil(np.abs(changes) / 4), [0.0, 0.0])
+        result = paired_change(np.zeros(m + 2), tied, **FAST)
+        assert "2 zero differences dropped" in result.wilcoxon_method
+        if m <= cap:
+            assert result.wilcoxon_method.startswith("exact conditional distribution")
+        else:
+            assert result.wilcoxon_method.startswith(
+                "normal approximation with tie and continuity correction (R's method; "
+                "exact only up to 50 non-zero differences); "
+            )
+            expected = stats.wilcoxon(tied, method="approx", correction=True).pvalue
+            assert result.wilcoxon_p == pytest.approx(expected, rel=1e-9)
+            assert result.wilcoxon_note is None
+
+
+def test_exact_signed_rank_helper_does_not_overflow():
+    # 1,100 equal ranks: W+ / rank is Binomial(1100, 1/2); 2**1100 counts would overflow.
+    doubled = np.full(1100, 2)
+    assert paired._exact_signed_rank_p(doubled, 1100) == pytest.approx(1.0)
+    expected = 2 * stats.binom.cdf(500, 1100, 0.5)
+    assert paired._exact_signed_rank_p(doubled, 1000) == pytest.approx(expected, rel=1e-9)
+
+
+def test_tie_helpers_agree_with_rankdata():
+    rng = np.random.default_rng(4)
+    values = np.round(rng.normal(0, 2, 500), 1)
+    doubled, sizes = paired._midranks_and_ties(values, 1e-9)
+    assert np.array_equal(doubled, (2 * stats.rankdata(values)).astype(int))
+    _, counts = np.unique(values, return_counts=True)
+    assert sorted(sizes.tolist()) == sorted(counts[counts > 1].tolist())
+    groups = paired._tie_groups(values, 1e-9)
+    assert np.array_equal(paired._doubled_midranks(groups, len(values)), doubled)
+
+
+def test_monte_carlo_sign_flip_is_bounded_and_chunking_does_not_change_it(monkeypatch):
+    rng = np.random.default_rng(8)
+    changes = np.round(rng.normal(-0.05, 2, 10_000), 1)
+    tracemalloc.start()
+    try:
+        p, method = paired._sign_flip(changes, 100_000, 3)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 100e6  # one chunk of signs, not 10,000 × 10,000
+    assert method == (
+        "Monte Carlo, 5000 permutations, seed 3 (reduced from 100000 to keep "
+        "permutations × pairs within 50,000,000 random signs)"
+    )
+    assert 1 / 5001 <= p <= 1
+    # Below the budget nothing is reduced, and the chunk size does not change the draws.
+    small = changes[:40]
+    full, method = paired._sign_flip(small, 3000, 9)
+    assert method == "Monte Carlo, 3000 permutations, seed 9"
+    monkeypatch.setattr(paired, "_CHUNK_ELEMENTS", 7 * 40)
+    assert paired._sign_flip(small, 3000, 9)[0] == full
+
+
+def test_bootstrap_in_batches_is_unchanged_and_percentile_above_cap(monkeypatch, sleep):
+    monkeypatch.setattr(paired, "_CHUNK_ELEMENTS", 30)  # batches of 3 resamples
+    changes = np.array(SLEEP_GROUP_1) - np.array(SLEEP_GROUP_2)
+    low, high, note = paired._bootstrap_bca(changes, 0.95, 9_999, 20130601)
+    assert (low, high) == (sleep.bootstrap_ci_low, sleep.bootstrap_ci_high)
+    assert note == sleep.bootstrap_note
+    monkeypatch.setattr(paired, "BOOTSTRAP_BCA_MAX_PAIRS", 5)
+    low, high, note = paired._bootstrap_bca(changes, 0.95, 999, 1)
+    assert note.startswith("Percentile bootstrap (not BCa")
+    expected = stats.bootstrap(
+        (changes,), np.mean, n_resamples=999, method="percentile", rng=np.random.default_rng(1)
+    ).confidence_interval
+    assert (low, high) == pytest.approx((expected.low, expected.high), rel=1e-12)
+
+
+def test_dz_interval_inverts_the_noncentral_t_at_10000_pairs():
+    n = 10_000
+    for t in (0.5, -3.0, 150.0):
+        low, high = paired._dz_interval(t, n, 0.95)
+        assert special.nctdtr(n - 1, low * math.sqrt(n), t) == pytest.approx(0.975, abs=1e-9)
+        assert special.nctdtr(n - 1, high * math.sqrt(n), t) == pytest.approx(0.025, abs=1e-9)
+
+
+def _leave_one_out_by_hand(changes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    means, p_values = [], []
+    for index in range(len(changes)):
+        rest = np.delete(changes, index)
+        means.append(rest.mean())
+        p_values.append(stats.ttest_1samp(rest, 0.0).pvalue if np.ptp(rest) > 0 else np.nan)
+    return np.array(means), np.array(p_values)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        np.round(np.random.default_rng(6).normal(-0.5, 2, 60), 1),
+        np.array([1.0, 1.0, 1.0, 1.001, 1e6]),  # one patient is nearly all of the SD
+        np.array([2.2, -1.1, -1.1, 0.3]),  # without the last, the mean is exactly 0
+    ],
+)
+def test_vectorised_leave_one_out_equals_refitting_each_time(changes):
+    baseline = np.zeros(len(changes))  # so follow-up − baseline is exactly ``changes``
+    table = leave_one_out((baseline, baseline + changes))
+    means, p_values = _leave_one_out_by_hand(changes)
+    assert table["mean_change"].to_numpy() == pytest.approx(means, rel=1e-9, abs=1e-12)
+    assert table["p_two_sided"].to_numpy() == pytest.approx(p_values, rel=1e-7, nan_ok=True)
+    full_mean = np.mean(changes)
+    assert table["sign_flips"].tolist() == [bool(np.sign(m) != np.sign(full_mean)) for m in means]
+
+
+def test_leave_one_out_of_10000_pairs():
+    baseline, follow_up = _tied_cohort(10_000, seed=12, step=0.1)
+    table = leave_one_out((baseline, follow_up))
+    assert len(table) == 10_000 and (table["n_pairs"] == 9_999).all()
+    changes = follow_up - baseline
+    for index in range(3):  # spot check against a refit
+        rest = np.delete(changes, index)
+        assert table.loc[index, "mean_change"] == pytest.approx(rest.mean(), rel=1e-9)
+        expected = stats.ttest_1samp(rest, 0.0).pvalue
+        assert table.loc[index, "p_two_sided"] == pytest.approx(expected, rel=1e-6)

@@ -16,6 +16,7 @@ from analytics.characteristics import characteristics
 from analytics.charts import ChartTitle, power_curve_chart, qq_chart
 from analytics.export import chart_bytes, settings_dict
 from analytics.filters import CohortFilter
+from analytics.plain import format_p
 from analytics.power import power_curve_n, power_summary
 from analytics.report import fmt_number, fmt_p, html_report
 
@@ -164,10 +165,10 @@ def test_report_has_every_section_of_the_view(demo_report):
     assert "statsmodels" in report and "2025-11-25 17:40 UTC+00:00" in report
 
 
-def test_report_shows_p_values_to_four_decimals(demo_report):
+def test_report_shows_p_values_as_the_pages_do(demo_report):
     report, _, paired = demo_report
-    assert f"<td>{paired.p_two_sided:.4f}</td>" in report
-    assert f"<td>{paired.wilcoxon_p:.4f}</td>" in report
+    assert f"<td>{format_p(paired.p_two_sided)}</td>" in report
+    assert f"<td>{format_p(paired.wilcoxon_p)}</td>" in report
 
 
 def test_report_has_a_print_stylesheet_for_a4(demo_report):
@@ -204,8 +205,8 @@ def test_sections_appear_only_for_the_objects_given():
     [
         (0.00004, "< 0.0001"),
         (0.0001, "0.0001"),
-        (0.0011234, "0.0011"),
-        (0.5, "0.5000"),
+        (0.0011234, "0.00112"),
+        (0.5, "0.5"),
         (None, "—"),
     ],
 )

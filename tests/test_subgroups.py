@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from analytics import subgroups
 from analytics.errors import AnalysisError
 from analytics.subgroups import (
+    MANN_WHITNEY_EXACT_MAX_PATIENTS,
     GroupSummary,
     _exact_rank_sum_p,
     subgroup_contrast,
@@ -171,3 +173,87 @@ def test_outputs(two_groups):
     assert two_groups.contrasts_frame().loc[0, "family"] == two_groups.family
     assert "pediatric minus adult" in two_groups.sentence("MCV", "fL")
     assert list(two_groups.summary_frame().columns) == ["quantity", "label", "value"]
+
+
+# --------------------------------------------------------------------------------------
+# Large cohorts (uploads of up to 10,000 patients): exact only up to the cap
+# --------------------------------------------------------------------------------------
+
+NORMAL_METHOD = (
+    "normal approximation with tie and continuity correction (R's method; exact only up "
+    "to 50 patients in the two subgroups)"
+)
+
+
+def _tied_groups(n_a: int, n_b: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    # Half steps are exact in binary, so scipy sees exactly the same ties.
+    rng = np.random.default_rng(seed)
+    a = np.round(rng.normal(-0.5, 2, n_a) * 2) / 2
+    b = np.round(rng.normal(-0.2, 2, n_b) * 2) / 2
+    return a, b
+
+
+def test_mann_whitney_with_2000_tied_patients_matches_scipy_asymptotic():
+    a, b = _tied_groups(1200, 800, seed=3)
+    result = subgroup_contrast(np.concatenate([a, b]), ["A"] * 1200 + ["B"] * 800)
+    expected = stats.mannwhitneyu(b, a, method="asymptotic", use_continuity=True)
+    assert result.mann_whitney_u == expected.statistic
+    assert result.mann_whitney_p == pytest.approx(expected.pvalue, abs=1e-6, rel=1e-9)
+    assert result.mann_whitney_method.startswith(NORMAL_METHOD + "; ")
+    assert "groups of tied changes" in result.mann_whitney_method
+
+
+def test_mann_whitney_is_exact_up_to_the_cap_then_normal():
+    assert MANN_WHITNEY_EXACT_MAX_PATIENTS == 50
+    for n_b in (25, 26):  # 50 and 51 patients in all
+        a, b = _tied_groups(25, n_b, seed=n_b)
+        result = subgroup_contrast(np.concatenate([a, b]), ["A"] * 25 + ["B"] * n_b)
+        if n_b == 25:
+            assert result.mann_whitney_method.startswith("exact conditional distribution")
+        else:
+            assert result.mann_whitney_method.startswith(NORMAL_METHOD)
+            expected = stats.mannwhitneyu(b, a, method="asymptotic").pvalue
+            assert result.mann_whitney_p == pytest.approx(expected, rel=1e-9)
+    # Without ties, too (R would still be exact here; scipy's "auto" would not).
+    rng = np.random.default_rng(9)
+    a, b = rng.normal(size=30), rng.normal(0.3, size=30)
+    result = subgroup_contrast(np.concatenate([a, b]), ["A"] * 30 + ["B"] * 30)
+    assert result.mann_whitney_method == NORMAL_METHOD
+    expected = stats.mannwhitneyu(b, a, method="asymptotic").pvalue
+    assert result.mann_whitney_p == pytest.approx(expected, rel=1e-9)
+
+
+def test_normal_mann_whitney_with_every_change_tied_gives_p_one():
+    result = subgroup_contrast([1.5] * 60, ["A"] * 30 + ["B"] * 30)
+    assert result.mann_whitney_p == 1.0 and result.mann_whitney_u == 450
+    assert result.welch_t is None  # and Welch says why, as before
+
+
+def test_normal_rank_sum_helper_matches_r_formula():
+    # R: wilcox.test(x, y) with ties, correct = TRUE, two-sided, written out by hand.
+    a, b = _tied_groups(40, 35, seed=1)
+    pooled = np.concatenate([a, b])
+    ranks = stats.rankdata(pooled)
+    u_b = ranks[40:].sum() - 35 * 36 / 2
+    _, ties = np.unique(pooled, return_counts=True)
+    n = 75
+    sigma = np.sqrt(40 * 35 / 12 * ((n + 1) - np.sum(ties**3 - ties) / (n * (n - 1))))
+    z = u_b - 40 * 35 / 2
+    z = (z - np.sign(z) * 0.5) / sigma
+    expected = 2 * min(stats.norm.cdf(z), stats.norm.sf(z))
+    ours = subgroups._normal_rank_sum_p(u_b, 40, 35, ties[ties > 1])
+    assert ours == pytest.approx(expected, rel=1e-12)
+
+
+def test_ten_thousand_patients_in_three_subgroups():
+    rng = np.random.default_rng(10)
+    changes = np.round(rng.normal(-0.4, 2, 10_000), 1)
+    groups = rng.choice(["adult", "pediatric", "teen"], 10_000)
+    result = subgroup_contrast(changes, groups)
+    assert len(result.pairwise) == 3
+    for contrast in result.pairwise:
+        assert contrast.mann_whitney_method.startswith(NORMAL_METHOD)
+        a = changes[groups == contrast.group_a]
+        b = changes[groups == contrast.group_b]
+        expected = stats.mannwhitneyu(np.round(b, 9), np.round(a, 9), method="asymptotic")
+        assert contrast.mann_whitney_p == pytest.approx(expected.pvalue, abs=1e-6)

@@ -6,16 +6,16 @@ import math
 
 import pandas as pd
 
+from analytics.plain import format_p
+
 
 def missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def fmt_p(p: float | None) -> str:
-    """p to three significant digits (0.00404, 0.0425, 0.822), ``< 0.0001`` below that."""
-    if missing(p):
-        return "—"
-    return "< 0.0001" if p < 0.0001 else f"{p:.3g}"
+    """p to three significant digits, never rounded across 0.05 (see analytics.plain)."""
+    return format_p(p)
 
 
 def fmt_num(value: float | None, decimals: int = 2) -> str:

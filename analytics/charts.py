@@ -867,8 +867,9 @@ def estimation_plot(
     """
     pairs = _pairs_frame(data, "estimation")
     value_title = value_title or _with_unit("Value", unit)
-    baseline_mean = float(pairs["baseline"].mean())
-    follow_up_mean = float(pairs["follow_up"].mean())
+    # the means of every pair (the drawn lines may be a sample of them in a large cohort)
+    baseline_mean = float(getattr(result, "baseline_mean", pairs["baseline"].mean()))
+    follow_up_mean = float(getattr(result, "follow_up_mean", pairs["follow_up"].mean()))
     mean_change = float(result.mean_change)
     ci_low, ci_high = float(result.ci_low), float(result.ci_high)
     values = np.concatenate([pairs["baseline"].to_numpy(), pairs["follow_up"].to_numpy()])

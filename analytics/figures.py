@@ -13,6 +13,7 @@ orientation (baseline − follow-up, so a fall is a positive bar), saying so on 
 
 from __future__ import annotations
 
+import contextvars
 import math
 import re
 from collections.abc import Sequence
@@ -51,6 +52,11 @@ __all__ = [
 ]
 
 #: The charts :func:`make_figure` draws (the command line uses these names).
+#: A paired result handed to :func:`make_figure` for the figure being built.
+_PRECOMPUTED: contextvars.ContextVar[PairedResult | None] = contextvars.ContextVar(
+    "precomputed_paired", default=None
+)
+
 CHARTS = (
     "change",
     "before-after",
@@ -261,18 +267,18 @@ class _Pairs:
     missing: tuple[tuple[str, str], ...]
 
 
-def _censored_at(cohort: Cohort, analyte: str, patient: str, time: float) -> str:
+def _censored_cells(cohort: Cohort, analyte: str, rule: str) -> dict[tuple[str, float], str]:
+    """(patient, time) -> '<5' for the censored values a rule leaves out."""
+    if rule != "exclude":
+        return {}
     labs = cohort.labs
-    rows = labs[
-        (labs["patient_id"] == patient)
-        & (labs["analyte"] == analyte)
-        & (labs["time"] == time)
-        & (labs["censored"] != "")
-    ]
-    if rows.empty:
-        return ""
-    row = rows.iloc[0]
-    return f"{row['censored']}{row['value']:g}"
+    rows = labs[(labs["analyte"] == analyte) & (labs["censored"] != "")]
+    return {
+        (str(pid), float(time)): f"{mark}{value:g}"
+        for pid, time, mark, value in zip(
+            rows["patient_id"], rows["time"], rows["censored"], rows["value"], strict=True
+        )
+    }
 
 
 def _pairs(cohort: Cohort, selection: Selection, censored: str) -> _Pairs:
@@ -280,7 +286,9 @@ def _pairs(cohort: Cohort, selection: Selection, censored: str) -> _Pairs:
     baseline = matrix[selection.baseline]
     follow_up = matrix[selection.follow_up]
     missing = []
-    for patient in matrix.index:
+    censored_cells = _censored_cells(cohort, selection.analyte, censored)
+    incomplete = matrix.index[baseline.isna() | follow_up.isna()]
+    for patient in incomplete:
         gaps = [
             time
             for time, value in (
@@ -293,7 +301,7 @@ def _pairs(cohort: Cohort, selection: Selection, censored: str) -> _Pairs:
             continue
         words = " or ".join(format_time(time) for time in gaps)
         reason = f"no {words} {selection.name}"
-        limits = [_censored_at(cohort, selection.analyte, patient, t) for t in gaps]
+        limits = [censored_cells.get((str(patient), float(t)), "") for t in gaps]
         limits = [limit for limit in limits if limit]
         if limits:
             reason += f" (censored value {', '.join(limits)} left out)"
@@ -308,6 +316,25 @@ def _pairs(cohort: Cohort, selection: Selection, censored: str) -> _Pairs:
     )
     frame["change"] = frame["follow_up"] - frame["baseline"]
     return _Pairs(frame, tuple(missing))
+
+
+#: Above this many patients, per-patient lines are drawn for a random sample of them
+#: (a chart of 10,000 lines is unreadable and takes a minute to render); every
+#: statistic on the chart still uses all patients.
+LINES_MAX = 200
+
+
+def _thin(frame: pd.DataFrame, column: str = "patient") -> tuple[pd.DataFrame, str]:
+    """At most :data:`LINES_MAX` patients' rows (fixed seed), and a note saying so."""
+    patients = pd.unique(frame[column])
+    if len(patients) <= LINES_MAX:
+        return frame, ""
+    chosen = set(pd.Series(patients).sample(LINES_MAX, random_state=20130601))
+    note = (
+        f"Lines: a random {LINES_MAX:,} of {len(patients):,} patients, for legibility; "
+        "every statistic uses all of them."
+    )
+    return frame[frame[column].isin(chosen)], note
 
 
 def _require_pairs(pairs: _Pairs, selection: Selection, chart: str, needed: int) -> None:
@@ -422,6 +449,8 @@ def make_figure(
     filtered: FilteredCohort,
     selection: Selection | None,
     options: FigureOptions | None = None,
+    *,
+    paired: PairedResult | None = None,
 ) -> Figure:
     """Draw the chart ``name`` (one of :data:`CHARTS`) for a lab and two time points.
 
@@ -437,6 +466,9 @@ def make_figure(
         lab (every time point).
     options : FigureOptions, optional
         Display settings; defaults as in :class:`FigureOptions`.
+    paired : PairedResult, optional
+        The paired result of ``selection`` under ``options``, when the caller has it
+        already (it is then not computed again for the estimation, Q–Q and power charts).
 
     Returns
     -------
@@ -449,7 +481,11 @@ def make_figure(
         plot); no subgroup for the forest plot; no observed change for the power curve.
         The message is written for a clinician.
     """
-    return _build(name, filtered, selection, options or FigureOptions())
+    token = _PRECOMPUTED.set(paired)
+    try:
+        return _build(name, filtered, selection, options or FigureOptions())
+    finally:
+        _PRECOMPUTED.reset(token)
 
 
 def _build(
@@ -548,11 +584,13 @@ def _before_after(
         f"{_lab_words(selection)} at {format_time(selection.baseline)} and "
         f"{format_time(selection.follow_up)}, n = {_patients(n)}"
     )
+    lines, thin_note = _thin(pairs.frame)
     subtitle = _subtitle(
-        filtered, [*notes, rule_note, _censored_note(cohort, selection.analyte, options.censored)]
+        filtered,
+        [*notes, rule_note, thin_note, _censored_note(cohort, selection.analyte, options.censored)],
     )
     chart = charts.before_after(
-        pairs.frame,
+        lines,
         ChartTitle(text, subtitle),
         selection.unit,
         threshold=rules or None,
@@ -590,12 +628,18 @@ def _trajectory(
         f"Grey: each patient. Colour: mean and t-based {level} CI of the patients with a "
         "value at that time (n may differ between times)."
     )
+    lines, thin_note = _thin(long)
     subtitle = _subtitle(
         filtered,
-        [*notes, summary_note, _censored_note(cohort, selection.analyte, options.censored)],
+        [
+            *notes,
+            summary_note,
+            thin_note,
+            _censored_note(cohort, selection.analyte, options.censored),
+        ],
     )
     chart = charts.trajectories(
-        long,
+        lines,
         summary,
         ChartTitle(text, subtitle),
         selection.unit,
@@ -620,6 +664,9 @@ def _paired_result(
     chart: str,
 ) -> PairedResult:
     _require_pairs(pairs, selection, chart, _MIN_PAIRS)
+    given = _PRECOMPUTED.get()
+    if given is not None:
+        return given
     return paired_for(
         filtered.cohort,
         selection,
@@ -647,11 +694,13 @@ def _estimation(
         "Right: the mean change with its t-based CI, on the same scale as the left panel, "
         "zero level with the baseline mean."
     )
+    lines, thin_note = _thin(pairs.frame)
     subtitle = _subtitle(
-        filtered, [*notes, note, _censored_note(cohort, selection.analyte, options.censored)]
+        filtered,
+        [*notes, note, thin_note, _censored_note(cohort, selection.analyte, options.censored)],
     )
     chart = charts.estimation_plot(
-        pairs.frame,
+        lines,
         result,
         ChartTitle(text, subtitle),
         selection.unit,

@@ -4,7 +4,9 @@ The loader finds the header row below any title rows, recognises each column
 (:mod:`analytics.columns`), reads every cell (:mod:`analytics.tokens`,
 :mod:`analytics.attributes`) and records each problem with its row and column.
 Every input row is either used or listed as excluded with its reason:
-``n_rows_in == n_rows_used + len(excluded)``.
+``n_rows_in == n_rows_used + len(excluded)``. Summary rows under the data
+(``Mean``, ``SD``, ``Total``, ``n``, ``p-value`` ... in the patient-ID column) are
+excluded as such, never read as patients (see :func:`summary_rows`).
 
 Files that cannot be analysed at all (no ID column, no lab column, no data rows,
 a duplicate patient with conflicting values, an unreadable file) raise one
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -60,10 +63,117 @@ from .limits import LIMITS
 from .reader import Grid, read_grid
 from .tokens import classify_cell, classify_column
 
-__all__ = ["header_columns", "load_cohort", "parse_mapping"]
+__all__ = ["header_columns", "load_cohort", "parse_mapping", "summary_rows"]
 
 _VALUE_KINDS = ("number", "below", "above")
 _MAX_LISTED_ROWS = 12
+
+# Labels of summary rows in the patient-ID column (compared in lower case, without a
+# trailing colon). "Strong" labels are never patient IDs; "weak" ones (``n``, ``p``,
+# ``SD``, ``SE`` ...) could be a patient's letter or initials, so they count as summary
+# rows only next to another summary row or below the last patient (see summary_rows).
+_SUMMARY_STRONG = frozenset(
+    {
+        "mean",
+        "means",
+        "average",
+        "avg",
+        "avg.",
+        "median",
+        "total",
+        "totals",
+        "grand total",
+        "subtotal",
+        "sum",
+        "count",
+        "stdev",
+        "st dev",
+        "st. dev.",
+        "std dev",
+        "std. dev",
+        "std. dev.",
+        "std deviation",
+        "standard deviation",
+        "standard error",
+        "s.d.",
+        "s.e.",
+        "s.e.m.",
+        "minimum",
+        "maximum",
+        "range",
+        "iqr",
+        "p-value",
+        "p value",
+        "pvalue",
+        "p-val",
+        "p val",
+    }
+)
+_SUMMARY_WEAK = frozenset({"n", "p", "sd", "se", "sem", "std", "min", "max"})
+_SUMMARY_WORDS = _SUMMARY_STRONG | _SUMMARY_WEAK
+_SUMMARY_SPLIT_RE = re.compile(r"\s*(?:±|\+/-|\+-|/|\(|\)|,|–|-)\s*")
+_SUMMARY_COUNT_RE = re.compile(r"^n\s*[=:]\s*\d+$")
+
+
+def _summary_label(text: str) -> str:
+    """``"strong"``, ``"weak"`` or ``""``: is this ID-column text a summary label?"""
+    if not text or len(text) > 40 or not text[0].isalpha():  # fast: most IDs
+        return ""
+    label = text.lower().rstrip(":").strip()
+    if label in _SUMMARY_STRONG:
+        return "strong"
+    if label in _SUMMARY_WEAK:
+        return "weak"
+    if label[0] == "n" and _SUMMARY_COUNT_RE.match(label):  # "n = 93"
+        return "strong"
+    if label.isalnum():
+        return ""
+    parts = [part for part in _SUMMARY_SPLIT_RE.split(label) if part]
+    if len(parts) > 1 and all(part in _SUMMARY_WORDS for part in parts):  # "Mean ± SD"
+        return "strong"
+    return ""
+
+
+def summary_rows(ids: list[str]) -> list[bool]:
+    """Which rows are summary rows (``Mean``, ``SD``, ``Total`` ...), not patients.
+
+    Parameters
+    ----------
+    ids
+        The text of each data row's patient-ID cell, top to bottom (``""`` if empty).
+
+    Returns
+    -------
+    list of bool
+        True for a summary row. A label such as ``Mean``, ``Average``, ``Median``,
+        ``Total``, ``Sum``, ``p-value`` or ``Mean ± SD`` (any case, optional trailing
+        colon) always is one. A short label that could also be a patient's letter or
+        initials (``n``, ``N``, ``p``, ``SD``, ``SE``, ``SEM``, ``Min``, ``Max``) is one
+        when no patient row follows it or when the nearest row above or below with a
+        different ID is itself a summary row; so patients ``M``, ``N``, ``O`` stay
+        patients, while ``Mean`` / ``SD`` / ``n`` under the data do not.
+    """
+    kinds = [_summary_label(text) for text in ids]
+    flags = [kind == "strong" for kind in kinds]
+    if "weak" not in kinds:
+        return flags
+    n = len(ids)
+    last_patient = max((i for i in range(n) if ids[i] and not kinds[i]), default=-1)
+
+    def neighbour(i: int, step: int) -> str:
+        j = i + step
+        while 0 <= j < n and (not ids[j] or ids[j] == ids[i]):
+            j += step
+        return kinds[j] if 0 <= j < n else ""
+
+    for i, kind in enumerate(kinds):
+        if kind == "weak":
+            flags[i] = i > last_patient or bool(neighbour(i, -1) or neighbour(i, 1))
+    return flags
+
+
+def _summary_reason(patient_id: str) -> str:
+    return f"summary row ('{patient_id}'), not a patient"
 
 
 def parse_mapping(items: list[str] | tuple[str, ...]) -> dict[str, str]:
@@ -327,11 +437,17 @@ class _Builder:
         used_numbers: list[int] = []
         first_seen: dict[str, tuple[int, list[object]]] = {}
         conflicts: list[str] = []
+        ids = [_text(row[id_index]) if len(row) > id_index else "" for row in data_rows]
+        summary = summary_rows(ids)
         for offset, row in enumerate(data_rows):
             number = first + offset
             self.n_rows_in += 1
             if not any(c is not None for c in row):
                 self.exclude(number, "empty row")
+                continue
+            patient_id = ids[offset]
+            if summary[offset]:
+                self.exclude(number, _summary_reason(patient_id))
                 continue
             extra = [c for c in row[width:] if c is not None]
             if extra:
@@ -343,7 +459,6 @@ class _Builder:
                 )
                 continue
             cells = list(row[:width]) + [None] * (width - min(len(row), width))
-            patient_id = _text(cells[id_index])
             if not patient_id:
                 self.exclude(number, f"no patient ID in column '{id_column}'")
                 continue
@@ -557,6 +672,9 @@ class _Builder:
         attribute_rows: list[tuple[int, list[object]]] = []
         seen: dict[tuple[str, str, float], tuple[int, float, str]] = {}
         conflicts: list[str] = []
+        id_index = index["patient_id"]
+        ids = [_text(row[id_index]) if len(row) > id_index else "" for row in data_rows]
+        summary = summary_rows(ids)
         for offset, row in enumerate(data_rows):
             number = first + offset
             self.n_rows_in += 1
@@ -564,9 +682,12 @@ class _Builder:
             if not any(c is not None for c in row):
                 self.exclude(number, "empty row")
                 continue
-            patient_id = _text(cells[index["patient_id"]])
+            patient_id = ids[offset]
             if not patient_id:
                 self.exclude(number, "no patient ID")
+                continue
+            if summary[offset]:
+                self.exclude(number, _summary_reason(patient_id))
                 continue
             attribute_rows.append((number, cells))
             lab_text = _text(cells[index["analyte"]])
@@ -679,15 +800,22 @@ class _Builder:
     # ---- attribute sheets (long layout or wide labs plus a patients sheet)
     def _merge_attribute_sheets(self, patients: pd.DataFrame) -> pd.DataFrame:
         known = {c for c in patients.columns if patients[c].notna().any()}
-        for name, rows in self.grid.other_sheets.items():
-            if not rows or not any(any(c is not None for c in r) for r in rows):
+        search_rows = int(LIMITS["header_search_rows"].value)
+        # the other sheets are read lazily: first only the rows where a header can be
+        for name in self.grid.other_sheets:
+            try:
+                head = self.grid.other_sheet_head(name, search_rows)
+            except InputError as error:
+                self.warn(f"the sheet '{name}' was not read: {error}")
+                continue
+            if not head or not any(any(c is not None for c in r) for r in head):
                 continue
             try:
-                header_index = _find_header(rows, {})
+                header_index = _find_header(head, {})
             except InputError:
                 continue
             headers = [
-                _text(c) or f"column {_column_letter(i)}" for i, c in enumerate(rows[header_index])
+                _text(c) or f"column {_column_letter(i)}" for i, c in enumerate(head[header_index])
             ]
             roles = [recognise_header(h) for h in headers]
             kinds = {r.role for r in roles}
@@ -695,6 +823,11 @@ class _Builder:
                 continue
             useful = [r for r in roles if r.role in STANDARD_ATTRIBUTES and r.role not in known]
             if not useful:
+                continue
+            try:
+                rows = self.grid.other_sheets[name]
+            except InputError as error:
+                self.warn(f"patient attributes on the sheet '{name}' were not read: {error}")
                 continue
             patients = self._merge_sheet(name, rows, header_index, roles, patients)
         return patients
@@ -711,6 +844,9 @@ class _Builder:
         id_index = next(i for i, r in enumerate(roles) if r.role == "patient_id")
         kept: list[list[object]] = []
         numbers: list[int] = []
+        kept_ids: set[str] = set()
+        ids = [_text(r[id_index]) if len(r) > id_index else "" for r in rows]
+        summary = [False] * (header_index + 1) + summary_rows(ids[header_index + 1 :])
         for index in range(len(rows)):
             if index == header_index:
                 continue
@@ -721,11 +857,14 @@ class _Builder:
                 self.exclude(number, "above the header row", sheet=name)
             elif not any(c is not None for c in cells):
                 self.exclude(number, "empty row", sheet=name)
-            elif not _text(cells[id_index]):
+            elif not ids[index]:
                 self.exclude(number, "no patient ID", sheet=name)
-            elif _text(cells[id_index]) in {_text(k[id_index]) for k in kept}:
+            elif summary[index]:
+                self.exclude(number, _summary_reason(ids[index]), sheet=name)
+            elif ids[index] in kept_ids:
                 self.exclude(number, "patient already listed above on this sheet", sheet=name)
             else:
+                kept_ids.add(ids[index])
                 kept.append(cells)
                 numbers.append(number)
                 self.n_rows_used += 1

@@ -302,7 +302,7 @@ def view_outputs(
     figures = []
     for name in charts:
         try:
-            figures.append(make_figure(name, filtered, selection, options))
+            figures.append(make_figure(name, filtered, selection, options, paired=paired))
         except AnalysisError as error:
             problems.append(f"{name}: {error}")
     return ViewOutputs(

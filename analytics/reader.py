@@ -4,7 +4,9 @@ CSV: the encoding (UTF-8 with or without BOM, UTF-16 with BOM, cp1252/latin-1),
 the delimiter (``,`` ``;`` tab) and the decimal comma are sniffed. XLSX: read with
 python-calamine after the zip parts' declared sizes are checked (a "zip bomb" is
 refused in well under a second); the first *visible* worksheet is read unless
-another is asked for.
+another is asked for. Each sheet's size is checked against the limits before its
+cells are turned into Python objects, and the other visible sheets are read only
+when asked for (:attr:`Grid.other_sheets` is a lazy mapping).
 
 Every failure of the underlying readers becomes one :class:`~analytics.errors.InputError`
 with a message a clinician can act on.
@@ -14,17 +16,66 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 import zipfile
 from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from .errors import InputError
 from .limits import LIMITS
 
-__all__ = ["Grid", "read_grid"]
+__all__ = ["Grid", "LazySheets", "read_grid"]
 
 _MB = 1024 * 1024
+
+Rows = list[list[object]]
+
+
+class LazySheets(Mapping[str, Rows]):
+    """The other visible sheets of a workbook, read only when asked for.
+
+    Iterating (``for name in sheets``, ``len``, ``in``) reads nothing. Looking a sheet
+    up (``sheets[name]``, ``.items()``, ``.values()``) reads it, checks its size
+    against the limits first, and keeps the rows for the next look-up. A sheet
+    that is too large or cannot be read raises :class:`InputError` at that point.
+    """
+
+    def __init__(self, names: tuple[str, ...], read: Callable[[str, int | None], Rows]) -> None:
+        self._names = names
+        self._read = read
+        self._cache: dict[str, Rows] = {}
+
+    def __getitem__(self, name: str) -> Rows:
+        if name not in self._names:
+            raise KeyError(name)
+        if name not in self._cache:
+            self._cache[name] = self._read(name, None)
+        return self._cache[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def head(self, name: str, nrows: int) -> Rows:
+        """The sheet's first ``nrows`` rows (spreadsheet rows 1 to ``nrows``).
+
+        Only the width is checked: a sheet too tall to read whole still shows its
+        header rows.
+        """
+        if name not in self._names:
+            raise KeyError(name)
+        if name in self._cache:
+            return self._cache[name][:nrows]
+        return self._read(name, max(int(nrows), 1))
+
+    def __repr__(self) -> str:
+        return f"LazySheets({list(self._names)!r}, read={sorted(self._cache)!r})"
 
 
 @dataclass(frozen=True)
@@ -33,6 +84,11 @@ class Grid:
 
     ``rows[i]`` is spreadsheet row ``i + 1``. Cells are ``None``, ``str``, ``float``,
     ``int``, ``bool`` or dates (XLSX only).
+
+    ``other_sheets`` maps the workbook's other visible sheets to their rows. From
+    :func:`read_grid` it is a :class:`LazySheets`: a sheet is read (and size-checked)
+    only when it is looked up, so iterate over the names and look up the sheets you
+    need; :meth:`other_sheet_head` reads just the top rows.
     """
 
     rows: list[list[object]]
@@ -43,7 +99,21 @@ class Grid:
     encoding: str = ""
     delimiter: str = ""
     decimal_comma: bool = False
-    other_sheets: dict[str, list[list[object]]] = field(default_factory=dict)
+    other_sheets: Mapping[str, Rows] = field(default_factory=dict)
+
+    def other_sheet_head(self, name: str, nrows: int) -> Rows:
+        """The first ``nrows`` rows of another sheet, without reading the rest.
+
+        Raises
+        ------
+        KeyError
+            No such sheet among :attr:`other_sheets`.
+        InputError
+            The sheet is too wide or cannot be read.
+        """
+        if isinstance(self.other_sheets, LazySheets):
+            return self.other_sheets.head(name, nrows)
+        return self.other_sheets[name][:nrows]
 
     def describe(self) -> str:
         """How the file was read, in words."""
@@ -115,8 +185,45 @@ def _decode(data: bytes) -> tuple[str, str]:
         return data.decode("latin-1"), "Latin-1"
 
 
+_LINE_BREAK_RE = re.compile("\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+_LINE_BLOCK_CHARS = 1 << 18
+
+
+def _iter_lines(text: str, block: int = _LINE_BLOCK_CHARS) -> Iterator[str]:
+    """The lines of ``text``, exactly as ``text.splitlines()``, a block at a time.
+
+    A 50 MB file of short lines would otherwise become millions of strings before
+    the row limit is checked: here a caller that stops early has split only a block
+    of ``block`` characters or so beyond its last line.
+    """
+    return itertools.chain.from_iterable(_line_blocks(text, block))
+
+
+def _line_blocks(text: str, block: int) -> Iterator[Iterator[str] | list[str]]:
+    start, n = 0, len(text)
+    while start < n:
+        if n - start <= 2 * block:
+            yield text[start:].splitlines()
+            return
+        # cut just after a "\n": it never starts a two-character break ("\r\n")
+        cut = text.find("\n", start + block, start + 2 * block)
+        if cut < 0:  # no "\n" near: old Mac "\r" line ends or one huge line
+            yield _lines_one_by_one(text, start)
+            return
+        yield text[start : cut + 1].splitlines()
+        start = cut + 1
+
+
+def _lines_one_by_one(text: str, start: int) -> Iterator[str]:
+    for match in _LINE_BREAK_RE.finditer(text, start):
+        yield text[start : match.start()]
+        start = match.end()
+    if start < len(text):
+        yield text[start:]
+
+
 def _sniff_delimiter(text: str) -> str:
-    lines = [line for line in text.splitlines()[:60] if line.strip()]
+    lines = [line for line in itertools.islice(_iter_lines(text), 60) if line.strip()]
     if lines and lines[0].lower().startswith("sep=") and len(lines[0]) == 5:
         return lines[0][4]
     best, best_score = ",", -1
@@ -154,17 +261,29 @@ def _read_csv(data: bytes) -> Grid:
     text, encoding = _decode(data)
     text = text.lstrip("\ufeff")
     delimiter = _sniff_delimiter(text)
-    lines = text.splitlines()
-    if lines and lines[0].lower().startswith("sep="):
-        lines = ["", *lines[1:]]
+    lines = _iter_lines(text)
+    first = next(lines, None)
+    if first is not None:
+        # a "sep=;" line (Excel's hint) is kept as an empty row 1, so row numbers still match
+        lines = itertools.chain(["" if first.lower().startswith("sep=") else first], lines)
+    max_rows = int(LIMITS["max_rows"].value)
+    max_columns = int(LIMITS["max_columns"].value)
+    rows: Rows = []
     try:
-        rows: list[list[object]] = [
-            [cell if cell.strip() else None for cell in row]
-            for row in csv.reader(lines, delimiter=delimiter, strict=False)
-        ]
+        # the limits are checked row by row: a huge file stops at the first row too many
+        for row in csv.reader(lines, delimiter=delimiter, strict=False):
+            if len(rows) >= max_rows:
+                raise InputError(
+                    f"The sheet has more than {max_rows:,} rows; at most {max_rows:,} are read."
+                )
+            if len(row) > max_columns:
+                raise InputError(
+                    f"The sheet has {len(row):,} columns (row {len(rows) + 1:,}); "
+                    f"at most {max_columns:,} are read."
+                )
+            rows.append([cell if cell.strip() else None for cell in row])
     except csv.Error as error:  # e.g. a field larger than the csv module's limit
         raise InputError(f"The CSV file could not be read: {error}.") from error
-    _check_size(rows)
     return Grid(
         rows=rows,
         kind="csv",
@@ -172,16 +291,6 @@ def _read_csv(data: bytes) -> Grid:
         delimiter=delimiter,
         decimal_comma=_sniff_decimal_comma(rows, delimiter),
     )
-
-
-def _check_size(rows: list[list[object]]) -> None:
-    max_rows = int(LIMITS["max_rows"].value)
-    max_columns = int(LIMITS["max_columns"].value)
-    if len(rows) > max_rows:
-        raise InputError(f"The sheet has {len(rows):,} rows; at most {max_rows:,} are read.")
-    widest = max((len(row) for row in rows), default=0)
-    if widest > max_columns:
-        raise InputError(f"The sheet has {widest:,} columns; at most {max_columns:,} are read.")
 
 
 # --------------------------------------------------------------------------- XLSX
@@ -214,9 +323,76 @@ def _check_zip(data: bytes) -> None:
         raise InputError("This is not an Excel (.xlsx) workbook.")
 
 
+def _unreadable(error: BaseException) -> InputError:
+    return InputError(
+        f"The Excel file could not be read ({type(error).__name__}); "
+        "open it in Excel, save it again as .xlsx, and retry."
+    )
+
+
+@contextmanager
+def _calamine_errors() -> Iterator[None]:
+    """Turn whatever calamine raises for a damaged file into one :class:`InputError`."""
+    try:
+        yield
+    except InputError:
+        raise
+    except Exception as error:  # calamine raises several types for damaged files
+        raise _unreadable(error) from error
+    except BaseException as error:
+        # a Rust panic inside calamine surfaces as pyo3's PanicException, which
+        # derives from BaseException and would pass every ``except Exception``
+        if type(error).__name__ == "PanicException":
+            raise _unreadable(error) from error
+        raise
+
+
+def _grid_size(sheet: Any) -> tuple[int, int]:
+    """Rows and columns of the grid ``to_python(skip_empty_area=False)`` returns.
+
+    calamine's ``height`` and ``width`` count only the used area, from the first to
+    the last non-empty cell, and ``total_height``/``total_width`` are the 0-based
+    index of the last row/column (one less than a count; 0 both for one cell in A1
+    and for an empty sheet). The grid read here keeps the empty rows above and the
+    empty columns left of the data, so that ``rows[i]`` is spreadsheet row ``i + 1``:
+    it has ``end + 1`` rows and columns. A single cell in row 1,048,576 has a height
+    of 1 but makes a grid of 1,048,576 rows.
+    """
+    end = sheet.end
+    if end is None:
+        return 0, 0
+    return int(end[0]) + 1, int(end[1]) + 1
+
+
+def _check_sheet_size(name: str, n_rows: int, n_columns: int) -> None:
+    max_rows = int(LIMITS["max_rows"].value)
+    max_columns = int(LIMITS["max_columns"].value)
+    if n_rows > max_rows:
+        raise InputError(
+            f"The sheet '{name}' has {n_rows:,} rows (counting from row 1); "
+            f"at most {max_rows:,} are read."
+        )
+    if n_columns > max_columns:
+        raise InputError(
+            f"The sheet '{name}' has {n_columns:,} columns (counting from column A); "
+            f"at most {max_columns:,} are read."
+        )
+
+
+def _sheet_rows(workbook: Any, name: str, nrows: int | None = None) -> Rows:
+    """Read one sheet (or its first ``nrows`` rows), checking its size first."""
+    with _calamine_errors():
+        sheet = workbook.get_sheet_by_name(name)
+        n_rows, n_columns = _grid_size(sheet)
+        # checked before to_python: the Python objects cost far more than calamine's cells
+        _check_sheet_size(name, n_rows if nrows is None else min(n_rows, nrows), n_columns)
+        raw = sheet.to_python(skip_empty_area=False, nrows=nrows)
+    return [[None if (isinstance(c, str) and not c.strip()) else c for c in row] for row in raw]
+
+
 def _read_xlsx(data: bytes, sheet: str | None) -> Grid:
     _check_zip(data)
-    try:
+    with _calamine_errors():
         from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
@@ -224,32 +400,18 @@ def _read_xlsx(data: bytes, sheet: str | None) -> Grid:
         worksheets = [m for m in metadata if m.typ == SheetTypeEnum.WorkSheet]
         visible = [m.name for m in worksheets if m.visible == SheetVisibleEnum.Visible]
         hidden = tuple(m.name for m in worksheets if m.visible != SheetVisibleEnum.Visible)
-        if sheet is None:
-            if not visible:
-                raise InputError("The workbook has no visible worksheet.")
-            sheet = visible[0]
-        elif sheet not in [m.name for m in worksheets]:
-            names = ", ".join(visible) or "none"
-            raise InputError(f"There is no sheet '{sheet}' in the workbook (sheets: {names}).")
-        rows = [
-            list(row) for row in workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-        ]
-        others = {
-            name: [
-                list(r) for r in workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            ]
-            for name in visible
-            if name != sheet
-        }
-    except InputError:
-        raise
-    except Exception as error:  # calamine raises several types for damaged files
-        raise InputError(
-            f"The Excel file could not be read ({type(error).__name__}); "
-            "open it in Excel, save it again as .xlsx, and retry."
-        ) from error
-    rows = [[None if (isinstance(c, str) and not c.strip()) else c for c in row] for row in rows]
-    _check_size(rows)
+    if sheet is None:
+        if not visible:
+            raise InputError("The workbook has no visible worksheet.")
+        sheet = visible[0]
+    elif sheet not in [m.name for m in worksheets]:
+        names = ", ".join(visible) or "none"
+        raise InputError(f"There is no sheet '{sheet}' in the workbook (sheets: {names}).")
+    rows = _sheet_rows(workbook, sheet)
+    others = LazySheets(
+        tuple(name for name in visible if name != sheet),
+        lambda name, nrows: _sheet_rows(workbook, name, nrows),
+    )
     return Grid(
         rows=rows,
         kind="xlsx",

@@ -52,6 +52,12 @@ _CELL_RE = re.compile(
     rf"^(?P<op><=|>=|≤|≥|<|>)?\s*(?P<num>{_NUMBER})\s*(?P<unit>[^\d\s][^\d]*?)?$",
 )
 _PLAIN_NUMBER_RE = r"^\s*[+-]?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?\s*$"
+# A dot that may be a thousands separator: 1-3 digits (no leading zero), a dot,
+# exactly 3 digits, nothing else (``1.234``; not ``0.123``, ``12.5``, ``1234.567``).
+_DOT_THOUSANDS = r"[+-]?[1-9]\d{0,2}\.\d{3}"
+_DOT_THOUSANDS_RE = re.compile(rf"^{_DOT_THOUSANDS}$")
+# In a decimal-comma file the fast path leaves such cells to classify_cell.
+_PLAIN_NUMBER_DECIMAL_COMMA_RE = rf"^(?!\s*{_DOT_THOUSANDS}\s*$)" + _PLAIN_NUMBER_RE[1:]
 _UNIT_RE = re.compile(r"^(?:%|[a-zA-Zµμ]+(?:/[a-zA-Zµμ]+)?(?:\s*%)?)$")
 
 
@@ -98,6 +104,12 @@ def _to_float(text: str, decimal_comma: bool) -> tuple[float, str]:
                 "write the number without the comma"
             )
         text = text.replace(",", ".")
+    elif decimal_comma and _DOT_THOUSANDS_RE.match(text):
+        head, _, tail = text.partition(".")
+        return math.nan, (
+            "could be a thousands separator or a decimal point in a file that writes "
+            f"decimals with a comma; write {head}{tail} or {head},{tail}"
+        )
     return float(text), ""
 
 
@@ -110,8 +122,18 @@ def classify_cell(raw: object, *, decimal_comma: bool = False) -> CellReading:
         The cell as read: ``None``, a number (from XLSX) or a string.
     decimal_comma
         True when the file as a whole writes decimals with a comma (a ``;`` or
-        tab-separated CSV with values such as ``11,7``). When False, ``11,7`` is
-        still read as 11.7, but ``1,234`` is reported as ambiguous.
+        tab-separated CSV with values such as ``11,7``).
+
+        When False (decimal point), ``11,7`` is still read as 11.7, but a comma
+        followed by exactly 3 digits after whole digits (``1,234``) is reported as
+        ambiguous: it could be a thousands separator.
+
+        When True (decimal comma), ``1,234`` is read as 1.234. A dot is read as a
+        decimal point too (``12.5``, ``0.125``, ``1234.567``, ``1.5e3``), except where
+        it could be a thousands separator: 1 to 3 digits not starting with 0, a dot,
+        then exactly 3 digits (``1.234``, ``-12.500``, ``<1.234``). Such a cell is
+        reported as ambiguous (kind ``"invalid"``, with a message), never read
+        silently as either 1.234 or 1234.
 
     Returns
     -------
@@ -169,7 +191,10 @@ def classify_column(cells: pd.Series, *, decimal_comma: bool = False) -> pd.Data
     """Classify every cell of a column.
 
     Plain numbers take a vectorised path; only the remaining cells are read one
-    by one, so a 10,000-row column of numbers costs milliseconds.
+    by one, so a 10,000-row column of numbers costs milliseconds. The result is
+    the same as :func:`classify_cell` on every cell: with ``decimal_comma`` the
+    fast path leaves text such as ``1.234`` (a possible thousands separator) to
+    :func:`classify_cell`, which reports it.
 
     Parameters
     ----------
@@ -209,7 +234,8 @@ def classify_column(cells: pd.Series, *, decimal_comma: bool = False) -> pd.Data
     is_str = np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=n)
     if is_str.any():
         strings = pd.Series(values[is_str], dtype=object).astype(str)
-        plain = strings.str.fullmatch(_PLAIN_NUMBER_RE).to_numpy(dtype=bool)
+        pattern = _PLAIN_NUMBER_DECIMAL_COMMA_RE if decimal_comma else _PLAIN_NUMBER_RE
+        plain = strings.str.fullmatch(pattern).to_numpy(dtype=bool)
         idx = np.flatnonzero(is_str)
         kind[idx[plain]] = "number"
         value[idx[plain]] = strings[plain].astype(float).to_numpy()

@@ -507,3 +507,297 @@ def test_cli_map_option(tmp_path, capsys):
         == 0
     )
     assert json.loads(capsys.readouterr().out)["analytes"] == {"mcv": [0.0]}
+
+
+# --------------------------------------------------------------------------- review regressions
+
+
+def _rows_add_up(report) -> None:
+    assert report.n_rows_in == report.n_rows_used + len(report.excluded)
+
+
+SUMMARY_LABELS = [
+    "Mean",
+    "mean:",
+    "AVERAGE",
+    "Average:",
+    "SD",
+    "sd:",
+    "SE",
+    "Median",
+    "Min",
+    "Max",
+    "Total",
+    "TOTAL:",
+    "n",
+    "N",
+    "p",
+    "p-value",
+    "P-value:",
+    "Sum",
+    "Mean ± SD",
+]
+
+
+@pytest.mark.parametrize("label", SUMMARY_LABELS)
+def test_summary_row_is_not_a_patient_wide(label):
+    text = f"id,sex,MCV 0,MCV 2\nP1,F,80,78\nP2,M,90,88\n{label},,85,83\n"
+    cohort = load_cohort(_csv(text), "x.csv")
+    assert list(cohort.patients.index) == ["P1", "P2"]
+    assert set(cohort.labs["patient_id"]) == {"P1", "P2"}
+    reasons = {e.row: e.reason for e in cohort.report.excluded}
+    assert reasons == {4: f"summary row ('{label}'), not a patient"}
+    _rows_add_up(cohort.report)
+
+
+def test_summary_rows_are_not_patients_and_never_conflict():
+    # two cohorts, each with its own Mean / SD rows: the second 'Mean' would otherwise be a
+    # "duplicate patient with conflicting values", and a lone 'Mean' would enter the t-test
+    text = (
+        "id,cohort,MCV 0,MCV 2\n"
+        "P1,a,80,78\nP2,a,90,88\nMean:,a,85,83\nSD,a,7.1,7.1\n\n"
+        "P3,b,82,80\nP4,b,84,81\nMean,b,83,80.5\nSD,b,1.4,0.7\nn,b,2,2\np-value,,0.5,0.4\n"
+    )
+    cohort = load_cohort(_csv(text), "x.csv")
+    assert list(cohort.patients.index) == ["P1", "P2", "P3", "P4"]
+    assert cohort.lab_matrix("mcv").loc["P1"].tolist() == [80.0, 78.0]
+    summary = {e.row: e.reason for e in cohort.report.excluded if "summary row" in e.reason}
+    assert summary == {
+        4: "summary row ('Mean:'), not a patient",
+        5: "summary row ('SD'), not a patient",
+        9: "summary row ('Mean'), not a patient",
+        10: "summary row ('SD'), not a patient",
+        11: "summary row ('n'), not a patient",
+        12: "summary row ('p-value'), not a patient",
+    }
+    _rows_add_up(cohort.report)
+
+
+def test_summary_row_letter_patients_stay_patients():
+    # patients coded by letter: 'N' and 'P' between other patients are patients, but an
+    # 'n' (count) under the data is not
+    ids = list("MNOPQ")
+    text = "id,MCV 0\n" + "".join(f"{p},{80 + i}\n" for i, p in enumerate(ids)) + "n,5\n"
+    cohort = load_cohort(_csv(text), "x.csv")
+    assert list(cohort.patients.index) == ids
+    assert [e.reason for e in cohort.report.excluded] == ["summary row ('n'), not a patient"]
+    _rows_add_up(cohort.report)
+
+
+def test_summary_row_is_not_a_patient_long():
+    lines = ["patient\tanalyte\ttime\tvalue"]
+    lines += ["P1\tMCV\t0\t80", "P1\tMCV\t2\t78", "P2\tMCV\t0\t90", "P2\tMCV\t2\t88"]
+    lines += ["Mean\tMCV\t0\t85", "Mean\tMCV\t2\t83", "SD\tMCV\t0\t7.1", "N\tMCV\t0\t2"]
+    cohort = load_cohort(_csv("\n".join(lines) + "\n"), "long.tsv")
+    assert cohort.source.layout == "long"
+    assert list(cohort.patients.index) == ["P1", "P2"]
+    assert set(cohort.labs["patient_id"]) == {"P1", "P2"}
+    reasons = {e.row: e.reason for e in cohort.report.excluded}
+    assert reasons == {
+        6: "summary row ('Mean'), not a patient",
+        7: "summary row ('Mean'), not a patient",
+        8: "summary row ('SD'), not a patient",
+        9: "summary row ('N'), not a patient",
+    }
+    _rows_add_up(cohort.report)
+
+
+def test_summary_row_is_not_a_patient_on_attribute_sheet():
+    labs = [["Subject", "Lab", "Time", "Value"], ["P1", "MCV", 0, 80.0], ["P2", "MCV", 0, 90.0]]
+    attributes = [["Patient ID", "Sex", "Age"], ["P1", "F", 30], ["P2", "M", 50]]
+    attributes += [["Mean", None, 40], ["SD", None, 14.1]]
+    data = _xlsx([("labs", labs, False), ("patients", attributes, False)])
+    cohort = load_cohort(data, "long.xlsx")
+    assert list(cohort.patients.index) == ["P1", "P2"]
+    summary = [(e.sheet, e.row, e.reason) for e in cohort.report.excluded]
+    assert summary == [
+        ("patients", 4, "summary row ('Mean'), not a patient"),
+        ("patients", 5, "summary row ('SD'), not a patient"),
+    ]
+    _rows_add_up(cohort.report)
+
+
+def test_dot_thousands_in_decimal_comma_file_is_ambiguous():
+    # 'a dot followed by exactly 3 digits' in a decimal-comma file may be 1234, not 1.234
+    text = "id;Hgb 0;Ferritin 0\nP1;11,7;1.234\nP2;12,5;12.5\nP3;13,1;85,0\n"
+    cohort = load_cohort(_csv(text), "x.csv")
+    assert cohort.source.how_read.endswith("decimal comma")
+    ferritin = cohort.lab_matrix("ferritin")[0.0]
+    assert math.isnan(ferritin["P1"])  # neither 1.234 nor 1234
+    assert ferritin["P2"] == pytest.approx(12.5)  # a dot and 1-2 decimals stays a number
+    assert ferritin["P3"] == pytest.approx(85.0)
+    warning = next(w for w in cohort.report.warnings if (w.row, w.column) == (2, "Ferritin 0"))
+    assert "thousands separator" in warning.message and "1.234" in warning.message
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind", "value"),
+    [
+        ("1.234", "invalid", math.nan),
+        (" 1.234 ", "invalid", math.nan),
+        ("<1.234", "invalid", math.nan),
+        ("12.500", "invalid", math.nan),
+        ("12.5", "number", 12.5),
+        ("12.25", "number", 12.25),
+        ("0.125", "number", 0.125),  # a thousands group never follows a lone 0
+        ("1234.567", "number", 1234.567),
+        ("1,234", "number", 1.234),
+    ],
+)
+def test_dot_thousands_in_decimal_comma_file_cell_and_fast_path_agree(raw, kind, value):
+    from analytics.tokens import classify_column
+
+    cell = classify_cell(raw, decimal_comma=True)
+    column = classify_column(pd.Series([raw, "11,7"], dtype=object), decimal_comma=True)
+    assert cell.kind == column["kind"].iloc[0] == kind
+    if math.isnan(value):
+        assert math.isnan(cell.value) and math.isnan(column["value"].iloc[0])
+        assert "thousands separator" in cell.message
+        assert cell.message == column["message"].iloc[0]
+    else:
+        assert cell.value == pytest.approx(value) == column["value"].iloc[0]
+    # in a decimal-point file the dot is a decimal point, as before
+    expected = {"1,234": "invalid", "<1.234": "below"}.get(raw, "number")
+    assert classify_column(pd.Series([raw], dtype=object))["kind"].iloc[0] == expected
+
+
+@pytest.fixture
+def calamine_calls(monkeypatch):
+    """Record which sheets calamine opens and converts to Python (reader imports it lazily)."""
+    import python_calamine
+
+    real = python_calamine.CalamineWorkbook
+    calls: list[tuple[str, str, int | None]] = []
+
+    class Sheet:
+        def __init__(self, sheet, name):
+            self._sheet, self._name = sheet, name
+
+        def __getattr__(self, attribute):
+            return getattr(self._sheet, attribute)
+
+        def to_python(self, *args, **kwargs):
+            calls.append(("to_python", self._name, kwargs.get("nrows")))
+            return self._sheet.to_python(*args, **kwargs)
+
+    class Workbook:
+        def __init__(self, workbook):
+            self._workbook = workbook
+
+        @classmethod
+        def from_filelike(cls, filelike):
+            return cls(real.from_filelike(filelike))
+
+        @property
+        def sheets_metadata(self):
+            return self._workbook.sheets_metadata
+
+        def get_sheet_by_name(self, name):
+            calls.append(("open", name, None))
+            return Sheet(self._workbook.get_sheet_by_name(name), name)
+
+    monkeypatch.setattr(python_calamine, "CalamineWorkbook", Workbook)
+    return calls
+
+
+def _small_limit(monkeypatch, name: str, value: float) -> None:
+    import dataclasses
+
+    from analytics.limits import LIMITS
+
+    monkeypatch.setitem(LIMITS, name, dataclasses.replace(LIMITS[name], value=value))
+
+
+def _sheet_with_data_at_row(row: int) -> list[list[object]]:
+    # a header and two patients starting at spreadsheet row `row`, empty rows above
+    block = [["patient_id", "MCV 0"], ["P1", 80.0], ["P2", 90.0]]
+    return [[] for _ in range(row - 1)] + block
+
+
+def test_xlsx_size_checked_before_cells_are_converted(calamine_calls, monkeypatch):
+    _small_limit(monkeypatch, "max_rows", 10)
+    # calamine's height is 3 (the used area), but the grid kept from row 1 has 12 rows
+    data = _xlsx([("cohort", _sheet_with_data_at_row(10), False)])
+    with pytest.raises(InputError, match=r"'cohort' has 12 rows \(counting from row 1\)"):
+        load_cohort(data, "x.xlsx")
+    assert calamine_calls == [("open", "cohort", None)]  # refused before to_python
+    # within the limit (rows 8-10), the same layout is read, row numbers intact
+    cohort = load_cohort(_xlsx([("cohort", _sheet_with_data_at_row(8), False)]), "x.xlsx")
+    assert cohort.report.header_row == 8
+    assert cohort.labs["row"].tolist() == [9, 10]
+
+
+def test_xlsx_too_many_columns_checked_before_cells_are_converted(calamine_calls, monkeypatch):
+    _small_limit(monkeypatch, "max_columns", 5)
+    rows = [["patient_id", "MCV 0", *[None] * 6, "note"], ["P1", 80.0]]
+    with pytest.raises(InputError, match=r"'cohort' has 9 columns"):
+        load_cohort(_xlsx([("cohort", rows, False)]), "x.xlsx")
+    assert [c for c in calamine_calls if c[0] == "to_python"] == []
+
+
+def test_xlsx_other_sheets_read_lazily_and_size_checked(calamine_calls, monkeypatch):
+    from analytics.reader import read_grid
+
+    labs = [["Subject", "Lab", "Time", "Value"], ["P1", "MCV", 0, 80.0], ["P2", "MCV", 0, 90.0]]
+    notes = [["Notes"], ["exported from the lab system"]] + [[f"line {i}"] for i in range(20)]
+    attributes = _sheet_with_data_at_row(1)
+    attributes[0] = ["Patient ID", "Sex"]
+    attributes[1:] = [["P1", "F"], ["P2", "M"]]
+    data = _xlsx([("labs", labs, False), ("notes", notes, False), ("patients", attributes, False)])
+
+    grid = read_grid(data, "x.xlsx")
+    assert calamine_calls == [("open", "labs", None), ("to_python", "labs", None)]
+    assert list(grid.other_sheets) == ["notes", "patients"]  # names only: nothing read yet
+    assert len(calamine_calls) == 2
+    assert grid.other_sheets["patients"][1] == ["P1", "F"]  # read on demand
+
+    calamine_calls.clear()
+    cohort = load_cohort(data, "x.xlsx")
+    converted = [(name, nrows) for what, name, nrows in calamine_calls if what == "to_python"]
+    # 'notes' has no patient ID header: only its top rows were looked at
+    assert converted == [("labs", None), ("notes", 30), ("patients", 30), ("patients", None)]
+    assert cohort.patients["sex"].tolist() == ["F", "M"]
+
+    # an attribute sheet over the row limit is size-checked and skipped, with a warning
+    _small_limit(monkeypatch, "max_rows", 40)  # more than the 30 header-search rows
+    attributes += [[] for _ in range(40)] + [["P9", "F"]]
+    data = _xlsx([("labs", labs, False), ("patients", attributes, False)])
+    calamine_calls.clear()
+    cohort = load_cohort(data, "x.xlsx")
+    assert ("to_python", "patients", None) not in calamine_calls
+    assert cohort.patients["sex"].isna().all()
+    assert any(
+        "sheet 'patients' were not read" in w.message and "44 rows" in w.message
+        for w in cohort.report.warnings
+    )
+    _rows_add_up(cohort.report)
+
+
+def test_csv_row_limit_stops_reading_early(monkeypatch):
+    import analytics.reader as reader
+
+    parsed: list[list[str]] = []  # the rows the csv module produced for the last reader
+    real_reader = reader.csv.reader
+
+    def counting_reader(*args, **kwargs):
+        parsed.clear()  # the delimiter sniffer reads the first lines with readers of its own
+        for row in real_reader(*args, **kwargs):
+            parsed.append(row)
+            yield row
+
+    monkeypatch.setattr(reader.csv, "reader", counting_reader)
+    _small_limit(monkeypatch, "max_rows", 50)
+    text = "id,MCV 0\n" + "".join(f"P{i},{80 + i % 10}\n" for i in range(10_000))
+    with pytest.raises(InputError, match=r"more than 50 rows"):
+        load_cohort(_csv(text), "x.csv")
+    assert len(parsed) == 51  # stopped at the first row too many, not after 10,001
+
+    _small_limit(monkeypatch, "max_columns", 4)
+    text = "id,MCV 0\nP1,80\nP2,81,1,2,3\n" + "P3,82\n" * 1000
+    with pytest.raises(InputError, match=r"5 columns \(row 3\)"):
+        load_cohort(_csv(text), "x.csv")
+    assert len(parsed) == 3
+
+    _small_limit(monkeypatch, "max_columns", 1000)
+    ok = "id,MCV 0\n" + "".join(f"P{i},{80 + i % 10}\n" for i in range(50 - 1))
+    assert load_cohort(_csv(ok), "x.csv").n_patients == 49  # exactly at the limit

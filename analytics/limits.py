@@ -41,6 +41,12 @@ _LIMITS = (
         "Most columns read from one sheet.",
     ),
     Limit(
+        "max_cells",
+        5_000_000,
+        "cells",
+        "Most cells (rows × columns) read from one sheet; checked before an XLSX sheet is parsed.",
+    ),
+    Limit(
         "max_xlsx_uncompressed_mb",
         300,
         "MB",

@@ -321,6 +321,44 @@ def _check_zip(data: bytes) -> None:
             )
     if not any(m.filename.startswith("xl/") for m in members):
         raise InputError("This is not an Excel (.xlsx) workbook.")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for member in members:
+            if member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml"):
+                _check_sheet_extent(archive.read(member), member.filename)
+
+
+# A cell or row position in a worksheet's XML: <c r="XFD1048576"> or <row r="1048576">.
+_CELL_REF_RE = re.compile(rb'<(?:c|row)\b[^>]*?\sr="([A-Z]{0,3})([0-9]{1,8})"')
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + (letter - 64)
+    return number
+
+
+def _check_sheet_extent(xml: bytes, name: str) -> None:
+    """Refuse a sheet whose farthest cell spans more than the cell limit.
+
+    Checked on the raw XML before calamine sees it: calamine allocates the whole
+    rectangle up to the farthest cell, so a 5 KB file with one cell at XFD1048576
+    would otherwise exhaust the machine's memory. (The row and column limits are
+    checked per sheet afterwards, with the sheet's name.)
+    """
+    max_cells = int(LIMITS["max_cells"].value)
+    far_row = far_column = 0
+    for letters, digits in _CELL_REF_RE.findall(xml):
+        far_row = max(far_row, int(digits))
+        if letters:
+            far_column = max(far_column, _column_number(letters))
+    if far_row * max(far_column, 1) > max_cells:
+        sheet = name.rsplit("/", 1)[-1].removesuffix(".xml")
+        raise InputError(
+            f"A sheet of the workbook ({sheet}) has cells out to row {far_row:,}, column "
+            f"{far_column:,}: more than the {max_cells:,} cells read from one sheet. Delete "
+            "stray cells far from the data and save again."
+        )
 
 
 def _unreadable(error: BaseException) -> InputError:

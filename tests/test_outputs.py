@@ -201,3 +201,24 @@ def test_thresholds_refused_for_an_unknown_unit():
     data = b"id,sex,age,Hb (mg/mL) 0\nA,F,40,10\nB,F,41,11\n"
     with pytest.raises(AnalysisError, match="cannot be converted"):
         prevalence_for(load_cohort(data, "x.csv"), "anemia")
+
+
+def test_a_stray_far_cell_is_refused_before_parsing():
+    """A 5 KB workbook with one cell at XFD1048576 must not reach calamine, which would
+    allocate the whole sheet (hundreds of GB) and abort the process."""
+    import io
+
+    import xlsxwriter
+
+    from analytics import InputError, load_cohort
+
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = workbook.add_worksheet("cohort")
+    sheet.write_row(0, 0, ["id", "MCV 0"])
+    sheet.write_row(1, 0, ["A", 80])
+    sheet.write(1_048_575, 16_383, "x")
+    workbook.close()
+    assert len(buffer.getvalue()) < 10_000
+    with pytest.raises(InputError, match="row 1,048,576, column 16,384"):
+        load_cohort(buffer.getvalue(), "far.xlsx")

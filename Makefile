@@ -37,6 +37,7 @@ demo: $(VENV)/.runtime
 
 bench: $(VENV)/.runtime
 	$(PY) scripts/benchmark_loader.py
+	$(PY) scripts/benchmark_analysis.py
 
 screenshots: $(VENV)/.test
 	@bash scripts/ensure_chromium.sh

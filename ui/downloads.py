@@ -46,9 +46,9 @@ def figure_buttons(figure: Figure, key: str) -> None:
 def chart_buttons(chart: object, stem: str, key: str) -> None:
     """PNG (chosen width, 300 dpi), SVG and PDF buttons for one chart."""
     width = _png_width()
-    columns = st.columns([1, 1, 1, 5])
-    for column, fmt in zip(columns, ("png", "svg", "pdf"), strict=False):
-        column.download_button(
+    row = st.container(horizontal=True)
+    for fmt in ("png", "svg", "pdf"):
+        row.download_button(
             f"↓ {fmt.upper()}",
             data=lambda fmt=fmt: chart_bytes(chart, fmt, width_px=width if fmt == "png" else None),
             file_name=f"{stem}.{fmt}",
@@ -60,8 +60,8 @@ def chart_buttons(chart: object, stem: str, key: str) -> None:
 
 def table_buttons(frame: pd.DataFrame, stem: str, key: str) -> None:
     """CSV and XLSX buttons for one table (formula-safe)."""
-    left, right, _ = st.columns([1, 1, 8])
-    left.download_button(
+    row = st.container(horizontal=True)
+    row.download_button(
         "↓ CSV",
         data=lambda: table_csv(frame),
         file_name=f"{stem}.csv",
@@ -69,7 +69,7 @@ def table_buttons(frame: pd.DataFrame, stem: str, key: str) -> None:
         key=f"dl_{key}_csv",
         on_click="ignore",
     )
-    right.download_button(
+    row.download_button(
         "↓ XLSX",
         data=lambda: tables_xlsx({stem: frame}),
         file_name=f"{stem}.xlsx",
@@ -82,8 +82,8 @@ def table_buttons(frame: pd.DataFrame, stem: str, key: str) -> None:
 def view_buttons(outputs: ViewOutputs) -> None:
     """ "Download all" (ZIP) and "Report" (HTML) for the current view."""
     stem = outputs.selection.analyte if outputs.selection else "cohort"
-    left, right, _ = st.columns([1, 1, 2])
-    left.download_button(
+    row = st.container(horizontal=True)
+    row.download_button(
         "↓ Download all (ZIP)",
         data=outputs.bundle,
         file_name=f"{stem}_all_figures_and_tables.zip",
@@ -92,7 +92,7 @@ def view_buttons(outputs: ViewOutputs) -> None:
         on_click="ignore",
         help="Every figure (PNG + SVG), every table (CSV + XLSX), settings.json and a README.",
     )
-    right.download_button(
+    row.download_button(
         "↓ Report (HTML)",
         data=outputs.report_html,
         file_name=f"{stem}_report.html",

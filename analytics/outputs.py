@@ -120,19 +120,7 @@ class ViewOutputs:
 
 
 def settings_json_bytes(outputs: ViewOutputs, generated_at: datetime | None = None) -> bytes:
-    return settings_json(
-        outputs.cohort,
-        filtered=outputs.filtered,
-        cohort_filter=outputs.cohort_filter,
-        selection=outputs.selection,
-        alpha=outputs.options.alpha,
-        confidence=outputs.options.confidence,
-        censored=outputs.options.censored,
-        thresholds=outputs.options.thresholds,
-        power=outputs.power,
-        extra={"figure_options": _options_dict(outputs.options)},
-        generated_at=generated_at,
-    )
+    return settings_json(outputs.settings(generated_at))
 
 
 def _options_dict(options: FigureOptions) -> dict[str, Any]:

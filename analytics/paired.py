@@ -411,6 +411,18 @@ class _SignedRank:
     note: str | None
 
 
+def _method_words(head: str, tie_sizes: Sequence[int], n_zero: int) -> str:
+    """The Wilcoxon method line: the method, then tie groups and dropped zeros."""
+    parts = [head]
+    if tie_sizes:
+        groups_text = "group" if len(tie_sizes) == 1 else "groups"
+        parts.append(f"{len(tie_sizes)} {groups_text} of tied differences given mid-ranks")
+    if n_zero:
+        plural = "difference" if n_zero == 1 else "differences"
+        parts.append(f"{n_zero} zero {plural} dropped before ranking (Wilcoxon method)")
+    return "; ".join(parts)
+
+
 def _signed_rank(changes: np.ndarray, scale: float, alpha: float) -> _SignedRank:
     tolerance = 1e-9 * max(scale, 1.0)
     is_zero = np.abs(changes) <= tolerance
@@ -427,32 +439,22 @@ def _signed_rank(changes: np.ndarray, scale: float, alpha: float) -> _SignedRank
     if m > WILCOXON_EXACT_MAX_PAIRS:
         what = "pairs" if n_zero == 0 else "non-zero differences"
         p = _r_normal_approx_p(w_plus, m, tie_sizes)
-        parts = [
+        method = _method_words(
             "normal approximation with tie and continuity correction (R's method; exact "
-            f"only up to {WILCOXON_EXACT_MAX_PAIRS} {what})"
-        ]
-        if tie_sizes:
-            groups_text = "group" if len(tie_sizes) == 1 else "groups"
-            parts.append(f"{len(tie_sizes)} {groups_text} of tied differences given mid-ranks")
-        if n_zero:
-            plural = "difference" if n_zero == 1 else "differences"
-            parts.append(f"{n_zero} zero {plural} dropped before ranking (Wilcoxon method)")
-        method = "; ".join(parts)
+            f"only up to {WILCOXON_EXACT_MAX_PAIRS} {what})",
+            tie_sizes,
+            n_zero,
+        )
     elif n_zero == 0 and not tie_sizes:
         p = float(stats.wilcoxon(nonzero, method="exact", alternative="two-sided").pvalue)
         method = "exact, no zero or tied differences"
     else:
         p = _exact_signed_rank_p(doubled, doubled_w_plus)
-        parts = [
-            f"exact conditional distribution of the signed mid-ranks (all {2**m:,} sign patterns)"
-        ]
-        if tie_sizes:
-            groups_text = "group" if len(tie_sizes) == 1 else "groups"
-            parts.append(f"{len(tie_sizes)} {groups_text} of tied differences given mid-ranks")
-        if n_zero:
-            plural = "difference" if n_zero == 1 else "differences"
-            parts.append(f"{n_zero} zero {plural} dropped before ranking (Wilcoxon method)")
-        method = "; ".join(parts)
+        method = _method_words(
+            f"exact conditional distribution of the signed mid-ranks (all {2**m:,} sign patterns)",
+            tie_sizes,
+            n_zero,
+        )
         r_p = _r_normal_approx_p(w_plus, m, tie_sizes)
         notes.append(
             "R's wilcox.test would use a normal approximation with continuity correction "

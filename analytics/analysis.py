@@ -9,7 +9,7 @@ same numbers everywhere.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -108,7 +108,7 @@ def paired_for(
     The ratio (log) t-test is added for the skewed labs in :data:`LOG_SCALE_LABS`.
     """
     matrix = cohort.lab_matrix(selection.analyte, censored)
-    return paired_change(
+    result = paired_change(
         matrix[selection.baseline].to_numpy(),
         matrix[selection.follow_up].to_numpy(),
         list(matrix.index),
@@ -116,6 +116,25 @@ def paired_for(
         confidence=confidence,
         log_scale_available=selection.analyte in LOG_SCALE_LABS,
     )
+    if censored != "exclude" or not result.excluded:
+        return result
+    # say why a value is missing when the rule left a censored value out
+    labs = cohort.lab_values(selection.analyte, "limit")
+    left_out = labs[
+        (labs["censored"] != "") & labs["time"].isin([selection.baseline, selection.follow_up])
+    ]
+    marks = {
+        str(pid): f"{mark}{value:g} at {format_time(time)}"
+        for pid, time, mark, value in zip(
+            left_out["patient_id"], left_out["time"], left_out["censored"], left_out["value"],
+            strict=True,
+        )
+    }  # fmt: skip
+    excluded = tuple(
+        (pid, f"censored value {marks[pid]} left out") if pid in marks else (pid, why)
+        for pid, why in result.excluded
+    )
+    return replace(result, excluded=excluded)
 
 
 def timecourse_for(

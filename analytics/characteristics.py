@@ -69,8 +69,11 @@ def _format_group(group: dict[str, object]) -> dict[str, str]:
         rows["Age not recorded, n"] = str(group["age_unknown"])
     rows["Pediatric, n (%)"] = _pct(int(group["pediatric"]), n)
     rows["Adult, n (%)"] = _pct(int(group["adult"]), n)
-    for key, label in (("iron_yes", "On iron therapy, n (%)"), ("epo_yes", "On Epo, n (%)")):
-        rows[label] = _pct(int(group[key]), n)
+    for key, label in (("iron", "On iron therapy"), ("epo", "On Epo")):
+        rows[f"{label}, n (%)"] = _pct(int(group[f"{key}_yes"]), n)
+        if group[f"{key}_unknown"]:
+            what = {"iron": "Iron therapy", "epo": "Epo"}[key]
+            rows[f"{what} not recorded, n"] = str(group[f"{key}_unknown"])
     for key, title in _CATEGORICAL:
         for value, count in dict(group[key]).items():
             rows[f"{title}: {value}, n (%)"] = _pct(int(count), n)

@@ -222,3 +222,17 @@ def test_a_stray_far_cell_is_refused_before_parsing():
     assert len(buffer.getvalue()) < 10_000
     with pytest.raises(InputError, match="row 1,048,576, column 16,384"):
         load_cohort(buffer.getvalue(), "far.xlsx")
+
+
+def test_censored_values_left_out_are_named_as_such(tmp_path, capsys):
+    path = tmp_path / "c.csv"
+    path.write_bytes(b"id,MCV 0,MCV 2\nA,80,<70\nB,82,79\nC,85,80\nD,84,81\n")
+    assert main(["paired", str(path), *LAB, "--censored", "exclude", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["n_pairs"] == 3
+    assert out["excluded"] == [
+        {"patient_id": "A", "reason": "censored value <70 at month 2 left out"}
+    ]
+    # at the limit (the default) the pair counts
+    assert main(["paired", str(path), *LAB, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n_pairs"] == 4

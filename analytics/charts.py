@@ -170,6 +170,18 @@ def _padded(low: float, high: float, share: float = 0.06) -> list[float]:
     return [low - pad, high + pad]
 
 
+def _band_layer(band: float | None, axis: str) -> list[alt.Chart]:
+    """A grey band from −band to +band along ``axis`` ("x" or "y"); none without a band."""
+    if band is None:
+        return []
+    shade = pd.DataFrame({"low": [-float(band)], "high": [float(band)]})
+    return [
+        alt.Chart(_inline(shade))
+        .mark_rect(color="#888888", opacity=0.18)
+        .encode(**{axis: "low:Q", f"{axis}2": "high:Q"})
+    ]
+
+
 def _zero_rule(channel: str = "y") -> alt.Chart:
     data = _inline(pd.DataFrame({"zero": [0.0]}))
     encoding = {channel: alt.X("zero:Q") if channel == "x" else alt.Y("zero:Q")}
@@ -430,15 +442,7 @@ def change_bars(
             tooltip=tooltip,
         )
     )
-    layers: list[alt.Chart] = []
-    if band is not None:
-        shade = pd.DataFrame({"low": [-float(band)], "high": [float(band)]})
-        layers.append(
-            alt.Chart(_inline(shade))
-            .mark_rect(color="#888888", opacity=0.18)
-            .encode(y="low:Q", y2="high:Q")
-        )
-    layers += [bars, _zero_rule("y")]
+    layers = [*_band_layer(band, "y"), bars, _zero_rule("y")]
     return alt.layer(*layers).properties(title=title.params(*notes), width=width, height=HEIGHT)
 
 
@@ -502,15 +506,7 @@ def _change_histogram(
             ],
         )
     )
-    layers: list[alt.Chart] = []
-    if band is not None:
-        shade = pd.DataFrame({"low": [-float(band)], "high": [float(band)]})
-        layers.append(
-            alt.Chart(_inline(shade))
-            .mark_rect(color="#888888", opacity=0.18)
-            .encode(x="low:Q", x2="high:Q")
-        )
-    layers += [bars, _zero_rule("x")]
+    layers = [*_band_layer(band, "x"), bars, _zero_rule("x")]
     return alt.layer(*layers).properties(title=title.params(*notes), width=WIDTH, height=HEIGHT)
 
 

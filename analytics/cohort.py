@@ -72,6 +72,9 @@ class Issue:
     row: int | None = None
     column: str | None = None
     sheet: str = ""
+    #: A short key naming the sort of problem (e.g. ``"control_character"``), so that
+    #: issues of one sort in one column can be counted together; ``""`` if none.
+    kind: str = ""
 
     def to_dict(self) -> dict[str, object]:
         out: dict[str, object] = {"row": self.row, "column": self.column, "message": self.message}

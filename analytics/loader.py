@@ -325,6 +325,27 @@ class _Builder:
     def exclude(self, row: int, reason: str, sheet: str = "") -> None:
         self.excluded.append(ExcludedRow(row, reason, sheet))
 
+    def empty_row_reason(self, row: int) -> str:
+        """Why an empty row is excluded: blank, or a further line of a multi-line cell."""
+        start = self.grid.continuation_rows.get(row - 1)
+        if start is None:
+            return "empty row"
+        return f"a further line of the cell with line breaks that starts in row {start + 1}"
+
+    def reader_issues(self, headers: list[str]) -> None:
+        """Record what the reader noticed, naming columns by their headers."""
+        for found in self.grid.issues:
+            column = None
+            if found.column is not None:
+                column = (
+                    headers[found.column]
+                    if found.column < len(headers)
+                    else f"column {_column_letter(found.column)}"
+                )
+            self.issues.append(
+                Issue(found.severity, found.message, found.row, column, kind=found.kind)
+            )
+
     # ---- steps
     def build(self) -> Cohort:
         rows = self.grid.rows
@@ -332,6 +353,7 @@ class _Builder:
             raise InputError("The file has no data: every cell is empty.")
         header_index = _find_header(rows, self.overrides)
         headers = self._headers(rows[header_index])
+        self.reader_issues(headers)
         roles = self._roles(headers)
         self._account_above_header(rows, header_index)
         data_rows = rows[header_index + 1 :]
@@ -443,7 +465,7 @@ class _Builder:
             number = first + offset
             self.n_rows_in += 1
             if not any(c is not None for c in row):
-                self.exclude(number, "empty row")
+                self.exclude(number, self.empty_row_reason(number))
                 continue
             patient_id = ids[offset]
             if summary[offset]:
@@ -680,7 +702,7 @@ class _Builder:
             self.n_rows_in += 1
             cells = list(row[:width]) + [None] * (width - min(len(row), width))
             if not any(c is not None for c in row):
-                self.exclude(number, "empty row")
+                self.exclude(number, self.empty_row_reason(number))
                 continue
             patient_id = ids[offset]
             if not patient_id:

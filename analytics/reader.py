@@ -28,7 +28,7 @@ from typing import Any
 from .errors import InputError
 from .limits import LIMITS
 
-__all__ = ["Grid", "LazySheets", "read_grid"]
+__all__ = ["CellIssue", "Grid", "LazySheets", "read_grid"]
 
 _MB = 1024 * 1024
 
@@ -79,11 +79,28 @@ class LazySheets(Mapping[str, Rows]):
 
 
 @dataclass(frozen=True)
+class CellIssue:
+    """Something the reader noticed in one row (and cell) of the file.
+
+    ``row`` is the 1-based physical row (CSV line, spreadsheet row); ``column`` the
+    0-based column index, or None for the whole row. ``kind`` is a short key
+    (``"control_character"``, ``"undecodable_byte"``, ``"formula_without_value"`` ...)
+    under which the loader counts issues of the same sort per column.
+    """
+
+    kind: str
+    message: str
+    row: int | None = None
+    column: int | None = None
+    severity: str = "warning"
+
+
+@dataclass(frozen=True)
 class Grid:
     """The cells of one sheet, as read, with how they were read.
 
-    ``rows[i]`` is spreadsheet row ``i + 1``. Cells are ``None``, ``str``, ``float``,
-    ``int``, ``bool`` or dates (XLSX only).
+    ``rows[i]`` is physical row ``i + 1`` (spreadsheet row, or CSV line). Cells are
+    ``None``, ``str``, ``float``, ``int``, ``bool`` or dates (XLSX only).
 
     ``other_sheets`` maps the workbook's other visible sheets to their rows. From
     :func:`read_grid` it is a :class:`LazySheets`: a sheet is read (and size-checked)
@@ -100,6 +117,12 @@ class Grid:
     delimiter: str = ""
     decimal_comma: bool = False
     other_sheets: Mapping[str, Rows] = field(default_factory=dict)
+    #: What the reader noticed, with physical row and column index (see :class:`CellIssue`).
+    issues: tuple[CellIssue, ...] = ()
+    #: CSV: ``{index: start}`` for each row that is a further physical line of a
+    #: record (a quoted cell with line breaks) starting at row index ``start``; such
+    #: rows are empty in :attr:`rows`, so ``rows[i]`` stays physical row ``i + 1``.
+    continuation_rows: Mapping[int, int] = field(default_factory=dict)
 
     def other_sheet_head(self, name: str, nrows: int) -> Rows:
         """The first ``nrows`` rows of another sheet, without reading the rest.

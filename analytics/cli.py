@@ -21,8 +21,9 @@ from .errors import AnalysisError
 from .export import chart_bytes, table_csv
 from .figures import CHARTS, FigureOptions, thesis_figure
 from .filters import CohortFilter
+from .isolation import load_cohort_isolated
 from .limits import LIMITS
-from .loader import load_cohort, parse_mapping
+from .loader import parse_mapping
 from .outputs import ViewOutputs, view_outputs
 from .plain import jsonable
 from .power import power_summary
@@ -89,7 +90,7 @@ def load_from_args(args: argparse.Namespace) -> Cohort:
         data = path.read_bytes()
     except OSError as error:
         raise AnalysisError(f"Cannot read {path}: {error.strerror or error}.") from error
-    return load_cohort(data, path.name, sheet=args.sheet, mapping=parse_mapping(args.map))
+    return load_cohort_isolated(data, path.name, sheet=args.sheet, mapping=parse_mapping(args.map))
 
 
 def print_json(obj: object) -> None:

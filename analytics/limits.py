@@ -60,6 +60,25 @@ _LIMITS = (
         "Largest compression ratio of one XLSX part larger than 1 MB uncompressed.",
     ),
     Limit(
+        "max_read_memory_mb",
+        2_048,
+        "MB",
+        "Most memory (address space) the reading of one file may take; it runs in a child "
+        "process, so a file that needs more is refused and the dashboard carries on.",
+    ),
+    Limit(
+        "max_read_seconds",
+        60,
+        "s",
+        "Longest time the reading of one file may take before it is stopped and refused.",
+    ),
+    Limit(
+        "max_parallel_reads",
+        4,
+        "files",
+        "Files read at the same time (each in its own child process); further uploads wait.",
+    ),
+    Limit(
         "header_search_rows",
         30,
         "rows",

@@ -4,8 +4,8 @@ import streamlit as st
 
 from analytics import InputError, parse_mapping
 from analytics.cohort import CENSORED_RULES
+from analytics.isolation import header_columns_isolated
 from analytics.limits import LIMITS
-from analytics.loader import header_columns
 from analytics.outputs import validate_command
 from ui.shell import Dataset, demo_dataset, escape_md, page_view, use_dataset
 from ui.tables import excluded_table, issues_table, mapping_table, patients_table, show_table
@@ -26,8 +26,8 @@ left, right = st.columns([1, 2])
 with left:
     if st.button("Open the demo cohort", key="open_demo", disabled=view.dataset.is_demo):
         use_dataset(demo_dataset())
-        st.session_state.pop("upload_error", None)
-        st.session_state.pop("failed_upload", None)
+        for key in ("upload_error", "failed_upload", "failed_columns"):
+            st.session_state.pop(key, None)
         st.rerun()
 with right:
     upload = st.file_uploader(
@@ -46,13 +46,16 @@ with right:
         except InputError as error:
             st.session_state["upload_error"] = (upload.name, str(error))
             st.session_state["failed_upload"] = Dataset(upload.getvalue(), upload.name)
+            st.session_state["failed_columns"] = header_columns_isolated(
+                upload.getvalue(), upload.name
+            )
 
 if "upload_error" in st.session_state:
     name, message = st.session_state["upload_error"]
     st.error(f"**{escape_md(name)} could not be used.** {escape_md(message)}")
     st.caption("Still showing the data in use before this upload.")
     failed = st.session_state.get("failed_upload")
-    columns = header_columns(failed.data, failed.filename) if failed else []
+    columns = st.session_state.get("failed_columns", []) if failed else []
     if columns:
         st.write(
             "Tell the dashboard what the columns are, one per line as COLUMN=ROLE, "
@@ -65,7 +68,7 @@ if "upload_error" in st.session_state:
                 lines = [line for line in corrections.splitlines() if line.strip()]
                 mapping = tuple(sorted(parse_mapping(lines).items()))
                 use_dataset(Dataset(failed.data, failed.filename, mapping=mapping))
-                for key in ("upload_error", "failed_upload"):
+                for key in ("upload_error", "failed_upload", "failed_columns"):
                     st.session_state.pop(key, None)
                 st.rerun()
             except InputError as error:

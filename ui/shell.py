@@ -15,9 +15,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from analytics import InputError, load_cohort
+from analytics import InputError
 from analytics.cohort import CENSORED_RULES, Cohort
 from analytics.filters import CohortFilter, FilteredCohort
+from analytics.isolation import load_cohort_isolated
 from analytics.limits import LIMITS
 from ui.widgets import kept, persistent_number, persistent_selectbox
 
@@ -83,8 +84,12 @@ def parse_dataset(
     mapping: tuple[tuple[str, str], ...],
     is_demo: bool,
 ) -> Cohort:
-    """Parse once per file content and settings, per browser session (bounded)."""
-    return load_cohort(data, filename, sheet=sheet, mapping=dict(mapping), is_demo=is_demo)
+    """Parse once per file content and settings, per browser session (bounded).
+
+    The file is read in a child process with memory and time limits, so a file that
+    crashes a reader or exhausts memory is refused without harming other sessions.
+    """
+    return load_cohort_isolated(data, filename, sheet=sheet, mapping=dict(mapping), is_demo=is_demo)
 
 
 def demo_dataset() -> Dataset:

@@ -1,0 +1,186 @@
+"""Reading in a child process: crashes, memory and time limits cost only the upload."""
+
+from __future__ import annotations
+
+import ctypes
+import io
+import os
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analytics import InputError, load_cohort
+from analytics.isolation import (
+    header_columns_isolated,
+    last_read_stats,
+    load_cohort_isolated,
+    run_isolated,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "data" / "sirolimus_demo.csv"
+DEMO_XLSX = ROOT / "data" / "sirolimus_demo.xlsx"
+
+
+def _calamine_read_unguarded(data: bytes) -> int:
+    """Read a workbook with calamine directly, skipping every check done before it."""
+    from python_calamine import CalamineWorkbook
+
+    workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    sheet = workbook.get_sheet_by_name(workbook.sheet_names[0])
+    return len(sheet.to_python())
+
+
+def _workbook_declaring_strings(unique_count: int) -> bytes:
+    """A 2 KB workbook whose shared-strings table declares ``unique_count`` strings."""
+    parts = {
+        "[Content_Types].xml": (
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats'
+            '.org/package/2006/content-types"><Default Extension="rels" ContentType="application'
+            '/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" '
+            'ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType='
+            '"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.'
+            'openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName='
+            '"/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+            'officedocument.spreadsheetml.sharedStrings+xml"/></Types>'
+        ),
+        "_rels/.rels": (
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+            'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type='
+            '"http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+            'officeDocument" Target="xl/workbook.xml"/></Relationships>'
+        ),
+        "xl/workbook.xml": (
+            '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.'
+            'openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.'
+            'openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name='
+            '"Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
+        ),
+        "xl/_rels/workbook.xml.rels": (
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+            'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type='
+            '"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"'
+            ' Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.'
+            'openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target='
+            '"sharedStrings.xml"/></Relationships>'
+        ),
+        "xl/worksheets/sheet1.xml": (
+            '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.'
+            'openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" '
+            't="s"><v>0</v></c></row></sheetData></worksheet>'
+        ),
+        "xl/sharedStrings.xml": (
+            '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats'
+            f'.org/spreadsheetml/2006/main" count="1" uniqueCount="{unique_count}"><si><t>'
+            "patient</t></si></sst>"
+        ),
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in parts.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+def test_isolated_read_gives_the_same_cohort_as_the_loader():
+    data = DEMO.read_bytes()
+    here = load_cohort(data, DEMO.name)
+    there = load_cohort_isolated(data, DEMO.name)
+    pd.testing.assert_frame_equal(there.patients, here.patients)
+    pd.testing.assert_frame_equal(there.labs, here.labs)
+    assert there.report == here.report
+    assert there.source == here.source
+    stats = last_read_stats()
+    assert stats is not None and stats.seconds > 0 and stats.peak_rss_mb > 0
+
+
+def test_isolated_read_passes_sheet_and_mapping():
+    data = DEMO_XLSX.read_bytes()
+    here = load_cohort(data, DEMO_XLSX.name, sheet="cohort", mapping={"epo": "ignore"})
+    there = load_cohort_isolated(data, DEMO_XLSX.name, sheet="cohort", mapping={"epo": "ignore"})
+    assert there.patients["epo"].isna().all()
+    pd.testing.assert_frame_equal(there.patients, here.patients)
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "message"),
+    [
+        (b"", "empty.csv", "The file is empty."),
+        (b"a,b\n1,2\n", "x.csv", "No patient ID column was found."),
+    ],
+)
+def test_the_loaders_refusals_come_through_unchanged(data, name, message):
+    with pytest.raises(InputError) as isolated:
+        load_cohort_isolated(data, name)
+    with pytest.raises(InputError) as direct:
+        load_cohort(data, name)
+    assert str(isolated.value) == str(direct.value)
+    assert str(isolated.value).startswith(message)
+
+
+def test_a_child_over_the_memory_limit_is_refused_in_words():
+    with pytest.raises(InputError, match=r"needs more memory than the dashboard allows .*2,048 MB"):
+        run_isolated(np.ones, 3 * 2**30 // 8)  # 3 GB of float64
+
+
+def test_a_child_that_aborts_is_refused_in_words():
+    with pytest.raises(InputError, match="needs more memory than the dashboard allows"):
+        run_isolated(os.abort)
+
+
+def test_a_child_that_crashes_is_refused_in_words():
+    with pytest.raises(InputError, match=r"the reader stopped \(it crashed, SIGSEGV\)"):
+        run_isolated(ctypes.string_at, 0)
+
+
+def test_a_child_that_takes_too_long_is_stopped():
+    started = time.perf_counter()
+    with pytest.raises(InputError, match=r"took longer than the dashboard allows \(1 s\)"):
+        run_isolated(time.sleep, 30, seconds=1)
+    assert time.perf_counter() - started < 10
+
+
+def test_calamine_aborting_on_a_declared_string_count_costs_only_the_child():
+    # Without the checks made before parsing, this 2 KB workbook makes calamine
+    # allocate ~100 GB for 4,294,967,295 declared strings and abort the process.
+    bomb = _workbook_declaring_strings(4_294_967_295)
+    assert len(bomb) < 3000
+    with pytest.raises(InputError, match="needs more memory than the dashboard allows"):
+        run_isolated(_calamine_read_unguarded, bomb)
+    # the same workbook declaring its true count reads
+    assert run_isolated(_calamine_read_unguarded, _workbook_declaring_strings(1)) == 1
+
+
+def test_other_reads_go_on_while_one_child_hangs():
+    hung: list[BaseException] = []
+
+    def hang() -> None:
+        try:
+            run_isolated(time.sleep, 20, seconds=8)
+        except InputError as error:
+            hung.append(error)
+
+    thread = threading.Thread(target=hang)
+    thread.start()
+    try:
+        time.sleep(0.5)
+        started = time.perf_counter()
+        cohort = load_cohort_isolated(DEMO.read_bytes(), DEMO.name)
+        elapsed = time.perf_counter() - started
+        assert cohort.n_patients == 25
+        assert thread.is_alive(), "the hanging read should still be running"
+        assert elapsed < 5
+    finally:
+        thread.join(30)
+    assert hung and "took longer" in str(hung[0])
+
+
+def test_header_columns_of_a_refused_file_are_read_in_a_child():
+    assert header_columns_isolated(b"Subj,MCV start\nA,80\n", "x.csv") == ["Subj", "MCV start"]
+    assert header_columns_isolated(_workbook_declaring_strings(4_294_967_295), "x.xlsx") == []

@@ -152,6 +152,19 @@ def _stop(process: subprocess.Popen) -> None:
 @contextlib.contextmanager
 def running_app(port: int | None = None, timeout_s: float = STARTUP_TIMEOUT_S) -> Iterator[str]:
     """Start ``streamlit run app.py`` on a free local port; yield its base URL."""
+    with running_server(port, timeout_s) as (url, _process):
+        yield url
+
+
+@contextlib.contextmanager
+def running_server(
+    port: int | None = None, timeout_s: float = STARTUP_TIMEOUT_S
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Start ``streamlit run app.py``; yield its base URL and the server process.
+
+    The server leads its own process group, so the group holds it and every child
+    process it starts (the file readers among them).
+    """
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     command = [
@@ -200,6 +213,6 @@ def running_app(port: int | None = None, timeout_s: float = STARTUP_TIMEOUT_S) -
                         f"{timeout_s:.0f} s.\n--- server log ---\n{server_log()}"
                     )
                 time.sleep(0.2)
-            yield url
+            yield url, process
         finally:
             _stop(process)

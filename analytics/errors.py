@@ -7,7 +7,7 @@ message as it is; it never shows a traceback.
 
 from __future__ import annotations
 
-__all__ = ["AnalysisError", "InputError"]
+__all__ = ["AnalysisError", "InputError", "ReadAborted"]
 
 
 class AnalysisError(ValueError):
@@ -16,3 +16,14 @@ class AnalysisError(ValueError):
 
 class InputError(AnalysisError):
     """A file that cannot be read or analysed at all (no ID column, no lab column, ...)."""
+
+
+class ReadAborted(InputError):
+    """Reading a file was stopped: it needed too much memory or time, or crashed a reader.
+
+    ``reason`` is ``"memory"``, ``"time"`` or ``"crash"``.
+    """
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason

@@ -32,7 +32,7 @@ from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
 from .cohort import Cohort
-from .errors import AnalysisError, InputError
+from .errors import AnalysisError, InputError, ReadAborted
 from .limits import LIMITS
 
 __all__ = ["ReadStats", "header_columns_isolated", "load_cohort_isolated", "run_isolated"]
@@ -179,7 +179,7 @@ def _failure_message(reason: str) -> str:
     )
 
 
-def _death_message(exitcode: int | None) -> str:
+def _death(exitcode: int | None) -> ReadAborted:
     if exitcode is not None and exitcode < 0:
         try:
             name = signal.Signals(-exitcode).name
@@ -188,9 +188,9 @@ def _death_message(exitcode: int | None) -> str:
         # an allocation the memory limit refused ends in an abort; the kernel's
         # out-of-memory killer sends SIGKILL
         if name in ("SIGABRT", "SIGKILL"):
-            return _memory_message()
-        return _failure_message(f"it crashed, {name}")
-    return _failure_message(f"exit status {exitcode}")
+            return ReadAborted(_memory_message(), "memory")
+        return ReadAborted(_failure_message(f"it crashed, {name}"), "crash")
+    return ReadAborted(_failure_message(f"exit status {exitcode}"), "crash")
 
 
 def run_isolated(
@@ -217,8 +217,10 @@ def run_isolated(
     Raises
     ------
     InputError
-        ``function`` raised one (the message is passed on), or the child ran out of
-        memory, took too long, or died; the message says which, in words.
+        ``function`` raised one (the message is passed on).
+    ReadAborted
+        The child ran out of memory, took too long, or died (``reason`` says which;
+        the message says it in words).
     AnalysisError
         ``function`` raised one.
     """
@@ -235,12 +237,12 @@ def run_isolated(
             send.close()
         try:
             if not receive.poll(wait):
-                raise InputError(_timeout_message(wait))
+                raise ReadAborted(_timeout_message(wait), "time")
             try:
                 status, payload, peak = receive.recv()
             except (EOFError, OSError):  # the child died without a word
                 process.join(5)
-                raise InputError(_death_message(process.exitcode)) from None
+                raise _death(process.exitcode) from None
         finally:
             receive.close()
             if process.is_alive():
@@ -254,8 +256,8 @@ def run_isolated(
     if status == "analysis":
         raise AnalysisError(payload)
     if status == "memory":
-        raise InputError(_memory_message())
-    raise InputError(_failure_message(payload))
+        raise ReadAborted(_memory_message(), "memory")
+    raise ReadAborted(_failure_message(payload), "crash")
 
 
 def _load(

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from analytics import InputError, load_cohort
+from analytics.errors import ReadAborted
 from analytics.isolation import (
     header_columns_isolated,
     last_read_stats,
@@ -124,25 +125,35 @@ def test_the_loaders_refusals_come_through_unchanged(data, name, message):
     assert str(isolated.value).startswith(message)
 
 
-def test_a_child_over_the_memory_limit_is_refused_in_words():
-    with pytest.raises(InputError, match=r"needs more memory than the dashboard allows .*2,048 MB"):
-        run_isolated(np.ones, 3 * 2**30 // 8)  # 3 GB of float64
-
-
-def test_a_child_that_aborts_is_refused_in_words():
-    with pytest.raises(InputError, match="needs more memory than the dashboard allows"):
-        run_isolated(os.abort)
-
-
-def test_a_child_that_crashes_is_refused_in_words():
-    with pytest.raises(InputError, match=r"the reader stopped \(it crashed, SIGSEGV\)"):
-        run_isolated(ctypes.string_at, 0)
+@pytest.mark.parametrize(
+    ("call", "reason", "message"),
+    [
+        # 3 GB of float64: Python's allocation fails -> MemoryError in the child
+        (
+            (np.ones, 3 * 2**30 // 8),
+            "memory",
+            r"needs more memory than the dashboard allows .*2,048 MB",
+        ),
+        # what a native reader does when an allocation fails under the limit
+        ((os.abort,), "memory", "needs more memory than the dashboard allows"),
+        ((ctypes.string_at, 0), "crash", r"the reader stopped \(it crashed, SIGSEGV\)"),
+    ],
+    ids=["memory-error", "abort", "segfault"],
+)
+def test_a_child_that_fails_is_refused_in_words(call, reason, message):
+    with pytest.raises(ReadAborted, match=message) as raised:
+        run_isolated(*call)
+    assert raised.value.reason == reason
+    assert isinstance(raised.value, InputError)  # the pages show every InputError
 
 
 def test_a_child_that_takes_too_long_is_stopped():
     started = time.perf_counter()
-    with pytest.raises(InputError, match=r"took longer than the dashboard allows \(1 s\)"):
+    with pytest.raises(
+        ReadAborted, match=r"took longer than the dashboard allows \(1 s\)"
+    ) as raised:
         run_isolated(time.sleep, 30, seconds=1)
+    assert raised.value.reason == "time"
     assert time.perf_counter() - started < 10
 
 
@@ -151,7 +162,7 @@ def test_calamine_aborting_on_a_declared_string_count_costs_only_the_child():
     # allocate ~100 GB for 4,294,967,295 declared strings and abort the process.
     bomb = _workbook_declaring_strings(4_294_967_295)
     assert len(bomb) < 3000
-    with pytest.raises(InputError, match="needs more memory than the dashboard allows"):
+    with pytest.raises(ReadAborted, match="needs more memory than the dashboard allows"):
         run_isolated(_calamine_read_unguarded, bomb)
     # the same workbook declaring its true count reads
     assert run_isolated(_calamine_read_unguarded, _workbook_declaring_strings(1)) == 1

@@ -123,7 +123,7 @@ def _refuse_other_formats(data: bytes, lowered: str) -> None:
         # upload size limit and linear.
         if "EncryptedPackage".encode("utf-16-le") in data:
             raise InputError(_PASSWORD)
-        if "Book".encode("utf-16-le") in data:  # also finds "Workbook"
+        if any(name.encode("utf-16-le") in data for name in ("Workbook", "Book")):
             raise InputError(_OLD_XLS)
         raise InputError(_OLD_OFFICE)
     if data[:4] not in _ZIP_MAGICS:
@@ -458,7 +458,7 @@ class _PartScan:
                     self._too_many_strings(_declared_count(value), "declares")
         elif local == "si" and self._in_strings:
             self._n_strings += 1
-            self._too_many_strings(self._n_strings, "holds more than")
+            self._too_many_strings(self._n_strings, "holds at least")
         elif local == "Relationship":
             get = {_local(k): v for k, v in attributes.items()}.get
             if len(self.relationships) < _MAX_PARTS:

@@ -417,7 +417,7 @@ class _PartScan:
             letters = _column_letters(self.far_column)
             raise InputError(
                 f"The sheet {self.sheet_label} has cells out to row {self.far_row:,}, column "
-                f"{letters} ({self.far_column:,}): more than the {self.max_cells:,} cells read "
+                f"{self.far_column:,} ({letters}): more than the {self.max_cells:,} cells read "
                 "from one sheet. Delete stray cells far from the data (select the empty rows "
                 "and columns after the table and delete them) and save again."
             )

@@ -434,7 +434,7 @@ def _truncated() -> bytes:
     return data[: len(data) // 2]
 
 
-FAR = "has cells out to row 1,048,576, column XFD (16,384): more than the 5,000,000 cells"
+FAR = "has cells out to row 1,048,576, column 16,384 (XFD): more than the 5,000,000 cells"
 FAR_ROW = '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
 TEXTS = "table of texts (xl/sharedStrings.xml)"
 SAVE = "Open it in Excel and save it again as .xlsx"
@@ -454,7 +454,7 @@ CASES: list[Case] = [
             [("cohort", sheet_xml(COHORT_ROWS + '<row r="50000"><c r="CW50000"/></row>'))]
         ),
         "x.xlsx",
-        "row 50,000, column CW (101): more than the 5,000,000 cells",
+        "row 50,000, column 101 (CW): more than the 5,000,000 cells",
     ),
     # ---- formula cells saved without a result: read, and reported cell by cell
     Case("formula_without_value", _formula_without_value, "cohort.xlsx", _formula_cells),
@@ -496,14 +496,14 @@ CASES: list[Case] = [
         # E1,000,000 then a cell without r: column F, 6,000,000 cells
         _far('<row r="1000000"><c r="E1000000"><v>1</v></c><c><v>1</v></c></row>'),
         "x.xlsx",
-        "row 1,000,000, column F (6): more than",
+        "row 1,000,000, column 6 (F): more than",
     ),
     Case(
         "far_rows_without_r",
         # 3 columns to row 1,666,666 are within the limit; a row without r makes one too many
         _far('<row r="1666666"><c r="A1666666"><v>1</v></c></row><row><c><v>1</v></c></row>'),
         "x.xlsx",
-        "row 1,666,667, column C (3): more than",
+        "row 1,666,667, column 3 (C): more than",
     ),
     Case("far_stray_part", _stray_sheet_part, "x.xlsx", f"in part xl/worksheets/sheet9.xml {FAR}"),
     Case("far_sheet_not_xml_named", _sheet_target_without_xml_name, "x.xlsx", FAR),

@@ -27,6 +27,7 @@ as :class:`~analytics.reader.CellIssue` of kind ``"formula_without_value"``.
 from __future__ import annotations
 
 import io
+import re
 import struct
 import zipfile
 import zlib
@@ -306,24 +307,41 @@ def _stream_member(data: bytes, member: zipfile.ZipInfo, total: _Total) -> Itera
 # --------------------------------------------------------------------------- XML parts
 
 
+_LOCAL_NAMES: dict[str, str] = {}
+
+
 def _local(name: str) -> str:
-    return name.rpartition(":")[2]
+    """``"x:row"`` -> ``"row"`` (element and attribute names compared without prefix)."""
+    local = _LOCAL_NAMES.get(name)
+    if local is None:
+        local = name.rpartition(":")[2]
+        if len(_LOCAL_NAMES) < 4096:  # the names an ordinary workbook uses, kept
+            _LOCAL_NAMES[name] = local
+    return local
+
+
+_REF_RE = re.compile(r"([A-Za-z]*)([0-9]+)")
+_COLUMN_NUMBERS: dict[str, int] = {}
 
 
 def _parse_ref(value: str) -> tuple[int, int] | None:
     """``"XFD1048576"`` -> ``(1048576, 16384)`` (1-based; column 0 when absent).
 
     The grammar is calamine's: letters of either case, then digits. None when the
-    value does not parse (calamine then refuses the sheet itself).
+    value does not parse (calamine then refuses the sheet itself). Matched on the
+    attribute's value only, never on the XML.
     """
-    i, n, column = 0, len(value), 0
-    while i < n and value[i].isascii() and value[i].isalpha():
-        column = column * 26 + (ord(value[i].upper()) - 64)
-        i += 1
-    digits = value[i:]
-    if not digits or not (digits.isascii() and digits.isdigit()):
+    match = _REF_RE.fullmatch(value)
+    if match is None:
         return None
-    row = int(digits)
+    letters, row = match.group(1), int(match.group(2))
+    column = _COLUMN_NUMBERS.get(letters)
+    if column is None:
+        column = 0
+        for letter in letters.upper():
+            column = column * 26 + (ord(letter) - 64)
+        if len(letters) <= 3:
+            _COLUMN_NUMBERS[letters] = column
     return (row, column) if row >= 1 else None
 
 
@@ -430,19 +448,63 @@ class _PartScan:
                 f"malicious and was not opened. {_SAVE_AGAIN}"
             )
 
-    # ---- elements
+    # ---- elements (the cell path first: it runs for every cell of every sheet)
     def _start(self, name: str, attributes: dict[str, str]) -> None:
-        local = _local(name)
-        if local in ("row", "c") and self.has_sheet_data:
-            self._position(local, attributes)
-        elif local in ("f", "v", "is") and self._cell is not None:
-            if local == "f":
-                self._cell_formula = True
-            elif local == "is":
-                self._cell_value = True
-            else:
+        local = _LOCAL_NAMES.get(name) or _local(name)
+        if local == "c":
+            if self.has_sheet_data:
+                self._cell_start(attributes)
+        elif local == "v":
+            if self._cell is not None:
                 self._in_value = True
-        elif local == "sheetData":
+        elif local == "row":
+            if self.has_sheet_data:
+                self._row_start(attributes)
+        elif local == "f":
+            if self._cell is not None:
+                self._cell_formula = True
+        elif local == "is":
+            if self._cell is not None:
+                self._cell_value = True
+        else:
+            self._other_start(local, attributes)
+
+    def _prefixed_r(self, attributes: dict[str, str], is_cell: bool) -> None:
+        """A prefixed ``r`` (``x:r``) is ignored by calamine, but counted in the extent."""
+        for key, value in attributes.items():
+            if key[-2:] == ":r":
+                ref = _parse_ref(value)
+                if ref is not None:
+                    self._too_far(ref[0], ref[1] if is_cell else 0)
+
+    def _row_start(self, attributes: dict[str, str]) -> None:
+        exact = attributes.get("r")
+        if exact is not None:
+            ref = _parse_ref(exact)
+            if ref is not None:
+                self._row = ref[0] - 1
+        if len(attributes) > 1 or exact is None:
+            self._prefixed_r(attributes, False)
+        if self._row >= self.far_row:
+            self._too_far(self._row + 1, 0)
+
+    def _cell_start(self, attributes: dict[str, str]) -> None:
+        exact = attributes.get("r")
+        ref = _parse_ref(exact) if exact is not None else None
+        if len(attributes) > 1 or exact is None:
+            self._prefixed_r(attributes, True)
+        if ref is not None and ref[1] >= 1:
+            row, column = ref[0] - 1, ref[1] - 1
+            self._column = column
+        else:
+            row, column = self._row, self._column
+        if row >= self.far_row or column >= self.far_column:
+            self._too_far(row + 1, column + 1)
+        self._cell = (row + 1, column)
+        self._cell_formula = self._cell_value = self._in_value = False
+
+    def _other_start(self, local: str, attributes: dict[str, str]) -> None:
+        if local == "sheetData":
             self.has_sheet_data = True
         elif local == "dimension":
             for key, value in attributes.items():
@@ -468,34 +530,12 @@ class _PartScan:
             rel_id = next((v for k, v in attributes.items() if _local(k) == "id"), "")
             self.sheets.append((sheet_name, rel_id))
 
-    def _position(self, local: str, attributes: dict[str, str]) -> None:
-        exact = attributes.get("r")
-        ref = _parse_ref(exact) if exact is not None else None
-        for key, value in attributes.items():  # a prefixed r, ignored by calamine
-            if key != "r" and _local(key) == "r":
-                other = _parse_ref(value)
-                if other is not None:
-                    self._too_far(other[0], other[1] if local == "c" else 0)
-        if local == "row":
-            if ref is not None:
-                self._row = ref[0] - 1
-            self._too_far(self._row + 1, 0)
-            return
-        if ref is not None and ref[1] >= 1:
-            row, column = ref[0] - 1, ref[1] - 1
-            self._column = column
-        else:
-            row, column = self._row, self._column
-        self._too_far(row + 1, column + 1)
-        self._cell = (row + 1, column)
-        self._cell_formula = self._cell_value = self._in_value = False
-
     def _text(self, text: str) -> None:
         if self._in_value and text:
             self._cell_value = True
 
     def _end(self, name: str) -> None:
-        local = _local(name)
+        local = _LOCAL_NAMES.get(name) or _local(name)
         if local == "v":
             self._in_value = False
         elif local == "c" and self._cell is not None:

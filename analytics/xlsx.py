@@ -703,9 +703,11 @@ def _rebuild(data: bytes, members: list[zipfile.ZipInfo]) -> bytes:
 
 
 def _unreadable(error: BaseException) -> InputError:
+    # what calamine says (an XML or zip error in Rust's words) means nothing to a
+    # clinician; it stays on the exception chain for whoever debugs
     return InputError(
-        f"The Excel file could not be read ({type(error).__name__}); "
-        "open it in Excel, save it again as .xlsx, and retry."
+        "The Excel file could not be read: it is damaged, or written in a way this "
+        f"reader does not follow. {_SAVE_AGAIN}"
     )
 
 

@@ -33,7 +33,17 @@ REFUSED = [c for c in CASES if c.refused]
 READ = [c for c in CASES if not c.refused]
 
 # what a clinician must never be shown
-RAW_WORDS = ("BadZipFile", "CRC-32", "zlib", "expat", "Exception", "Error:", "Traceback")
+RAW_WORDS = (
+    "BadZipFile",
+    "CRC-32",
+    "zlib",
+    "expat",
+    "XmlError",
+    "CalamineError",
+    "Exception",
+    "Error:",
+    "Traceback",
+)
 
 
 @pytest.fixture
@@ -220,3 +230,13 @@ def test_declared_sizes_still_refuse_an_honest_bomb_without_inflating(monkeypatc
 )
 def test_which_files_are_read_as_workbooks(data, filename, expected):
     assert xlsx.is_workbook(data, filename) is expected
+
+
+def test_what_calamine_refuses_is_said_in_plain_words():
+    # well-formed XML that calamine cannot read: a cell reference with no row
+    rows = COHORT_ROWS + '<row r="4"><c r="A"><v>1</v></c></row>'
+    with pytest.raises(InputError) as caught:
+        load_cohort(workbook([("cohort", sheet_xml(rows))]), "x.xlsx")
+    message = str(caught.value)
+    assert message.startswith("The Excel file could not be read: it is damaged")
+    assert not [word for word in RAW_WORDS if word in message]

@@ -1,12 +1,12 @@
 """Turning the bytes of an uploaded file into a grid of cells.
 
 CSV: the encoding (UTF-8 with or without BOM, UTF-16 with BOM, cp1252/latin-1),
-the delimiter (``,`` ``;`` tab) and the decimal comma are sniffed. XLSX: read with
-python-calamine after the zip parts' declared sizes are checked (a "zip bomb" is
-refused in well under a second); the first *visible* worksheet is read unless
-another is asked for. Each sheet's size is checked against the limits before its
-cells are turned into Python objects, and the other visible sheets are read only
-when asked for (:attr:`Grid.other_sheets` is a lazy mapping).
+the delimiter (``,`` ``;`` tab) and the decimal comma are sniffed. XLSX: read by
+:mod:`analytics.xlsx` (every part of the zip is checked before python-calamine
+sees it); the first *visible* worksheet is read unless another is asked for. Each
+sheet's size is checked against the limits before its cells are turned into Python
+objects, and the other visible sheets are read only when asked for
+(:attr:`Grid.other_sheets` is a lazy mapping).
 
 Every failure of the underlying readers becomes one :class:`~analytics.errors.InputError`
 with a message a clinician can act on.
@@ -15,15 +15,11 @@ with a message a clinician can act on.
 from __future__ import annotations
 
 import csv
-import io
 import itertools
 import re
-import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
 from .errors import InputError
 from .limits import LIMITS
@@ -175,15 +171,12 @@ def read_grid(data: bytes, filename: str, sheet: str | None = None) -> Grid:
     max_mb = LIMITS["max_upload_mb"].value
     if len(data) > max_mb * _MB:
         raise InputError(f"The file is {len(data) / _MB:.0f} MB; files up to {max_mb:.0f} MB.")
+    from .xlsx import is_workbook, read_workbook  # xlsx.py builds on this module's Grid
+
     lowered = filename.lower()
-    is_zip = data[:4] == b"PK\x03\x04"
-    if lowered.endswith((".xlsx", ".xlsm")) or (is_zip and not lowered.endswith(".csv")):
-        return _read_xlsx(data, sheet)
-    if lowered.endswith(".xls") or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise InputError(
-            "This is an old Excel (.xls) file. Open it in Excel and save it as .xlsx or CSV."
-        )
-    if lowered.endswith((".ods", ".numbers", ".json", ".parquet", ".sav", ".dta")):
+    if is_workbook(data, filename):
+        return read_workbook(data, filename, sheet)
+    if lowered.endswith((".json", ".parquet", ".sav", ".dta")):
         raise InputError("Unsupported file type: upload a CSV or an Excel .xlsx file.")
     return _read_csv(data)
 
@@ -313,171 +306,4 @@ def _read_csv(data: bytes) -> Grid:
         encoding=encoding,
         delimiter=delimiter,
         decimal_comma=_sniff_decimal_comma(rows, delimiter),
-    )
-
-
-# --------------------------------------------------------------------------- XLSX
-
-
-def _check_zip(data: bytes) -> None:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
-    except zipfile.BadZipFile as error:
-        raise InputError(
-            "This is not a valid Excel (.xlsx) file: it could not be opened."
-        ) from error
-    limit_mb = LIMITS["max_xlsx_uncompressed_mb"].value
-    max_ratio = LIMITS["max_xlsx_compression_ratio"].value
-    total = sum(member.file_size for member in members)
-    if total > limit_mb * _MB:
-        raise InputError(
-            f"The Excel file would expand to {total / _MB:,.0f} MB (limit {limit_mb:.0f} MB); "
-            "it was not opened."
-        )
-    for member in members:
-        ratio = member.file_size / max(member.compress_size, 1)
-        if member.file_size > _MB and ratio > max_ratio:
-            raise InputError(
-                f"The Excel file has a part compressed {ratio:,.0f}-fold "
-                f"({member.filename}); it looks malicious and was not opened."
-            )
-    if not any(m.filename.startswith("xl/") for m in members):
-        raise InputError("This is not an Excel (.xlsx) workbook.")
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        for member in members:
-            if member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml"):
-                _check_sheet_extent(archive.read(member), member.filename)
-
-
-# A cell or row position in a worksheet's XML: <c r="XFD1048576"> or <row r="1048576">.
-_CELL_REF_RE = re.compile(rb'<(?:c|row)\b[^>]*?\sr="([A-Z]{0,3})([0-9]{1,8})"')
-
-
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for letter in letters:
-        number = number * 26 + (letter - 64)
-    return number
-
-
-def _check_sheet_extent(xml: bytes, name: str) -> None:
-    """Refuse a sheet whose farthest cell spans more than the cell limit.
-
-    Checked on the raw XML before calamine sees it: calamine allocates the whole
-    rectangle up to the farthest cell, so a 5 KB file with one cell at XFD1048576
-    would otherwise exhaust the machine's memory. (The row and column limits are
-    checked per sheet afterwards, with the sheet's name.)
-    """
-    max_cells = int(LIMITS["max_cells"].value)
-    far_row = far_column = 0
-    for letters, digits in _CELL_REF_RE.findall(xml):
-        far_row = max(far_row, int(digits))
-        if letters:
-            far_column = max(far_column, _column_number(letters))
-    if far_row * max(far_column, 1) > max_cells:
-        sheet = name.rsplit("/", 1)[-1].removesuffix(".xml")
-        raise InputError(
-            f"A sheet of the workbook ({sheet}) has cells out to row {far_row:,}, column "
-            f"{far_column:,}: more than the {max_cells:,} cells read from one sheet. Delete "
-            "stray cells far from the data and save again."
-        )
-
-
-def _unreadable(error: BaseException) -> InputError:
-    return InputError(
-        f"The Excel file could not be read ({type(error).__name__}); "
-        "open it in Excel, save it again as .xlsx, and retry."
-    )
-
-
-@contextmanager
-def _calamine_errors() -> Iterator[None]:
-    """Turn whatever calamine raises for a damaged file into one :class:`InputError`."""
-    try:
-        yield
-    except InputError:
-        raise
-    except Exception as error:  # calamine raises several types for damaged files
-        raise _unreadable(error) from error
-    except BaseException as error:
-        # a Rust panic inside calamine surfaces as pyo3's PanicException, which
-        # derives from BaseException and would pass every ``except Exception``
-        if type(error).__name__ == "PanicException":
-            raise _unreadable(error) from error
-        raise
-
-
-def _grid_size(sheet: Any) -> tuple[int, int]:
-    """Rows and columns of the grid ``to_python(skip_empty_area=False)`` returns.
-
-    calamine's ``height`` and ``width`` count only the used area, from the first to
-    the last non-empty cell, and ``total_height``/``total_width`` are the 0-based
-    index of the last row/column (one less than a count; 0 both for one cell in A1
-    and for an empty sheet). The grid read here keeps the empty rows above and the
-    empty columns left of the data, so that ``rows[i]`` is spreadsheet row ``i + 1``:
-    it has ``end + 1`` rows and columns. A single cell in row 1,048,576 has a height
-    of 1 but makes a grid of 1,048,576 rows.
-    """
-    end = sheet.end
-    if end is None:
-        return 0, 0
-    return int(end[0]) + 1, int(end[1]) + 1
-
-
-def _check_sheet_size(name: str, n_rows: int, n_columns: int) -> None:
-    max_rows = int(LIMITS["max_rows"].value)
-    max_columns = int(LIMITS["max_columns"].value)
-    if n_rows > max_rows:
-        raise InputError(
-            f"The sheet '{name}' has {n_rows:,} rows (counting from row 1); "
-            f"at most {max_rows:,} are read."
-        )
-    if n_columns > max_columns:
-        raise InputError(
-            f"The sheet '{name}' has {n_columns:,} columns (counting from column A); "
-            f"at most {max_columns:,} are read."
-        )
-
-
-def _sheet_rows(workbook: Any, name: str, nrows: int | None = None) -> Rows:
-    """Read one sheet (or its first ``nrows`` rows), checking its size first."""
-    with _calamine_errors():
-        sheet = workbook.get_sheet_by_name(name)
-        n_rows, n_columns = _grid_size(sheet)
-        # checked before to_python: the Python objects cost far more than calamine's cells
-        _check_sheet_size(name, n_rows if nrows is None else min(n_rows, nrows), n_columns)
-        raw = sheet.to_python(skip_empty_area=False, nrows=nrows)
-    return [[None if (isinstance(c, str) and not c.strip()) else c for c in row] for row in raw]
-
-
-def _read_xlsx(data: bytes, sheet: str | None) -> Grid:
-    _check_zip(data)
-    with _calamine_errors():
-        from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
-
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        metadata = list(workbook.sheets_metadata)
-        worksheets = [m for m in metadata if m.typ == SheetTypeEnum.WorkSheet]
-        visible = [m.name for m in worksheets if m.visible == SheetVisibleEnum.Visible]
-        hidden = tuple(m.name for m in worksheets if m.visible != SheetVisibleEnum.Visible)
-    if sheet is None:
-        if not visible:
-            raise InputError("The workbook has no visible worksheet.")
-        sheet = visible[0]
-    elif sheet not in [m.name for m in worksheets]:
-        names = ", ".join(visible) or "none"
-        raise InputError(f"There is no sheet '{sheet}' in the workbook (sheets: {names}).")
-    rows = _sheet_rows(workbook, sheet)
-    others = LazySheets(
-        tuple(name for name in visible if name != sheet),
-        lambda name, nrows: _sheet_rows(workbook, name, nrows),
-    )
-    return Grid(
-        rows=rows,
-        kind="xlsx",
-        sheet=sheet,
-        sheets=tuple(visible),
-        hidden_sheets=hidden,
-        other_sheets=others,
     )

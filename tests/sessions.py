@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import re
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -119,16 +120,23 @@ async def _upload(page: Any, name: str, data: bytes, mime: str) -> None:
     await _idle(page)
 
 
-async def _check(page: Any, result: SessionResult, where: str, expected: list[str]) -> None:
+async def _check(
+    page: Any, result: SessionResult, where: str, expected: list[str], wait_ms: int = CHECK_MS
+) -> None:
+    """No exception; the sidebar shows this session's file and count, and no other file."""
     exceptions = await page.get_by_test_id("stException").count()
     if exceptions:
         result.errors.append(f"{where}: {exceptions} exception(s) shown")
     bar = page.get_by_test_id("stSidebar")
     for text in expected:
         try:
-            await bar.get_by_text(text, exact=True).wait_for(timeout=CHECK_MS)
+            await bar.get_by_text(text, exact=True).wait_for(timeout=wait_ms)
         except Exception:  # a timeout: record it, go on with the tour
             result.errors.append(f"{where}: sidebar does not show {text!r}")
+    shown = await bar.inner_text()
+    others = sorted(set(re.findall(r"cohort_\d\d\.csv", shown)) - {expected[0]})
+    if others:
+        result.errors.append(f"{where}: sidebar shows another session's file {others}")
 
 
 async def _one_session(browser: Any, url: str, file: SessionFile, outside: list[str]) -> Any:
@@ -143,7 +151,8 @@ async def _one_session(browser: Any, url: str, file: SessionFile, outside: list[
         await _idle(page)
         await _upload(page, file.name, file.data, "text/csv")
         expected = [file.name, f"{file.n_patients} of {file.n_patients} patients"]
-        await _check(page, result, "after upload", expected)
+        # the upload's read and rerun can queue behind other sessions' work
+        await _check(page, result, "after upload", expected, wait_ms=TIMEOUT_MS)
         nav = page.get_by_test_id("stSidebarNav")
         for spec in [*PAGES[1:], PAGES[0]]:
             await nav.get_by_role("link", name=spec.title, exact=True).click()

@@ -12,22 +12,20 @@ every run tries the same files.
 from __future__ import annotations
 
 import io
-import time
-import traceback
 import zipfile
 from pathlib import Path
 
 import pytest
+from corpus import SECONDS, load_in_child, rows_lost
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analytics.errors import InputError, ReadAborted
+from analytics.errors import ReadAborted
 from analytics.isolation import run_isolated
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_CSV = (ROOT / "data" / "sirolimus_demo.csv").read_bytes()
 DEMO_XLSX = (ROOT / "data" / "sirolimus_demo.xlsx").read_bytes()
-SECONDS = 10
 
 TOKENS = [
     b'"',
@@ -84,28 +82,6 @@ XML_TOKENS = [
 ]
 
 
-def load_in_child(data: bytes, filename: str) -> str:
-    """What became of one mutant: ``ok``, ``refused: ...`` or ``BUG ...`` with the trace.
-
-    Runs in the child process. Calls the loader behind its last-resort boundary, so
-    an exception the loader did not turn into an InputError itself shows as a bug.
-    """
-    from analytics.loader import _read_cohort
-
-    started = time.perf_counter()
-    try:
-        cohort = _read_cohort(data, filename, None, None, False)
-        report = cohort.report
-        if report.n_rows_in != report.n_rows_used + len(report.excluded):
-            return "BUG rows lost: in != used + excluded"
-        outcome = "ok"
-    except InputError as error:
-        outcome = f"refused: {error}"
-    except BaseException:
-        return "BUG " + traceback.format_exc()
-    return f"{outcome} ({time.perf_counter() - started:.2f} s)"
-
-
 @st.composite
 def mutated(draw: st.DrawFn, seed: bytes, tokens: list[bytes]) -> bytes:
     data = bytearray(seed)
@@ -149,10 +125,13 @@ def mutated_workbook(draw: st.DrawFn) -> bytes:
 
 def _check(data: bytes, filename: str) -> None:
     try:
-        outcome = run_isolated(load_in_child, data, filename, seconds=SECONDS)
+        result = run_isolated(load_in_child, data, filename, seconds=SECONDS)
     except ReadAborted as aborted:
         pytest.fail(f"{filename} mutant ({len(data)} bytes): the read was {aborted.reason}-aborted")
-    assert not outcome.startswith("BUG"), f"{filename} mutant ({len(data)} bytes):\n{outcome}"
+    assert result["outcome"] != "bug", (
+        f"{filename} mutant ({len(data)} bytes):\n{result['message']}"
+    )
+    assert not rows_lost(result), f"{filename} mutant ({len(data)} bytes): rows lost: {result}"
 
 
 FUZZ = settings(

@@ -559,13 +559,18 @@ def _inspect_record(
     Each cell is located at the physical row where it starts (``start`` plus the line
     breaks of the cells before it).
     """
+    if end == start:  # one line: only suspect characters to clean
+        cleaned = list(record)
+        for column in _suspect_columns(record):
+            cleaned[column] = _clean_cell(record[column], start, column, issues)
+        return cleaned
     check = any(n in suspect for n in range(start, end + 1))
     out: list[str] = []
     row = start
     for column, cell in enumerate(record):
         if check and _SUSPECT_RE.search(cell) is not None:
             cell = _clean_cell(cell, row, column, issues)
-        breaks = _count_breaks(cell)
+        breaks = _count_breaks(cell) if "\n" in cell or "\r" in cell else 0
         if breaks:
             cell = cell.replace("\r\n", "\n").replace("\r", "\n")
             _check_swallowed(cell, row, delimiter, row_like)
@@ -585,6 +590,25 @@ def _inspect_record(
             row += breaks
         out.append(cell)
     return out
+
+
+def _suspect_columns(record: list[str]) -> list[int]:
+    """The cells of a one-line record that hold a suspect character.
+
+    The cells are joined by "\n" (which a one-line record's cells cannot hold) and
+    searched once per cell found, skipping to the next cell after each hit.
+    """
+    joined = "\n".join(record)
+    columns: list[int] = []
+    pos = column = 0
+    while (found := _SUSPECT_RE.search(joined, pos)) is not None:
+        column += joined.count("\n", pos, found.start())
+        columns.append(column)
+        pos = joined.find("\n", found.end()) + 1
+        if pos == 0:
+            break
+        column += 1
+    return columns
 
 
 def _rows_text(first: int, last: int) -> str:

@@ -299,6 +299,21 @@ BENIGN = [
         ),
     ),
     Case(
+        "a title cell with line breaks above the header",
+        _utf8(['"Sirolimus cohort\nexport of 2 May"', *small_lines()]),
+        "small.csv",
+        Outcome(
+            6,
+            SMALL_IDS,
+            rows={"P1": 4, "P6": 9},
+            issues=(("line_break_in_cell", 1, "patient_id", ("row 1 to row 2",)),),
+            excluded={
+                1: "title or note above the header row: 'Sirolimus cohort export of 2 May'",
+                2: "a further line of the cell with line breaks that starts in row 1",
+            },
+        ),
+    ),
+    Case(
         'a quote inside an unquoted cell is text (5" tall)',
         _utf8(replaced(small_lines(), 3, "seen", 'cyst 5" wide')),
         "small.csv",

@@ -214,6 +214,20 @@ def test_lines_mark_suspect_lines():
     assert lines.suspect == {2, 4, 5}
 
 
+SUSPECT_RECORDS = [
+    (["a", "b", "c"], []),
+    (["a\x0b", "b", "c"], [0]),
+    (["a", "b", "c\x00"], [2]),
+    (["\x0b\x0c", "", "x\udcb5y\x85", "ok", "\u2028"], [0, 2, 4]),
+    (["ok"] * 1000 + ["\x7f"], [1000]),
+]
+
+
+@pytest.mark.parametrize(("record", "columns"), SUSPECT_RECORDS)
+def test_suspect_columns(record, columns):
+    assert reader._suspect_columns(record) == columns
+
+
 # --------------------------------------------------------------------------- decoding
 
 DECODED = [

@@ -456,6 +456,8 @@ class _Builder:
             if any(c is not None for c in rows[index]):
                 text = " ".join(_text(c) for c in rows[index] if c is not None)[:80]
                 self.exclude(index + 1, f"title or note above the header row: '{text}'")
+            elif index in self.grid.continuation_rows:
+                self.exclude(index + 1, self.empty_row_reason(index + 1))
             else:
                 self.exclude(index + 1, "empty row above the header row")
 

@@ -413,6 +413,10 @@ class _PartScan:
             raise _damaged(
                 f"its part {self.name} is not well-formed XML (line {error.lineno:,})"
             ) from error
+        except LookupError as error:  # <?xml encoding="..."?> names an unknown encoding
+            raise _damaged(
+                f"its part {self.name} declares a text encoding Excel never writes"
+            ) from error
 
     # ---- refusals
     def _doctype(self, *_: object) -> None:

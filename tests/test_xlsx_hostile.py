@@ -240,3 +240,17 @@ def test_what_calamine_refuses_is_said_in_plain_words():
     message = str(caught.value)
     assert message.startswith("The Excel file could not be read: it is damaged")
     assert not [word for word in RAW_WORDS if word in message]
+
+
+def test_xml_declaring_an_unknown_encoding_is_a_damaged_file():
+    # found by tests/test_fuzz.py: expat raised LookupError("unknown encoding: ATF-8")
+    with zipfile.ZipFile(io.BytesIO(DEMO.read_bytes())) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(b"UTF-8", b"ATF-8", 1)
+    assert b"ATF-8" in parts["xl/workbook.xml"]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in parts.items():
+            archive.writestr(name, content)
+    with pytest.raises(InputError, match="declares a text encoding Excel never writes"):
+        load_cohort(buffer.getvalue(), "mutant.xlsx")

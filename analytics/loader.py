@@ -260,7 +260,11 @@ def header_columns(data: bytes, filename: str, sheet: str | None = None) -> list
         header = rows[_find_header(rows, {})]
     except Exception:  # the caller is already showing why the file failed
         return []
-    return [_text(c) or f"column {_column_letter(i)}" for i, c in enumerate(header)]
+    names = [_text(c) for c in header]
+    return [
+        name if name and len(name) <= MAX_HEADER_CHARS else f"column {_column_letter(i)}"
+        for i, name in enumerate(names)
+    ]
 
 
 # --------------------------------------------------------------------------- header

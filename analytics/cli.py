@@ -379,9 +379,19 @@ def _outputs(args: argparse.Namespace, charts: tuple[str, ...] = CHARTS) -> View
     cohort = load_from_args(args)
     if args.analyte is None and (args.baseline or args.follow_up):
         raise AnalysisError("--baseline and --follow-up need --analyte.")
+    cohort_filter = filter_from_args(args)
+    n_patients = cohort_filter.apply(cohort).n
+    most = int(LIMITS["max_report_patients"].value)
+    if n_patients > most:  # figures and tables of every patient would take minutes
+        raise AnalysisError(
+            f"{n_patients:,} patients are selected; reports, exports and figures are made "
+            f"for up to {most:,} patients (their figures and tables show every patient). "
+            "Select fewer with the filters (--cohort, --age-group, --sex, --iron, --epo), "
+            "or use 'paired' or 'timecourse' with --json for the numbers."
+        )
     return view_outputs(
         cohort,
-        filter_from_args(args),
+        cohort_filter,
         analyte=args.analyte,
         baseline=args.baseline,
         follow_up=args.follow_up,

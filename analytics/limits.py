@@ -95,6 +95,14 @@ _LIMITS = (
         "notes, issue groups); the counts are always complete.",
     ),
     Limit(
+        "max_report_patients",
+        20_000,
+        "patients",
+        "Most patients (after the filters) in a report, export or figure made on the command "
+        "line; a larger cohort is refused at once, saying so (filter it, or use the JSON of "
+        "'paired' and 'timecourse'), instead of running for minutes.",
+    ),
+    Limit(
         "header_search_rows",
         30,
         "rows",

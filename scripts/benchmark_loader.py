@@ -87,8 +87,10 @@ def make_rows(n_patients: int, seed: int = 1, *, odd: bool = False) -> list[list
 
 
 def to_csv(rows: list[list[object]]) -> bytes:
-    lines = [",".join("" if c is None else f'"{c}"' if "," in str(c) else str(c) for c in row)
-             for row in rows]
+    lines = [
+        ",".join("" if c is None else f'"{c}"' if "," in str(c) else str(c) for c in row)
+        for row in rows
+    ]
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 

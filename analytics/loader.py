@@ -665,15 +665,15 @@ class _Builder:
             if not len(keep):
                 continue
             kinds = kinds[keep]
-            positions.append(keep)
+            positions.append(keep.astype(np.int32))  # under max_rows: int32 is enough
             values.append(readings["value"].to_numpy()[keep])
-            censored.append(np.select([kinds == "below", kinds == "above"], [1, 2], 0))
+            censored.append((kinds == "below") * np.int8(1) + (kinds == "above") * np.int8(2))
             rows.append(readings.index.to_numpy()[keep].astype(np.int64))
             per_column.append((role.lab_key, float(role.time or 0.0), unit, role.column))
             self.lab_names.setdefault(role.lab_key, (role.lab_name, role.known_lab))
         if not per_column:
             return empty_labs()
-        which = np.repeat(np.arange(len(per_column)), [len(p) for p in positions])
+        which = np.repeat(np.arange(len(per_column), dtype=np.int32), [len(p) for p in positions])
 
         def texts(distinct: list[str], codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
             return pd.array(np.array(distinct, dtype=object), dtype="str").take(codes)
@@ -1040,10 +1040,10 @@ class _Builder:
             return analytes
         # the few distinct units and times of each lab, by groupby, not value by value
         times = labs.groupby("analyte", sort=False)["time"].unique()
-        filled = labs[labs["unit"].to_numpy() != ""]
         unit_counts: dict[str, Counter[str]] = {}
-        for (key, unit), n in filled.groupby(["analyte", "unit"], sort=False).size().items():
-            unit_counts.setdefault(str(key), Counter())[str(unit)] = int(n)
+        for (key, unit), n in labs.groupby(["analyte", "unit"], sort=False).size().items():
+            if unit:
+                unit_counts.setdefault(str(key), Counter())[str(unit)] = int(n)
         for key, (name, known) in self.lab_names.items():
             units = unit_counts.get(key, Counter())
             normalised = {normalise_unit(u) for u in units}

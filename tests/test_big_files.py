@@ -387,3 +387,18 @@ def test_validate_text_output_names_the_rest_of_each_group(tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.count("could not read 'abc' as a number") == KEPT
     assert "... and 5 more like this in column 'MCV 2'" in out
+
+
+@pytest.mark.parametrize("command", ["report", "export"])
+def test_reports_of_too_many_patients_are_refused_at_once(tmp_path, capsys, monkeypatch, command):
+    from dataclasses import replace
+
+    limit = replace(LIMITS["max_report_patients"], value=3)
+    monkeypatch.setitem(LIMITS, "max_report_patients", limit)
+    rows = ["id,MCV 0,MCV 2"] + [f"P{i},80,{81 + i % 3}" for i in range(5)]
+    path = tmp_path / "x.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    output = tmp_path / ("r.html" if command == "report" else "out.zip")
+    assert main([command, str(path), "-o", str(output)]) == 2
+    assert "5 patients are selected" in capsys.readouterr().err
+    assert not output.exists()

@@ -5,6 +5,9 @@ from __future__ import annotations
 import math
 import re
 
+from .limits import LIMITS
+from .tokens import shown as _shown
+
 __all__ = [
     "PLAUSIBLE_RANGES",
     "implausible",
@@ -15,6 +18,7 @@ __all__ = [
     "parse_text",
     "parse_yes_no",
     "plausible_range",
+    "read_age",
 ]
 
 _SEX = {
@@ -44,6 +48,9 @@ _AGE_GROUPS = {
 }
 
 
+_MAX_VALUE_CHARS = int(LIMITS["max_value_chars"].value)
+
+
 def _text(raw: object) -> str:
     if type(raw) is str:
         text = raw.strip()
@@ -69,7 +76,7 @@ def parse_sex(raw: object) -> tuple[str | None, str]:
         return None, ""
     if text in _SEX:
         return _SEX[text], ""
-    return None, f"sex '{_text(raw)}' not recognised (use M or F); left blank"
+    return None, f"sex '{_shown(_text(raw))}' not recognised (use M or F); left blank"
 
 
 def parse_yes_no(raw: object, what: str) -> tuple[bool | None, str]:
@@ -83,29 +90,53 @@ def parse_yes_no(raw: object, what: str) -> tuple[bool | None, str]:
         return True, ""
     if text in _NO:
         return False, ""
-    return None, f"{what} '{_text(raw)}' not recognised (use yes or no); left blank"
+    return None, f"{what} '{_shown(_text(raw))}' not recognised (use yes or no); left blank"
 
 
 _AGE_RE = re.compile(r"^(\d+(?:[.,]\d+)?)\s*(?:y|yr|yrs|year|years)?$")
+_NON_FINITE = frozenset(f"{s}{w}" for s in ("", "+", "-") for w in ("inf", "infinity", "nan"))
+
+
+def read_age(raw: object) -> tuple[float | None, str, str]:
+    """Age in years; returns (value, kind, problem), kind and problem ``""`` when fine.
+
+    ``kind`` names the sort of problem: ``"age_not_a_number"``, ``"age_not_finite"``
+    (``inf``, ``nan`` as text, an infinite number) or ``"age_out_of_range"``. Texts
+    longer than ``max_value_chars`` are not a number of years; no pattern is tried.
+    """
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        try:
+            value = float(raw)
+        except OverflowError:  # an integer beyond floating point
+            value = math.inf
+        if math.isnan(value):
+            return None, "", ""
+        if math.isinf(value):
+            problem = "age is an infinite number, not a number of years; left blank"
+            return None, "age_not_finite", problem
+    else:
+        text = _text(raw).lower()
+        if text in _NON_FINITE:
+            return None, "age_not_finite", f"age '{_text(raw)}' is not a finite number; left blank"
+        if text in _MISSING:
+            return None, "", ""
+        match = _AGE_RE.match(text) if len(text) <= _MAX_VALUE_CHARS else None
+        if match is None:
+            return (
+                None,
+                "age_not_a_number",
+                f"age '{_shown(_text(raw))}' is not a number of years; left blank",
+            )
+        value = float(match.group(1).replace(",", "."))
+    if not 0 <= value <= 120:
+        return None, "age_out_of_range", f"age {value:g} is outside 0-120 years; left blank"
+    return value, "", ""
 
 
 def parse_age(raw: object) -> tuple[float | None, str]:
     """Age in years from ``12``, ``12.5``, ``12,5`` or ``12 years``; returns (value, problem)."""
-    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-        value = float(raw)
-        if math.isnan(value):
-            return None, ""
-    else:
-        text = _text(raw).lower()
-        if text in _MISSING:
-            return None, ""
-        match = _AGE_RE.match(text)
-        if match is None:
-            return None, f"age '{_text(raw)}' is not a number of years; left blank"
-        value = float(match.group(1).replace(",", "."))
-    if not 0 <= value <= 120:
-        return None, f"age {value:g} is outside 0-120 years; left blank"
-    return value, ""
+    value, _kind, problem = read_age(raw)
+    return value, problem
 
 
 def parse_age_group(raw: object) -> tuple[str | None, str]:
@@ -115,7 +146,8 @@ def parse_age_group(raw: object) -> tuple[str | None, str]:
         return None, ""
     if text in _AGE_GROUPS:
         return _AGE_GROUPS[text], ""
-    return None, f"age group '{_text(raw)}' not recognised (use pediatric or adult); left blank"
+    shown = _shown(_text(raw))
+    return None, f"age group '{shown}' not recognised (use pediatric or adult); left blank"
 
 
 def normalise_unit(unit: str) -> str:

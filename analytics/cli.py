@@ -100,9 +100,60 @@ def print_json(obj: object) -> None:
 # --------------------------------------------------------------------------- commands
 
 
+_LISTED = int(LIMITS["listed_per_report"].value)
+_MESSAGE_CHARS = 300
+
+
+def _clipped(entry: dict[str, object]) -> dict[str, object]:
+    """An entry with its text cut to a bounded length (a cell can hold a whole book)."""
+    for key in ("message", "reason", "example"):
+        text = entry.get(key)
+        if isinstance(text, str) and len(text) > _MESSAGE_CHARS:
+            entry[key] = text[:_MESSAGE_CHARS] + "…"
+    return entry
+
+
+def _listed(items: Sequence[object]) -> list[dict[str, object]]:
+    return [_clipped(item.to_dict()) for item in items[:_LISTED]]  # type: ignore[attr-defined]
+
+
+def _excluded_groups(cohort: Cohort) -> list[dict[str, object]]:
+    groups: dict[tuple[str, str], dict[str, object]] = {}
+    for row in cohort.report.excluded:
+        key = (row.kind, row.sheet)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = {"kind": row.kind, "count": 0, "first_rows": []}
+            group["example"] = row.reason
+            if row.sheet:
+                group["sheet"] = row.sheet
+        group["count"] += 1  # type: ignore[operator]
+        if len(group["first_rows"]) < 10:  # type: ignore[arg-type]
+            group["first_rows"].append(row.row)  # type: ignore[union-attr]
+    return [_clipped(g) for g in list(groups.values())[:_LISTED]]
+
+
 def validation_dict(cohort: Cohort) -> dict[str, object]:
-    """The validation report as the JSON object ``validate --json`` prints."""
+    """The validation report as the JSON object ``validate --json`` prints.
+
+    Every list holds at most ``listed_per_report`` entries and every message at most
+    300 characters, so the JSON stays under 1 MB for any file within the limits; the
+    counts (``n_excluded``, ``n_errors``, ``n_warnings``, ``n_notes``,
+    ``n_issue_groups``, ``n_columns``) are complete, ``lists_complete`` says whether
+    every list is whole, and
+    ``issue_groups`` / ``excluded_groups`` give one entry per column and kind of
+    problem with its count, first rows and an example.
+    """
     report = cohort.report
+    groups = report.issue_groups()
+    counts = {severity: report.count(severity) for severity in ("error", "warning", "note")}
+    listed = {
+        "excluded": _listed(report.excluded),
+        "errors": _listed(report.errors),
+        "warnings": _listed(report.warnings),
+        "notes": _listed(report.notes),
+        "issue_groups": _listed(groups),
+    }
     return {
         "ok": report.ok,
         "file": cohort.source.filename,
@@ -113,17 +164,47 @@ def validation_dict(cohort: Cohort) -> dict[str, object]:
         "n_patients": cohort.n_patients,
         "n_rows_in": report.n_rows_in,
         "n_rows_used": report.n_rows_used,
-        "excluded": [e.to_dict() for e in report.excluded],
+        "excluded": listed["excluded"],
         "analytes": {key: list(info.times) for key, info in cohort.analytes.items()},
         "units": {key: info.unit for key, info in cohort.analytes.items()},
         "columns": [
             {"column": r.column, "role": r.as_role_string(), "reads_as": r.describe()}
-            for r in cohort.mapping
+            for r in cohort.mapping[:_LISTED]
         ],
-        "errors": [i.to_dict() for i in report.errors],
-        "warnings": [i.to_dict() for i in report.warnings],
-        "notes": [i.to_dict() for i in report.notes],
+        "errors": listed["errors"],
+        "warnings": listed["warnings"],
+        "notes": listed["notes"],
+        "n_excluded": len(report.excluded),
+        "n_errors": counts["error"],
+        "n_warnings": counts["warning"],
+        "n_notes": counts["note"],
+        "n_issue_groups": len(groups),
+        "n_columns": len(cohort.mapping),
+        "issue_groups": listed["issue_groups"],
+        "excluded_groups": _excluded_groups(cohort),
+        "lists_complete": (
+            len(report.issues) == report.count()
+            and max(len(report.excluded), len(groups), len(cohort.mapping)) <= _LISTED
+            and all(len(items) < _LISTED for items in listed.values())
+        ),
     }
+
+
+def _print_report(cohort: Cohort) -> None:
+    """The text form of ``validate``: each group of issues once, with its count."""
+    report = cohort.report
+    excluded = report.excluded
+    for row in excluded[:_LISTED]:
+        print(f"excluded row {row.row}: {row.reason}")
+    if len(excluded) > _LISTED:
+        print(f"... and {len(excluded) - _LISTED:,} more excluded rows")
+    for group in report.issue_groups():
+        for issue in group.issues:
+            print(f"{issue.severity}: {issue.located()}")
+        more = group.count - len(group.issues)
+        if more > 0:
+            where = f"column '{group.column}'" if group.column else "the file"
+            print(f"{group.severity}: ... and {more:,} more like this in {where}")
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -152,10 +233,7 @@ def _validate(args: argparse.Namespace) -> int:
         for key, info in cohort.analytes.items():
             times = ", ".join(f"{t:g}" for t in info.times)
             print(f"  {info.label()} [{key}]: months {times}")
-        for excluded in cohort.report.excluded:
-            print(f"excluded row {excluded.row}: {excluded.reason}")
-        for issue in cohort.report.issues:
-            print(f"{issue.severity}: {issue.located()}")
+        _print_report(cohort)
     return 0 if cohort.report.ok else 2
 
 
@@ -302,9 +380,19 @@ def _outputs(args: argparse.Namespace, charts: tuple[str, ...] = CHARTS) -> View
     cohort = load_from_args(args)
     if args.analyte is None and (args.baseline or args.follow_up):
         raise AnalysisError("--baseline and --follow-up need --analyte.")
+    cohort_filter = filter_from_args(args)
+    n_patients = cohort_filter.apply(cohort).n
+    most = int(LIMITS["max_report_patients"].value)
+    if n_patients > most:  # figures and tables of every patient would take minutes
+        raise AnalysisError(
+            f"{n_patients:,} patients are selected; reports, exports and figures are made "
+            f"for up to {most:,} patients (their figures and tables show every patient). "
+            "Select fewer with the filters (--cohort, --age-group, --sex, --iron, --epo), "
+            "or use 'paired' or 'timecourse' with --json for the numbers."
+        )
     return view_outputs(
         cohort,
-        filter_from_args(args),
+        cohort_filter,
         analyte=args.analyte,
         baseline=args.baseline,
         follow_up=args.follow_up,

@@ -8,6 +8,7 @@ value means the same thing on every page and in every export.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -15,6 +16,7 @@ import pandas as pd
 
 from .columns import LABS, ColumnRole, canonical_lab, format_time, parse_time
 from .errors import AnalysisError
+from .limits import LIMITS
 
 __all__ = [
     "CENSORED_RULES",
@@ -22,6 +24,8 @@ __all__ = [
     "Cohort",
     "ExcludedRow",
     "Issue",
+    "IssueGroup",
+    "IssueLog",
     "LabInfo",
     "SourceInfo",
     "ValidationReport",
@@ -50,11 +54,17 @@ CENSORED_RULES = {
 
 @dataclass(frozen=True)
 class ExcludedRow:
-    """An input row that was not used, and why."""
+    """An input row that was not used, and why.
+
+    ``kind`` is a short key naming the reason (``"empty_row"``, ``"summary_row"``,
+    ``"no_patient_id"``, ``"duplicate_row"`` ...), so excluded rows can be counted by
+    reason; ``""`` if none.
+    """
 
     row: int
     reason: str
     sheet: str = ""
+    kind: str = ""
 
     def to_dict(self) -> dict[str, object]:
         out: dict[str, object] = {"row": self.row, "reason": self.reason}
@@ -80,6 +90,8 @@ class Issue:
         out: dict[str, object] = {"row": self.row, "column": self.column, "message": self.message}
         if self.sheet:
             out["sheet"] = self.sheet
+        if self.kind:
+            out["kind"] = self.kind
         return out
 
     def located(self) -> str:
@@ -94,11 +106,138 @@ class Issue:
         return f"{', '.join(where)}: {self.message}" if where else self.message
 
 
+_SEVERITIES = ("error", "warning", "note")
+
+
+@dataclass(frozen=True)
+class IssueGroup:
+    """All issues of one severity and kind in one column (and sheet), counted.
+
+    ``issues`` holds the first of them (at most ``issues_kept_per_group``), in the
+    order they were found; ``count`` counts all of them; ``first_rows`` are the rows
+    of the kept ones.
+    """
+
+    severity: str
+    kind: str
+    column: str | None
+    sheet: str
+    count: int
+    issues: tuple[Issue, ...]
+
+    @property
+    def first_rows(self) -> tuple[int, ...]:
+        return tuple(i.row for i in self.issues if i.row is not None)
+
+    @property
+    def example(self) -> str:
+        """The message of the first issue of the group."""
+        return self.issues[0].message if self.issues else ""
+
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "severity": self.severity,
+            "kind": self.kind,
+            "column": self.column,
+            "count": self.count,
+            "first_rows": list(self.first_rows),
+            "example": self.example,
+        }
+        if self.sheet:
+            out["sheet"] = self.sheet
+        return out
+
+
+class IssueLog:
+    """Collects issues while a file is read, keeping memory bounded.
+
+    Issues are grouped by (severity, kind, column, sheet); of each group the first
+    ``keep`` are kept whole and the rest only counted. :meth:`add_many` records a
+    whole column's worth of one kind at once, building only the kept messages.
+    """
+
+    def __init__(self, keep: int | None = None) -> None:
+        self.keep = int(LIMITS["issues_kept_per_group"].value) if keep is None else keep
+        self._groups: dict[tuple[str, str, str | None, str], list] = {}
+        self._order = 0
+
+    def _group(self, key: tuple[str, str, str | None, str]) -> list:
+        group = self._groups.get(key)
+        if group is None:  # [count, kept [(order, issue)], order of the group]
+            group = self._groups[key] = [0, [], len(self._groups)]
+        return group
+
+    def add(self, issue: Issue) -> None:
+        group = self._group((issue.severity, issue.kind, issue.column, issue.sheet))
+        group[0] += 1
+        if len(group[1]) < self.keep:
+            group[1].append((self._order, issue))
+            self._order += 1
+
+    def record(
+        self,
+        severity: str,
+        kind: str,
+        message: str,
+        row: int | None = None,
+        column: str | None = None,
+        sheet: str = "",
+    ) -> None:
+        """Like :meth:`add`, building the :class:`Issue` only if it is kept."""
+        group = self._group((severity, kind, column, sheet))
+        group[0] += 1
+        if len(group[1]) < self.keep:
+            group[1].append((self._order, Issue(severity, message, row, column, sheet, kind)))
+            self._order += 1
+
+    def add_many(
+        self,
+        severity: str,
+        kind: str,
+        column: str | None,
+        rows: Sequence[int],
+        message: Callable[[int], str],
+        sheet: str = "",
+    ) -> None:
+        """Record one issue per row in ``rows``; ``message(i)`` is the i-th one's text.
+
+        Only the messages of the issues kept are built.
+        """
+        if len(rows) == 0:
+            return
+        group = self._group((severity, kind, column, sheet))
+        room = max(self.keep - len(group[1]), 0)
+        for i in range(min(room, len(rows))):
+            issue = Issue(severity, message(i), int(rows[i]), column, sheet, kind)
+            group[1].append((self._order, issue))
+            self._order += 1
+        group[0] += len(rows)
+
+    def issues(self) -> tuple[Issue, ...]:
+        """The kept issues, in the order they were found."""
+        kept = [pair for _, issues, _ in self._groups.values() for pair in issues]
+        return tuple(issue for _, issue in sorted(kept, key=lambda pair: pair[0]))
+
+    def groups(self) -> tuple[IssueGroup, ...]:
+        """The groups: errors, then warnings, then notes; within each, as first found."""
+        rank = {s: i for i, s in enumerate(_SEVERITIES)}
+        ordered = sorted(self._groups.items(), key=lambda kv: (rank.get(kv[0][0], 3), kv[1][2]))
+        return tuple(
+            IssueGroup(*key, count, tuple(issue for _, issue in kept))
+            for key, (count, kept, _) in ordered
+        )
+
+
 @dataclass(frozen=True)
 class ValidationReport:
     """What happened to every input row and what to check in the file.
 
     ``n_rows_in == n_rows_used + len(excluded)`` always holds.
+
+    ``issues`` holds the individual issues kept: of each (severity, kind, column)
+    group at most ``issues_kept_per_group``, so a file with a million odd cells has
+    a short report. ``groups`` (see :meth:`issue_groups`) counts them all; use
+    :meth:`count` for totals, not ``len(warnings)``.
     """
 
     n_rows_in: int
@@ -106,6 +245,14 @@ class ValidationReport:
     excluded: tuple[ExcludedRow, ...]
     issues: tuple[Issue, ...]
     header_row: int
+    groups: tuple[IssueGroup, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.issues and not self.groups:  # built from a plain list of issues
+            log = IssueLog(keep=len(self.issues))
+            for issue in self.issues:
+                log.add(issue)
+            object.__setattr__(self, "groups", log.groups())
 
     @property
     def errors(self) -> tuple[Issue, ...]:
@@ -119,12 +266,37 @@ class ValidationReport:
     def notes(self) -> tuple[Issue, ...]:
         return tuple(i for i in self.issues if i.severity == "note")
 
+    def count(self, severity: str | None = None) -> int:
+        """How many issues (of one severity, or all) were found, kept or not."""
+        return sum(g.count for g in self.groups if severity in (None, g.severity))
+
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return self.count("error") == 0
+
+    def issue_groups(self) -> tuple[IssueGroup, ...]:
+        """One entry per severity, kind and column: the count, first rows and an example."""
+        return self.groups
+
+    def issue_groups_frame(self) -> pd.DataFrame:
+        """The groups as a table (severity, column, kind, count, first rows, example)."""
+        return pd.DataFrame(
+            [
+                {
+                    "severity": g.severity,
+                    "column": g.column or "",
+                    "kind": g.kind,
+                    "count": g.count,
+                    "first rows": ", ".join(str(r) for r in g.first_rows),
+                    "example": g.example,
+                }
+                for g in self.groups
+            ],
+            columns=["severity", "column", "kind", "count", "first rows", "example"],
+        )
 
     def issues_frame(self) -> pd.DataFrame:
-        """All issues as a table (severity, sheet, row, column, message)."""
+        """The kept issues as a table (severity, row, column, message)."""
         return pd.DataFrame(
             [
                 {

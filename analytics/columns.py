@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .limits import LIMITS
+
 __all__ = [
     "ATTRIBUTE_ROLES",
     "LABS",
@@ -184,7 +186,13 @@ _IDENTIFIER_HEADERS = (
     "postal code",
 )
 
-_UNIT_RE = re.compile(r"\s*[\(\[]([^\)\]]*)[\)\]]\s*")
+# Every pattern here is linear in the text it runs on: the unit in brackets cannot
+# contain an opening bracket, so no two tries scan the same characters, and the
+# surrounding spaces are left to _normalise. Header texts are also bounded
+# (``max_header_chars``, see recognise_header) and time tokens are short.
+_UNIT_RE = re.compile(r"[\(\[]([^\(\)\[\]]*)[\)\]]")
+MAX_HEADER_CHARS = int(LIMITS["max_header_chars"].value)
+_MAX_TIME_CHARS = int(LIMITS["max_value_chars"].value)
 _TIME_WORDS = {"baseline": 0.0, "pre": 0.0, "start": 0.0, "base": 0.0, "bl": 0.0}
 _TIME_NUM = r"\d+(?:\.\d+)?"
 _MONTH_UNITS = r"m|mo|mos|mon|mth|mths|month|months"
@@ -219,6 +227,8 @@ def parse_time(token: str) -> tuple[float, str] | None:
     -------
     (months, label) or None when the token is not a time.
     """
+    if len(token) > _MAX_TIME_CHARS:  # never a time: no pattern is tried on it
+        return None
     text = _normalise(token)
     if text in _TIME_WORDS:
         return _TIME_WORDS[text], "baseline"
@@ -242,6 +252,8 @@ def format_time(months: float) -> str:
 
 def canonical_lab(name: str) -> LabSpec | None:
     """The known lab a name refers to (case, spaces, ``%`` prefix ignored), or None."""
+    if len(name) > MAX_HEADER_CHARS:  # no lab name is that long
+        return None
     compact = _compact(_normalise(name))
     for spec in LABS.values():
         if compact == spec.key or any(compact == _compact(s) for s in spec.synonyms):
@@ -286,7 +298,7 @@ class ColumnRole:
 
 def _split_unit(header: str) -> tuple[str, str]:
     units = _UNIT_RE.findall(header)
-    rest = _UNIT_RE.sub(" ", header)
+    rest = _UNIT_RE.sub(" ", header) if units else header
     return rest, (units[-1].strip() if units else "")
 
 
@@ -359,6 +371,8 @@ def _all_attribute_synonyms() -> dict[str, str]:
 
 def looks_like_identifier(header: str) -> bool:
     """True for headers that suggest direct identifiers (names, MRN, birth dates, ...)."""
+    if len(header) > MAX_HEADER_CHARS:
+        return False
     rest, _ = _split_unit(header)
     text = _normalise(rest)
     return text in {_normalise(h) for h in _IDENTIFIER_HEADERS}
@@ -371,6 +385,8 @@ def recognise_header(header: str) -> ColumnRole:
     labs with ``known_lab=False``; the loader keeps them as labs only when the
     column holds numbers.
     """
+    if len(header) > MAX_HEADER_CHARS:  # a long text is not a header: nothing is tried on it
+        return ColumnRole(header, "attribute")
     rest, _unit = _split_unit(header)
     text = _normalise(rest)
     if not text:

@@ -529,7 +529,7 @@ def settings_dict(
             "n_rows_in": report.n_rows_in,
             "n_rows_used": report.n_rows_used,
             "n_rows_excluded": len(report.excluded),
-            "n_warnings": len(report.warnings),
+            "n_warnings": report.count("warning"),
         },
         "column_mapping": [
             {

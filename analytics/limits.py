@@ -79,6 +79,49 @@ _LIMITS = (
         "Files read at the same time (each in its own child process); further uploads wait.",
     ),
     Limit(
+        "max_header_chars",
+        200,
+        "characters",
+        "Longest text read as a column header; a longer cell in the header row is not a "
+        "header: its column is read as 'column C' (an ordinary attribute) and a warning says so.",
+    ),
+    Limit(
+        "max_value_chars",
+        64,
+        "characters",
+        "Longest cell text read as a lab value, an age or a time; a longer cell is "
+        "reported as unreadable without being parsed.",
+    ),
+    Limit(
+        "max_abs_value",
+        1e12,
+        "",
+        "Largest size of a lab value, age or time read; larger values (and infinite "
+        "ones such as 1e309) are reported as unreadable, so that no sum or square overflows.",
+    ),
+    Limit(
+        "issues_kept_per_group",
+        10,
+        "issues",
+        "Individual warnings or notes kept per column and kind of problem; the rest are "
+        "counted, so a file with a million odd cells still has a short validation report.",
+    ),
+    Limit(
+        "listed_per_report",
+        200,
+        "entries",
+        "Most entries in each list of 'validate --json' (excluded rows, errors, warnings, "
+        "notes, issue groups); the counts are always complete.",
+    ),
+    Limit(
+        "max_report_patients",
+        20_000,
+        "patients",
+        "Most patients (after the filters) in a report, export or figure made on the command "
+        "line; a larger cohort is refused at once, saying so (filter it, or use the JSON of "
+        "'paired' and 'timecourse'), instead of running for minutes.",
+    ),
+    Limit(
         "header_search_rows",
         30,
         "rows",

@@ -16,7 +16,6 @@ a duplicate patient with conflicting values, an unreadable file) raise one
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 from collections import Counter
 from collections.abc import Mapping
@@ -29,18 +28,18 @@ from .attributes import (
     _text,
     implausible,
     normalise_unit,
-    parse_age,
     parse_age_group,
     parse_sex,
     parse_text,
     parse_yes_no,
     plausible_range,
+    read_age,
 )
 from .cohort import (
     STANDARD_ATTRIBUTES,
     Cohort,
     ExcludedRow,
-    Issue,
+    IssueLog,
     LabInfo,
     SourceInfo,
     ValidationReport,
@@ -50,6 +49,7 @@ from .cohort import (
 from .columns import (
     ATTRIBUTE_ROLES,
     LONG_ROLES,
+    MAX_HEADER_CHARS,
     ColumnRole,
     canonical_lab,
     format_time,
@@ -61,11 +61,12 @@ from .columns import (
 from .errors import InputError
 from .limits import LIMITS
 from .reader import Grid, read_grid
-from .tokens import classify_cell, classify_column
+from .tokens import classify_cell, classify_column, shown
 
 __all__ = ["header_columns", "load_cohort", "parse_mapping", "summary_rows"]
 
 _VALUE_KINDS = ("number", "below", "above")
+_MAX_ABS = float(LIMITS["max_abs_value"].value)
 _MAX_LISTED_ROWS = 12
 
 # Labels of summary rows in the patient-ID column (compared in lower case, without a
@@ -172,6 +173,12 @@ def summary_rows(ids: list[str]) -> list[bool]:
     return flags
 
 
+def _age_reading(raw: object) -> tuple[float | None, str, str]:
+    """``(age, problem, kind)`` as the attribute parsers return them."""
+    value, kind, problem = read_age(raw)
+    return value, problem, kind
+
+
 def _summary_reason(patient_id: str) -> str:
     return f"summary row ('{patient_id}'), not a patient"
 
@@ -264,7 +271,11 @@ def header_columns(data: bytes, filename: str, sheet: str | None = None) -> list
         header = rows[_find_header(rows, {})]
     except Exception:  # the caller is already showing why the file failed
         return []
-    return [_text(c) or f"column {_column_letter(i)}" for i, c in enumerate(header)]
+    names = [_text(c) for c in header]
+    return [
+        name if name and len(name) <= MAX_HEADER_CHARS else f"column {_column_letter(i)}"
+        for i, name in enumerate(names)
+    ]
 
 
 # --------------------------------------------------------------------------- header
@@ -321,27 +332,38 @@ class _Builder:
     grid: Grid
     overrides: dict[str, str]
     source: SourceInfo
-    issues: list[Issue] = field(default_factory=list)
+    issues: IssueLog = field(default_factory=IssueLog)
     excluded: list[ExcludedRow] = field(default_factory=list)
     n_rows_in: int = 0
     n_rows_used: int = 0
+    #: lab key -> (name, known lab), in the order the labs first appear
+    lab_names: dict[str, tuple[str, bool]] = field(default_factory=dict)
 
     # ---- small helpers
-    def warn(self, message: str, row: int | None = None, column: str | None = None) -> None:
-        self.issues.append(Issue("warning", message, row, column))
+    def warn(
+        self, message: str, row: int | None = None, column: str | None = None, *, kind: str
+    ) -> None:
+        self.issues.record("warning", kind, message, row, column)
 
-    def note(self, message: str, row: int | None = None, column: str | None = None) -> None:
-        self.issues.append(Issue("note", message, row, column))
+    def note(
+        self, message: str, row: int | None = None, column: str | None = None, *, kind: str
+    ) -> None:
+        self.issues.record("note", kind, message, row, column)
 
-    def exclude(self, row: int, reason: str, sheet: str = "") -> None:
-        self.excluded.append(ExcludedRow(row, reason, sheet))
+    def exclude(self, row: int, reason: str, sheet: str = "", *, kind: str) -> None:
+        self.excluded.append(ExcludedRow(row, reason, sheet, kind))
 
-    def empty_row_reason(self, row: int) -> str:
-        """Why an empty row is excluded: blank, or a further line of a multi-line cell."""
+    def exclude_empty(self, row: int) -> None:
+        """Exclude an empty row: blank, or a further line of a multi-line cell."""
         start = self.grid.continuation_rows.get(row - 1)
         if start is None:
-            return "empty row"
-        return f"a further line of the cell with line breaks that starts in row {start + 1}"
+            self.exclude(row, "empty row", kind="empty_row")
+        else:
+            self.exclude(
+                row,
+                f"a further line of the cell with line breaks that starts in row {start + 1}",
+                kind="continuation_row",
+            )
 
     def reader_issues(self, headers: list[str]) -> None:
         """Record what the reader noticed, naming columns by their headers."""
@@ -353,9 +375,7 @@ class _Builder:
                     if found.column < len(headers)
                     else f"column {_column_letter(found.column)}"
                 )
-            self.issues.append(
-                Issue(found.severity, found.message, found.row, column, kind=found.kind)
-            )
+            self.issues.record(found.severity, found.kind, found.message, found.row, column)
 
     # ---- steps
     def build(self) -> Cohort:
@@ -376,7 +396,6 @@ class _Builder:
             patients, labs, roles = self._wide(roles, data_rows, first_row_number)
         patients = self._merge_attribute_sheets(patients)
         analytes = self._analytes(labs)
-        labs = labs.drop(columns=["_name", "_known"], errors="ignore")
         if not analytes:
             raise InputError(
                 "No lab values were found. Name lab columns like 'MCV 0', 'MCV (fL) 2 months' "
@@ -386,8 +405,9 @@ class _Builder:
             n_rows_in=self.n_rows_in,
             n_rows_used=self.n_rows_used,
             excluded=tuple(self.excluded),
-            issues=tuple(self.issues),
+            issues=self.issues.issues(),
             header_row=header_index + 1,
+            groups=self.issues.groups(),
         )
         source = SourceInfo(**{**self.source.__dict__, "layout": "long" if long_layout else "wide"})
         extras = tuple(c for c in patients.columns if c not in STANDARD_ATTRIBUTES)
@@ -398,10 +418,23 @@ class _Builder:
         seen: Counter[str] = Counter()
         for index, cell in enumerate(header_row):
             text = _text(cell) or f"column {_column_letter(index)}"
+            if len(text) > MAX_HEADER_CHARS:
+                name = f"column {_column_letter(index)}"
+                self.warn(
+                    f"the header of {name} is {len(text):,} characters long ('{shown(text)}'); "
+                    f"a header has at most {MAX_HEADER_CHARS} characters, so the column is "
+                    f"read as '{name}', an ordinary attribute",
+                    column=name,
+                    kind="long_header",
+                )
+                text = name
             seen[text] += 1
             if seen[text] > 1:
                 renamed = f"{text} ({seen[text]})"
-                self.warn(f"the header '{text}' appears more than once; read as '{renamed}'")
+                self.warn(
+                    f"the header '{text}' appears more than once; read as '{renamed}'",
+                    kind="duplicate_header",
+                )
                 text = renamed
             headers.append(text)
         for column in self.overrides:
@@ -432,6 +465,7 @@ class _Builder:
                         f"read as an ordinary attribute: '{taken[role.role]}' is already "
                         f"the {role.describe()} column",
                         column=header,
+                        kind="role_already_taken",
                     )
                     role = ColumnRole(header, "attribute")
                 else:
@@ -441,6 +475,7 @@ class _Builder:
                     "this column looks like a direct identifier (name, record number, birth "
                     "date, address or phone); this tool is meant for de-identified data",
                     column=header,
+                    kind="identifier_column",
                 )
             roles.append(role)
         if "patient_id" not in taken:
@@ -455,11 +490,13 @@ class _Builder:
             self.n_rows_in += 1
             if any(c is not None for c in rows[index]):
                 text = " ".join(_text(c) for c in rows[index] if c is not None)[:80]
-                self.exclude(index + 1, f"title or note above the header row: '{text}'")
+                self.exclude(
+                    index + 1, f"title or note above the header row: '{text}'", kind="above_header"
+                )
             elif index in self.grid.continuation_rows:
-                self.exclude(index + 1, self.empty_row_reason(index + 1))
+                self.exclude_empty(index + 1)
             else:
-                self.exclude(index + 1, "empty row above the header row")
+                self.exclude(index + 1, "empty row above the header row", kind="above_header")
 
     # ---- wide layout
     def _wide(
@@ -478,11 +515,11 @@ class _Builder:
             number = first + offset
             self.n_rows_in += 1
             if not any(c is not None for c in row):
-                self.exclude(number, self.empty_row_reason(number))
+                self.exclude_empty(number)
                 continue
             patient_id = ids[offset]
             if summary[offset]:
-                self.exclude(number, _summary_reason(patient_id))
+                self.exclude(number, _summary_reason(patient_id), kind="summary_row")
                 continue
             extra = [c for c in row[width:] if c is not None]
             if extra:
@@ -491,18 +528,23 @@ class _Builder:
                     number,
                     f"more cells than the header has columns (extra: {shown}); the cells may "
                     "be shifted, for example by an unquoted decimal comma",
+                    kind="extra_cells",
                 )
                 continue
             cells = list(row[:width]) + [None] * (width - min(len(row), width))
             if not patient_id:
-                self.exclude(number, f"no patient ID in column '{id_column}'")
+                self.exclude(number, f"no patient ID in column '{id_column}'", kind="no_patient_id")
                 continue
             if patient_id in first_seen:
                 earlier, earlier_cells = first_seen[patient_id]
                 signature = [_text(c) for c in cells]
                 earlier_signature = [_text(c) for c in earlier_cells]
                 if earlier_signature == signature:
-                    self.exclude(number, f"exact duplicate of row {earlier} (patient {patient_id})")
+                    self.exclude(
+                        number,
+                        f"exact duplicate of row {earlier} (patient {patient_id})",
+                        kind="duplicate_row",
+                    )
                     continue
                 differing = [
                     roles[i].column for i in range(width) if earlier_signature[i] != signature[i]
@@ -553,6 +595,7 @@ class _Builder:
                         f"read as lab '{role.lab_name}' at {format_time(role.time or 0)}; "
                         "correct it in the column mapping if that is wrong",
                         column=role.column,
+                        kind="lab_name_not_known",
                     )
             if role.role == "lab":
                 slot = (role.lab_key, float(role.time or 0.0))
@@ -561,6 +604,7 @@ class _Builder:
                         f"{role.describe()} is also in column '{seen[slot]}'; this column was "
                         "kept as an attribute, not as lab values",
                         column=role.column,
+                        kind="lab_column_repeated",
                     )
                     role = ColumnRole(role.column, "attribute")
                 else:
@@ -571,25 +615,29 @@ class _Builder:
     def _patients_from_rows(self, frame: pd.DataFrame, roles: list[ColumnRole]) -> pd.DataFrame:
         id_column = next(r.column for r in roles if r.role == "patient_id")
         ids = [_text(v) for v in frame[id_column]]
-        patients = pd.DataFrame(index=pd.Index(ids, name="patient_id"))
-        for name in STANDARD_ATTRIBUTES:
-            patients[name] = pd.Series([None] * len(ids), index=patients.index, dtype=object)
+        index = pd.Index(ids, name="patient_id")
+        columns: dict[str, pd.Series] = {
+            name: pd.Series([None] * len(ids), index=index, dtype=object)
+            for name in STANDARD_ATTRIBUTES
+        }
         for role in roles:
             if role.role in STANDARD_ATTRIBUTES:
-                patients[role.role] = self._parse_attribute(role, frame[role.column]).to_numpy()
+                parsed = self._parse_attribute(role, frame[role.column]).to_numpy()
+                columns[role.role] = pd.Series(parsed, index=index, dtype=object)
             elif role.role == "attribute":
                 values = [parse_text(v) for v in frame[role.column]]
-                patients[role.column] = pd.Series(values, index=patients.index, dtype=object)
+                columns[role.column] = pd.Series(values, index=index, dtype=object)
+        patients = pd.DataFrame(columns, index=index)  # one frame, not one insert per column
         patients["age"] = pd.to_numeric(patients["age"], errors="coerce").astype(float)
         return patients
 
     def _parse_attribute(self, role: ColumnRole, cells: pd.Series) -> pd.Series:
         parsers = {
-            "sex": parse_sex,
-            "age": parse_age,
-            "age_group": parse_age_group,
-            "iron": lambda raw: parse_yes_no(raw, "iron therapy"),
-            "epo": lambda raw: parse_yes_no(raw, "Epo"),
+            "sex": lambda raw: (*parse_sex(raw), "sex_not_recognised"),
+            "age": lambda raw: _age_reading(raw),
+            "age_group": lambda raw: (*parse_age_group(raw), "age_group_not_recognised"),
+            "iron": lambda raw: (*parse_yes_no(raw, "iron therapy"), "yes_no_not_recognised"),
+            "epo": lambda raw: (*parse_yes_no(raw, "Epo"), "yes_no_not_recognised"),
         }
         parser = parsers.get(role.role)
         if parser is None:
@@ -597,98 +645,157 @@ class _Builder:
             if role.role == "cohort":
                 values = [v.lower() if v else v for v in values]
             return pd.Series(values, index=cells.index, dtype=object)
+        # each distinct cell is parsed once (type and value: True and 1 read differently)
+        parsed: dict[tuple[type, object], tuple[object, str, str]] = {}
         values = []
+        problems: dict[str, tuple[list[int], list[str]]] = {}
         for row, raw in cells.items():
-            value, problem = parser(raw)
+            key = (type(raw), raw)
+            result = parsed.get(key)
+            if result is None:
+                result = parsed[key] = parser(raw)
+            value, problem, kind = result
             if problem:
-                self.warn(problem, int(row), role.column)
+                rows, messages = problems.setdefault(kind, ([], []))
+                rows.append(int(row))
+                messages.append(problem)
             values.append(value)
+        for kind, (rows, messages) in problems.items():
+            self.issues.add_many("warning", kind, role.column, rows, messages.__getitem__)
         return pd.Series(values, index=cells.index, dtype=object)
 
     def _wide_labs(
         self, frame: pd.DataFrame, roles: list[ColumnRole], patient_ids: pd.Index
     ) -> pd.DataFrame:
-        pieces = []
-        ids = np.asarray(patient_ids, dtype=object)
+        # gathered as arrays, made into one frame at the end: each text column is taken
+        # from a few distinct texts (converting millions of cells one by one costs seconds)
+        positions, values, censored, rows = [], [], [], []
+        per_column: list[tuple[str, float, str, str]] = []
         for role in roles:
             if role.role != "lab":
                 continue
             readings = classify_column(frame[role.column], decimal_comma=self.grid.decimal_comma)
             unit = self._column_unit(role, readings)
             self._report_cells(readings, role.column, role.lab_key, unit)
-            keep = readings["kind"].isin(_VALUE_KINDS).to_numpy()
-            if not keep.any():
+            kinds = readings["kind"].to_numpy()
+            keep = np.flatnonzero((kinds == "number") | (kinds == "below") | (kinds == "above"))
+            if not len(keep):
                 continue
-            kinds = readings["kind"].to_numpy()[keep]
-            pieces.append(
-                pd.DataFrame(
-                    {
-                        "patient_id": ids[keep],
-                        "analyte": role.lab_key,
-                        "time": float(role.time or 0.0),
-                        "value": readings["value"].to_numpy()[keep],
-                        "censored": np.select([kinds == "below", kinds == "above"], ["<", ">"], ""),
-                        "unit": unit,
-                        "row": readings.index.to_numpy()[keep].astype(np.int64),
-                        "column": role.column,
-                        "_name": role.lab_name,
-                        "_known": role.known_lab,
-                    }
-                )
-            )
-        if not pieces:
-            return empty_labs().assign(_name=pd.Series(dtype=object), _known=pd.Series(dtype=bool))
-        return pd.concat(pieces, ignore_index=True)
+            kinds = kinds[keep]
+            positions.append(keep.astype(np.int32))  # under max_rows: int32 is enough
+            values.append(readings["value"].to_numpy()[keep])
+            censored.append((kinds == "below") * np.int8(1) + (kinds == "above") * np.int8(2))
+            rows.append(readings.index.to_numpy()[keep].astype(np.int64))
+            per_column.append((role.lab_key, float(role.time or 0.0), unit, role.column))
+            self.lab_names.setdefault(role.lab_key, (role.lab_name, role.known_lab))
+        if not per_column:
+            return empty_labs()
+        which = np.repeat(np.arange(len(per_column), dtype=np.int32), [len(p) for p in positions])
+
+        def texts(distinct: list[str], codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+            return pd.array(np.array(distinct, dtype=object), dtype="str").take(codes)
+
+        return pd.DataFrame(
+            {
+                "patient_id": texts(list(patient_ids), np.concatenate(positions)),
+                "analyte": texts([c[0] for c in per_column], which),
+                "time": np.array([c[1] for c in per_column], dtype=float)[which],
+                "value": np.concatenate(values),
+                "censored": texts(["", "<", ">"], np.concatenate(censored)),
+                "unit": texts([c[2] for c in per_column], which),
+                "row": np.concatenate(rows),
+                "column": texts([c[3] for c in per_column], which),
+            }
+        )
 
     def _column_unit(self, role: ColumnRole, readings: pd.DataFrame) -> str:
-        cell_units = readings.loc[readings["unit"] != "", "unit"]
+        cell_units = readings["unit"]
+        cell_units = cell_units[cell_units.to_numpy() != ""]
         if cell_units.empty:
             return role.unit
         if not role.unit:
             unit = Counter(cell_units).most_common(1)[0][0]
-            self.note(f"unit '{unit}' taken from the cells", column=role.column)
+            self.note(
+                f"unit '{unit}' taken from the cells", column=role.column, kind="unit_from_cells"
+            )
             return unit
-        for row, unit in cell_units.items():
-            if normalise_unit(unit) != normalise_unit(role.unit):
-                self.warn(
-                    f"the cell says '{unit}' but the column's unit is '{role.unit}'; "
-                    "the value was kept as written, not converted",
-                    int(row),
-                    role.column,
-                )
+        wanted = normalise_unit(role.unit)
+        differs = {u: normalise_unit(u) != wanted for u in pd.unique(cell_units.to_numpy())}
+        odd = cell_units[cell_units.map(differs).to_numpy(dtype=bool)]
+        self.issues.add_many(
+            "warning",
+            "unit_differs",
+            role.column,
+            odd.index.to_numpy(),
+            lambda i: (
+                f"the cell says '{odd.iloc[i]}' but the column's unit is '{role.unit}'; "
+                "the value was kept as written, not converted"
+            ),
+        )
         return role.unit
 
     def _report_cells(self, readings: pd.DataFrame, column: str, analyte: str, unit: str) -> None:
-        for row, reading in readings[readings["kind"].isin(["error", "invalid"])].iterrows():
-            self.warn(reading["message"], int(row), column)
-        for kind, label in (
-            ("not_available", "read as missing"),
-            ("below", "kept as censored values below the detection limit"),
-            ("above", "kept as censored values above the measuring range"),
+        kinds = readings["kind"].to_numpy()
+        rows = readings.index.to_numpy()
+        unreadable = np.flatnonzero((kinds == "error") | (kinds == "invalid"))
+        if len(unreadable):
+            problems = readings["problem"].to_numpy()[unreadable]
+            messages = readings["message"].to_numpy()[unreadable]
+            for problem in pd.unique(problems):
+                at = np.flatnonzero(problems == problem)
+                self.issues.add_many(
+                    "warning",
+                    problem,
+                    column,
+                    rows[unreadable[at]],
+                    lambda i, at=at: messages[at[i]],
+                )
+        for kind, label, issue_kind in (
+            ("not_available", "read as missing", "read_as_missing"),
+            ("below", "kept as censored values below the detection limit", "censored_below"),
+            ("above", "kept as censored values above the measuring range", "censored_above"),
         ):
-            rows = readings[readings["kind"] == kind]
-            if rows.empty:
+            at = np.flatnonzero(kinds == kind)
+            if not len(at):
                 continue
-            for raw, group in rows.groupby("raw", sort=True):
-                if len(group) == 1:
-                    self.note(f"'{raw}' {label}", int(group.index[0]), column)
+            # one note per distinct text, in the order of the texts
+            texts = readings["raw"].to_numpy()[at]
+            order = np.argsort(texts, kind="stable")
+            texts, where = texts[order], rows[at][order]
+            starts = np.flatnonzero(np.r_[True, texts[1:] != texts[:-1]])
+            ends = np.r_[starts[1:], len(texts)]
+            for start, end in zip(starts, ends, strict=True):
+                raw = texts[start]
+                if end - start == 1:
+                    self.note(f"'{raw}' {label}", int(where[start]), column, kind=issue_kind)
                     continue
-                listed = ", ".join(str(r) for r in group.index[:_MAX_LISTED_ROWS])
-                more = len(group) - _MAX_LISTED_ROWS
+                listed = ", ".join(
+                    str(r) for r in where[start : min(end, start + _MAX_LISTED_ROWS)]
+                )
+                more = end - start - _MAX_LISTED_ROWS
                 listed += f" and {more} more" if more > 0 else ""
-                self.note(f"'{raw}' {label} (rows {listed})", column=column)
-        values = readings[readings["kind"] == "number"]
+                self.note(f"'{raw}' {label} (rows {listed})", column=column, kind=issue_kind)
+        numbers = kinds == "number"
+        values = readings["value"].to_numpy()
         bounds = plausible_range(analyte, unit)
         if bounds is not None:
-            outside = values[(values["value"] < bounds[0]) | (values["value"] > bounds[1])]
-            for row, value in outside["value"].items():
-                problem = implausible(analyte, unit, float(value))
-                self.warn(f"{problem}; check the unit and the column", int(row), column)
-        if analyte == "tsat" and len(values) >= 3 and (values["value"] <= 1).all():
+            outside = np.flatnonzero(numbers & ((values < bounds[0]) | (values > bounds[1])))
+            self.issues.add_many(
+                "warning",
+                "implausible_value",
+                column,
+                rows[outside],
+                lambda i: (
+                    f"{implausible(analyte, unit, float(values[outside[i]]))}; "
+                    "check the unit and the column"
+                ),
+            )
+        if analyte == "tsat" and numbers.sum() >= 3 and (values[numbers] <= 1).all():
             self.warn(
                 "every value is 1 or less: these look like fractions, not percentages "
                 "(multiply by 100); values were not converted",
                 column=column,
+                kind="fractions_not_percentages",
             )
 
     # ---- long layout
@@ -715,19 +822,20 @@ class _Builder:
             self.n_rows_in += 1
             cells = list(row[:width]) + [None] * (width - min(len(row), width))
             if not any(c is not None for c in row):
-                self.exclude(number, self.empty_row_reason(number))
+                self.exclude_empty(number)
                 continue
             patient_id = ids[offset]
             if not patient_id:
-                self.exclude(number, "no patient ID")
+                self.exclude(number, "no patient ID", kind="no_patient_id")
                 continue
             if summary[offset]:
-                self.exclude(number, _summary_reason(patient_id))
+                self.exclude(number, _summary_reason(patient_id), kind="summary_row")
                 continue
             attribute_rows.append((number, cells))
             lab_text = _text(cells[index["analyte"]])
-            if not lab_text:
-                self.exclude(number, "no lab name")
+            if not lab_text or len(lab_text) > MAX_HEADER_CHARS:
+                reason = f"lab name of {len(lab_text):,} characters" if lab_text else "no lab name"
+                self.exclude(number, reason, kind="no_lab_name")
                 continue
             raw_time = cells[index["time"]]
             parsed = (
@@ -735,17 +843,25 @@ class _Builder:
                 if isinstance(raw_time, (int, float)) and not isinstance(raw_time, bool)
                 else parse_time(_text(raw_time))
             )
-            if parsed is None or math.isnan(parsed[0]):
-                self.exclude(number, f"time '{_text(raw_time)}' not recognised")
+            if parsed is None or not abs(parsed[0]) <= _MAX_ABS:  # also NaN and infinity
+                self.exclude(
+                    number,
+                    f"time '{shown(_text(raw_time))}' not recognised",
+                    kind="time_not_recognised",
+                )
                 continue
             reading = classify_cell(cells[index["value"]], decimal_comma=self.grid.decimal_comma)
             column = roles[index["value"]].column
             if not reading.is_value:
                 if reading.kind in ("error", "invalid"):
-                    self.warn(reading.message, number, column)
-                    self.exclude(number, f"lab value not readable: {reading.message}")
+                    self.warn(reading.message, number, column, kind=reading.problem)
+                    self.exclude(
+                        number,
+                        f"lab value not readable: {reading.message}",
+                        kind="lab_value_not_readable",
+                    )
                 else:
-                    self.exclude(number, "no lab value (empty or N/A)")
+                    self.exclude(number, "no lab value (empty or N/A)", kind="no_lab_value")
                 continue
             spec = canonical_lab(lab_text)
             key = spec.key if spec else lab_text.strip().lower()
@@ -756,7 +872,7 @@ class _Builder:
             if slot in seen:
                 earlier, earlier_value, earlier_censored = seen[slot]
                 if earlier_value == reading.value and earlier_censored == censored:
-                    self.exclude(number, f"same lab value as row {earlier}")
+                    self.exclude(number, f"same lab value as row {earlier}", kind="duplicate_row")
                     continue
                 conflicts.append(
                     f"patient '{patient_id}', {lab_text} at {format_time(parsed[0])}: "
@@ -767,7 +883,9 @@ class _Builder:
             if reading.kind == "number":
                 problem = implausible(key, unit, reading.value)
                 if problem:
-                    self.warn(f"{problem}; check the unit", number, column)
+                    self.warn(
+                        f"{problem}; check the unit", number, column, kind="implausible_value"
+                    )
             records.append(
                 {
                     "patient_id": patient_id,
@@ -778,9 +896,10 @@ class _Builder:
                     "unit": unit,
                     "row": number,
                     "column": column,
-                    "_name": spec.name if spec else lab_text.strip(),
-                    "_known": spec is not None,
                 }
+            )
+            self.lab_names.setdefault(
+                key, (spec.name if spec else lab_text.strip(), spec is not None)
             )
             self.n_rows_used += 1
         if conflicts:
@@ -841,7 +960,7 @@ class _Builder:
             try:
                 head = self.grid.other_sheet_head(name, search_rows)
             except InputError as error:
-                self.warn(f"the sheet '{name}' was not read: {error}")
+                self.warn(f"the sheet '{name}' was not read: {error}", kind="sheet_not_read")
                 continue
             if not head or not any(any(c is not None for c in r) for r in head):
                 continue
@@ -862,7 +981,10 @@ class _Builder:
             try:
                 rows = self.grid.other_sheets[name]
             except InputError as error:
-                self.warn(f"patient attributes on the sheet '{name}' were not read: {error}")
+                self.warn(
+                    f"patient attributes on the sheet '{name}' were not read: {error}",
+                    kind="sheet_not_read",
+                )
                 continue
             patients = self._merge_sheet(name, rows, header_index, roles, patients)
         return patients
@@ -889,15 +1011,20 @@ class _Builder:
             self.n_rows_in += 1
             cells = list(rows[index][:width]) + [None] * (width - min(len(rows[index]), width))
             if index < header_index:
-                self.exclude(number, "above the header row", sheet=name)
+                self.exclude(number, "above the header row", sheet=name, kind="above_header")
             elif not any(c is not None for c in cells):
-                self.exclude(number, "empty row", sheet=name)
+                self.exclude(number, "empty row", sheet=name, kind="empty_row")
             elif not ids[index]:
-                self.exclude(number, "no patient ID", sheet=name)
+                self.exclude(number, "no patient ID", sheet=name, kind="no_patient_id")
             elif summary[index]:
-                self.exclude(number, _summary_reason(ids[index]), sheet=name)
+                self.exclude(number, _summary_reason(ids[index]), sheet=name, kind="summary_row")
             elif ids[index] in kept_ids:
-                self.exclude(number, "patient already listed above on this sheet", sheet=name)
+                self.exclude(
+                    number,
+                    "patient already listed above on this sheet",
+                    sheet=name,
+                    kind="duplicate_row",
+                )
             else:
                 kept_ids.add(ids[index])
                 kept.append(cells)
@@ -907,14 +1034,18 @@ class _Builder:
             kept, columns=[r.column for r in roles], index=pd.Index(numbers), dtype=object
         )
         attributes = self._patients_from_rows(frame, roles)
-        self.note(f"patient attributes read from sheet '{name}' ({len(attributes)} patients)")
+        self.note(
+            f"patient attributes read from sheet '{name}' ({len(attributes)} patients)",
+            kind="attributes_from_sheet",
+        )
         merged = patients.combine_first(attributes) if len(patients) else attributes
         order = list(patients.index) + [p for p in attributes.index if p not in patients.index]
         missing = [p for p in attributes.index if p not in patients.index]
         if missing:
             self.note(
                 f"{len(missing)} patients on sheet '{name}' have no lab values: "
-                + ", ".join(missing[:10])
+                + ", ".join(missing[:10]),
+                kind="patients_without_labs",
             )
         columns = list(patients.columns) + [c for c in merged.columns if c not in patients.columns]
         return merged.reindex(index=order, columns=columns)
@@ -924,21 +1055,22 @@ class _Builder:
         analytes: dict[str, LabInfo] = {}
         if labs.empty:
             return analytes
-        for key, rows in labs.groupby("analyte", sort=False):
-            units = Counter(u for u in rows["unit"] if u)
+        # the few distinct units and times of each lab, by groupby, not value by value
+        times = labs.groupby("analyte", sort=False)["time"].unique()
+        unit_counts: dict[str, Counter[str]] = {}
+        for (key, unit), n in labs.groupby(["analyte", "unit"], sort=False).size().items():
+            if unit:
+                unit_counts.setdefault(str(key), Counter())[str(unit)] = int(n)
+        for key, (name, known) in self.lab_names.items():
+            units = unit_counts.get(key, Counter())
             normalised = {normalise_unit(u) for u in units}
             unit = units.most_common(1)[0][0] if units else ""
             if len(normalised) > 1:
                 self.warn(
-                    f"{rows['_name'].iloc[0]} is given in several units "
+                    f"{name} is given in several units "
                     f"({', '.join(sorted(units))}); values are not converted, so compare "
                     "like with like",
+                    kind="several_units",
                 )
-            analytes[str(key)] = lab_info(
-                str(key),
-                str(rows["_name"].iloc[0]),
-                unit,
-                [float(t) for t in rows["time"]],
-                bool(rows["_known"].iloc[0]),
-            )
+            analytes[key] = lab_info(key, name, unit, [float(t) for t in times[key]], known)
         return analytes

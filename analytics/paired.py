@@ -23,6 +23,7 @@ from scipy import optimize, special, stats
 
 from analytics import power as _power
 from analytics.errors import AnalysisError
+from analytics.limits import LIMITS
 from analytics.plain import format_p, jsonable
 
 __all__ = [
@@ -64,6 +65,8 @@ BOOTSTRAP_BCA_MAX_PAIRS = 10_000
 _CHUNK_ELEMENTS = 1_000_000
 
 _DEFAULT_SEED = 20130601
+#: Values larger than this in size are refused: their sums and squares could overflow.
+MAX_ABS_VALUE = float(LIMITS["max_abs_value"].value)
 
 
 # --------------------------------------------------------------------------------------
@@ -128,6 +131,15 @@ def _float_array(values: Any, name: str, ids: Sequence[str] | None = None) -> np
         position = int(np.flatnonzero(infinite)[0])
         who = f"patient {ids[position]}" if ids is not None else f"row {position + 1}"
         raise AnalysisError(f"The {name} value for {who} is infinite; fix or blank it.")
+    huge = np.abs(array) > MAX_ABS_VALUE  # NaN compares False
+    if huge.any():
+        position = int(np.flatnonzero(huge)[0])
+        who = f"patient {ids[position]}" if ids is not None else f"row {position + 1}"
+        raise AnalysisError(
+            f"The {name} value for {who} ({array[position]:g}) is larger than "
+            f"{MAX_ABS_VALUE:.0e} in size, too large to compute with; check the unit and "
+            "the column."
+        )
     return array
 
 
@@ -245,6 +257,11 @@ def _t_summary(changes: np.ndarray, confidence: float, scale: float | None = Non
     se = sd / math.sqrt(n)
     df = n - 1
     t = mean / se
+    if not all(math.isfinite(x) for x in (mean, sd, t)):  # sums or squares overflowed
+        raise AnalysisError(
+            "The changes are too large to compute with (their mean or SD is not a finite "
+            "number); check the unit and the column of the values."
+        )
     quantile = float(stats.t.ppf(0.5 + confidence / 2.0, df))
     return _TSummary(
         n=n,
@@ -298,10 +315,27 @@ def _frame(rows: Sequence[tuple[str, str, Any]]) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------
 
 
+#: Most times the bracket of a root is widened before the search gives up.
+MAX_BRACKET_STEPS = 200
+
+
 def _dz_interval(t: float, n: int, confidence: float) -> tuple[float, float]:
-    """CI of d_z by inverting the noncentral t distribution of the observed t."""
+    """CI of d_z by inverting the noncentral t distribution of the observed t.
+
+    Raises :class:`AnalysisError` when ``t`` is not finite or no root is bracketed
+    within :data:`MAX_BRACKET_STEPS` widenings (each doubles the step).
+    """
+    if not math.isfinite(t):
+        raise AnalysisError(
+            "The confidence interval of d_z cannot be computed: the t statistic is not a "
+            "finite number (the changes are too large or not numbers)."
+        )
     df = n - 1
     tail = (1.0 - confidence) / 2.0
+    unbracketed = AnalysisError(
+        f"The confidence interval of d_z could not be computed for t = {t:g} on {df} "
+        "degrees of freedom."
+    )
 
     def solve(target: float) -> float:
         # nctdtr(df, ncp, t) = P(T <= t | ncp) falls as ncp rises.
@@ -313,13 +347,26 @@ def _dz_interval(t: float, n: int, confidence: float) -> tuple[float, float]:
 
         width = 2.0 + abs(t) / 2.0
         low, high = t - width, t + width
-        while gap(low) < 0:
+        for _ in range(MAX_BRACKET_STEPS):
+            if gap(low) >= 0:
+                break
             low -= width
             width *= 2
-        while gap(high) > 0:
+        else:
+            raise unbracketed
+        for _ in range(MAX_BRACKET_STEPS):
+            if gap(high) <= 0:
+                break
             high += width
             width *= 2
-        return float(optimize.brentq(gap, low, high, xtol=1e-12, rtol=1e-12))
+        else:
+            raise unbracketed
+        if not (math.isfinite(low) and math.isfinite(high)):
+            raise unbracketed
+        try:
+            return float(optimize.brentq(gap, low, high, xtol=1e-12, rtol=1e-12, maxiter=500))
+        except (RuntimeError, ValueError) as error:  # no convergence, or no sign change
+            raise unbracketed from error
 
     ncp_low = solve(1.0 - tail)
     ncp_high = solve(tail)

@@ -74,6 +74,8 @@ OBSERVED_POWER_CAVEAT = (
 )
 
 _ENGINE = TTestPower()
+#: Most doublings of the search bracket before a root search gives up.
+MAX_DOUBLINGS = 200
 
 
 def _check_alternative(alternative: str) -> str:
@@ -219,9 +221,19 @@ def mde_dz(
         return power_at(n, size, alpha, direction) - power
 
     high = 1.0
-    while shortfall(high) < 0:
+    for _ in range(MAX_DOUBLINGS):
+        gap = shortfall(high)
+        if not gap < 0:  # reached (or not a number: brentq below says so)
+            break
         high *= 2.0
-    size = float(optimize.brentq(shortfall, 0.0, high, xtol=1e-14, rtol=1e-14))
+    else:
+        raise AnalysisError(f"No effect size reaches {power:g} power with {n} pairs.")
+    try:
+        size = float(optimize.brentq(shortfall, 0.0, high, xtol=1e-14, rtol=1e-14, maxiter=500))
+    except (RuntimeError, ValueError) as error:  # no convergence, or power not a number
+        raise AnalysisError(
+            f"The minimum detectable effect could not be computed for {n} pairs at {power:g} power."
+        ) from error
     return -size if alternative == "less" else size
 
 

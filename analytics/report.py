@@ -427,14 +427,18 @@ def _validation_section(cohort: Cohort) -> str:
     parts = [
         '<section id="validation"><h2>Validation of the file</h2>',
         f"<p>Rows read: {report.n_rows_in} = {report.n_rows_used} used + "
-        f"{len(report.excluded)} excluded. Warnings: {len(report.warnings)}; "
-        f"errors: {len(report.errors)}; notes: {len(report.notes)}.</p>",
+        f"{len(report.excluded)} excluded. Warnings: {report.count('warning')}; "
+        f"errors: {report.count('error')}; notes: {report.count('note')}.</p>",
     ]
-    listed = (("Errors", report.errors), ("Warnings", report.warnings), ("Notes", report.notes))
-    for title, issues in listed:
+    listed = (
+        ("Errors", report.errors, "error"),
+        ("Warnings", report.warnings, "warning"),
+        ("Notes", report.notes, "note"),
+    )
+    for title, issues, severity in listed:
         if issues:
             shown = issues[:MAX_LISTED_ISSUES]
-            more = len(issues) - len(shown)
+            more = report.count(severity) - len(shown)
             items = "".join(f"<li>{_e(issue.located())}</li>" for issue in shown)
             tail = f"<li>… and {more} more</li>" if more else ""
             parts.append(f'<h3>{title}</h3><ul class="issues">{items}{tail}</ul>')

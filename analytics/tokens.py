@@ -16,6 +16,10 @@ from datetime import date, datetime, time
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .limits import LIMITS
 
 __all__ = [
     "MISSING_TOKENS",
@@ -27,7 +31,7 @@ __all__ = [
 
 #: Cell texts read as "not available" (case-insensitive, surrounding spaces ignored).
 MISSING_TOKENS = frozenset(
-    {"n/a", "na", "n.a.", "-", "--", "—", "–", ".", "none", "null", "nan", "missing", "not done"}
+    {"n/a", "na", "n.a.", "-", "--", "—", "–", ".", "none", "null", "missing", "not done"}
 )
 #: Cell texts that mean "not detected / not done"; read as missing with a warning.
 AMBIGUOUS_MISSING = frozenset({"nd", "n.d.", "not detected"})
@@ -47,18 +51,52 @@ SPREADSHEET_ERRORS = frozenset(
     }
 )
 
+# Every regular expression here runs only on cells of at most ``max_value_chars``
+# characters (longer cells are reported before any is tried), and each is anchored
+# with no nested repetition, so a hostile cell cannot make the loader hang.
+_MAX_CHARS = int(LIMITS["max_value_chars"].value)
+_MAX_ABS = float(LIMITS["max_abs_value"].value)
+_SHOWN_CHARS = 40
+
 _NUMBER = r"[+-]?(?:\d+(?:[.,]\d+)?|[.,]\d+)(?:[eE][+-]?\d+)?"
 _CELL_RE = re.compile(
     rf"^(?P<op><=|>=|≤|≥|<|>)?\s*(?P<num>{_NUMBER})\s*(?P<unit>[^\d\s][^\d]*?)?$",
 )
+# The vectorised fast path (RE2 through pyarrow: linear time, ASCII classes). A cell it
+# does not match goes to classify_cell, so it only needs to match a subset of numbers.
 _PLAIN_NUMBER_RE = r"^\s*[+-]?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?\s*$"
 # A dot that may be a thousands separator: 1-3 digits (no leading zero), a dot,
 # exactly 3 digits, nothing else (``1.234``; not ``0.123``, ``12.5``, ``1234.567``).
 _DOT_THOUSANDS = r"[+-]?[1-9]\d{0,2}\.\d{3}"
 _DOT_THOUSANDS_RE = re.compile(rf"^{_DOT_THOUSANDS}$")
 # In a decimal-comma file the fast path leaves such cells to classify_cell.
-_PLAIN_NUMBER_DECIMAL_COMMA_RE = rf"^(?!\s*{_DOT_THOUSANDS}\s*$)" + _PLAIN_NUMBER_RE[1:]
+_PADDED_DOT_THOUSANDS_RE = rf"^\s*{_DOT_THOUSANDS}\s*$"
 _UNIT_RE = re.compile(r"^(?:%|[a-zA-Zµμ]+(?:/[a-zA-Zµμ]+)?(?:\s*%)?)$")
+#: Cell texts that name a number that is not finite: never a lab value.
+NON_FINITE_TOKENS = frozenset(
+    f"{sign}{word}" for sign in ("", "+", "-") for word in ("inf", "infinity", "nan")
+)
+
+
+def shown(text: str) -> str:
+    """A cell's text as quoted in a message: at most 40 characters, then ``…``."""
+    return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "…"
+
+
+def magnitude_problem(value: float, seen: str) -> tuple[str, str]:
+    """``(kind, message)`` when ``value`` is not finite or too large to use, else ``("", "")``.
+
+    ``seen`` is what the cell held, as quoted in the message (``"'1e309'"``).
+    """
+    if math.isnan(value):
+        return "non_finite", f"{seen} is not a number (NaN); left blank"
+    if math.isinf(value):
+        return "non_finite", f"{seen} is infinite (too large to be a number); left blank"
+    if abs(value) > _MAX_ABS:
+        return "too_large", (
+            f"{seen} is larger than {_MAX_ABS:.0e} in size: too large to be a lab value; left blank"
+        )
+    return "", ""
 
 
 @dataclass(frozen=True)
@@ -78,12 +116,18 @@ class CellReading:
         A unit written inside the cell (``"11.7 g/dL"``), else ``""``.
     message
         For ``error`` and ``invalid`` cells, what a clinician should know.
+    problem
+        For ``error`` and ``invalid`` cells, a short key naming the sort of problem
+        (``"not_a_number"``, ``"non_finite"``, ``"too_large"``, ``"long_text"``,
+        ``"ambiguous_separator"``, ``"spreadsheet_error"``, ``"not_detected"``,
+        ``"yes_no"``, ``"date"``), under which the report counts such cells per column.
     """
 
     kind: str
     value: float = math.nan
     unit: str = ""
     message: str = ""
+    problem: str = ""
 
     @property
     def is_value(self) -> bool:
@@ -135,6 +179,11 @@ def classify_cell(raw: object, *, decimal_comma: bool = False) -> CellReading:
         reported as ambiguous (kind ``"invalid"``, with a message), never read
         silently as either 1.234 or 1234.
 
+    Numbers that are not finite (``1e309``, ``inf``, ``nan`` as text, an infinite
+    number from a spreadsheet) or larger than ``max_abs_value`` in size, and texts
+    longer than ``max_value_chars``, are ``"invalid"`` with a message saying what
+    the cell held.
+
     Returns
     -------
     CellReading
@@ -142,25 +191,48 @@ def classify_cell(raw: object, *, decimal_comma: bool = False) -> CellReading:
     if raw is None:
         return _EMPTY
     if isinstance(raw, bool):
-        return CellReading("invalid", message=f"'{raw}' is a yes/no value, not a lab value")
+        return CellReading(
+            "invalid", message=f"'{raw}' is a yes/no value, not a lab value", problem="yes_no"
+        )
     if isinstance(raw, (int, float, np.integer, np.floating)):
-        value = float(raw)
+        try:
+            value = float(raw)
+        except OverflowError:  # an integer beyond the range of floating-point numbers
+            value = math.inf
         if math.isnan(value):
             return _EMPTY
-        if math.isinf(value):
-            return CellReading("invalid", message="infinite value")
+        seen = "an infinite number" if math.isinf(value) else f"the number {value:g}"
+        problem, message = magnitude_problem(value, seen)
+        if problem:
+            return CellReading("invalid", message=message, problem=problem)
         return CellReading("number", value)
     if isinstance(raw, (datetime, date, time, pd.Timestamp)):
-        return CellReading("invalid", message=f"'{raw}' is a date or time, not a lab value")
+        return CellReading(
+            "invalid", message=f"'{raw}' is a date or time, not a lab value", problem="date"
+        )
     text = str(raw).strip().replace("\u00a0", " ")
     if not text:
         return _EMPTY
+    if len(text) > _MAX_CHARS:  # never a number: no pattern is tried on it
+        return CellReading(
+            "invalid",
+            message=(
+                f"a text of {len(text):,} characters ('{shown(text)}') is not a lab value; "
+                "left blank"
+            ),
+            problem="long_text",
+        )
     lowered = text.lower()
     if lowered in MISSING_TOKENS:
         return CellReading("not_available")
+    if lowered in NON_FINITE_TOKENS:
+        kind, message = magnitude_problem(float(lowered), f"'{text}'")
+        return CellReading("invalid", message=message, problem=kind)
     if lowered in SPREADSHEET_ERRORS:
         return CellReading(
-            "error", message=f"spreadsheet error '{text}' (a formula failed); read as missing"
+            "error",
+            message=f"spreadsheet error '{text}' (a formula failed); read as missing",
+            problem="spreadsheet_error",
         )
     if lowered in AMBIGUOUS_MISSING:
         return CellReading(
@@ -169,16 +241,25 @@ def classify_cell(raw: object, *, decimal_comma: bool = False) -> CellReading:
                 f"'{text}' read as missing; if it means 'not detected', "
                 "enter it as <limit (e.g. <5) so it is kept as a censored value"
             ),
+            problem="not_detected",
         )
+    unreadable = CellReading(
+        "invalid",
+        message=f"could not read '{text}' as a number; left blank",
+        problem="not_a_number",
+    )
     match = _CELL_RE.match(text)
     if match is None:
-        return CellReading("invalid", message=f"could not read '{text}' as a number; left blank")
+        return unreadable
     unit = (match.group("unit") or "").strip()
     if unit and not _UNIT_RE.match(unit):
-        return CellReading("invalid", message=f"could not read '{text}' as a number; left blank")
+        return unreadable
     value, problem = _to_float(match.group("num"), decimal_comma)
     if problem:
-        return CellReading("invalid", message=f"'{text}' {problem}")
+        return CellReading("invalid", message=f"'{text}' {problem}", problem="ambiguous_separator")
+    kind, message = magnitude_problem(value, f"'{text}'")
+    if kind:
+        return CellReading("invalid", message=message, problem=kind)
     op = match.group("op")
     if op in ("<", "<=", "≤"):
         return CellReading("below", value, unit)
@@ -187,13 +268,17 @@ def classify_cell(raw: object, *, decimal_comma: bool = False) -> CellReading:
     return CellReading("number", value, unit)
 
 
+_type_of = np.frompyfunc(type, 1, 1)
+
+
 def classify_column(cells: pd.Series, *, decimal_comma: bool = False) -> pd.DataFrame:
     """Classify every cell of a column.
 
-    Plain numbers take a vectorised path; only the remaining cells are read one
-    by one, so a 10,000-row column of numbers costs milliseconds. The result is
-    the same as :func:`classify_cell` on every cell: with ``decimal_comma`` the
-    fast path leaves text such as ``1.234`` (a possible thousands separator) to
+    Plain numbers take a vectorised path (numbers from a spreadsheet by a numpy
+    check, number texts by a linear-time pattern over the whole column); the
+    remaining cells are read by :func:`classify_cell`, once per distinct text. The
+    result is the same as :func:`classify_cell` on every cell: with ``decimal_comma``
+    the fast path leaves text such as ``1.234`` (a possible thousands separator) to
     :func:`classify_cell`, which reports it.
 
     Parameters
@@ -207,51 +292,79 @@ def classify_column(cells: pd.Series, *, decimal_comma: bool = False) -> pd.Data
     -------
     pandas.DataFrame
         Indexed like ``cells``, with columns ``kind``, ``value``, ``unit``,
-        ``message`` and ``raw`` (the cell as text, for reports).
+        ``message``, ``problem`` and ``raw`` (the cell as text, for reports; ``""``
+        for plain numbers and empty cells).
     """
     n = len(cells)
     kind = np.full(n, "empty", dtype=object)
     value = np.full(n, np.nan)
+    values = cells.to_numpy(dtype=object)
+    types = _type_of(values) if n else np.empty(0, dtype=object)
+    handled = pd.isna(cells).to_numpy().copy()  # None, NaN, NaT: empty
+
+    numeric = np.flatnonzero((np.equal(types, float) | np.equal(types, int)) & ~handled)
+    if len(numeric):
+        try:
+            floats = values[numeric].astype(float)
+        except OverflowError:  # a huge integer: leave the lot to classify_cell
+            floats = np.full(len(numeric), np.inf)
+        good = np.abs(floats) <= _MAX_ABS  # False for inf and NaN
+        kind[numeric[good]] = "number"
+        value[numeric[good]] = floats[good]
+        handled[numeric[good]] = True
+
+    is_str = np.equal(types, str)
+    strings = np.flatnonzero(is_str)
+    if len(strings):
+        texts = pa.array(values[strings], type=pa.large_string())
+        plain = pc.and_(
+            pc.less_equal(pc.utf8_length(texts), _MAX_CHARS),
+            pc.match_substring_regex(texts, _PLAIN_NUMBER_RE),
+        )
+        if decimal_comma:
+            plain = pc.and_not(plain, pc.match_substring_regex(texts, _PADDED_DOT_THOUSANDS_RE))
+        plain_at = strings[plain.to_numpy(zero_copy_only=False)]
+        if len(plain_at):
+            floats = values[plain_at].astype(float)
+            good = np.abs(floats) <= _MAX_ABS  # False for "1e309" (read as inf)
+            kind[plain_at[good]] = "number"
+            value[plain_at[good]] = floats[good]
+            handled[plain_at[good]] = True
+
     unit = np.full(n, "", dtype=object)
     message = np.full(n, "", dtype=object)
+    problem = np.full(n, "", dtype=object)
+    raw = np.full(n, "", dtype=object)
+    fields = (kind, value, unit, message, problem, raw)
 
-    values = cells.to_numpy(dtype=object)
-    is_none = pd.isna(cells).to_numpy()
-    is_float = np.fromiter(
-        (isinstance(v, (int, float)) and not isinstance(v, bool) for v in values),
-        dtype=bool,
-        count=n,
-    )
-    numeric = is_float & ~is_none
-    if numeric.any():
-        floats = values[numeric].astype(float)
-        finite = np.isfinite(floats)
-        idx = np.flatnonzero(numeric)
-        kind[idx[finite]] = "number"
-        value[idx[finite]] = floats[finite]
-        # infinite numbers fall through to the cell-by-cell path
-        numeric[idx[~finite]] = False
-    is_str = np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=n)
-    if is_str.any():
-        strings = pd.Series(values[is_str], dtype=object).astype(str)
-        pattern = _PLAIN_NUMBER_DECIMAL_COMMA_RE if decimal_comma else _PLAIN_NUMBER_RE
-        plain = strings.str.fullmatch(pattern).to_numpy(dtype=bool)
-        idx = np.flatnonzero(is_str)
-        kind[idx[plain]] = "number"
-        value[idx[plain]] = strings[plain].astype(float).to_numpy()
-        handled = np.zeros(n, dtype=bool)
-        handled[idx[plain]] = True
-    else:
-        handled = np.zeros(n, dtype=bool)
-    rest = np.flatnonzero(~numeric & ~handled & ~is_none)
-    for i in rest:
-        reading = classify_cell(values[i], decimal_comma=decimal_comma)
-        kind[i] = reading.kind
-        value[i] = reading.value
-        unit[i] = reading.unit
-        message[i] = reading.message
-    raw = np.where(is_none, "", values.astype(str))
+    def fill(at: np.ndarray, readings: list[CellReading], texts: list[str], codes) -> None:
+        columns = (
+            [r.kind for r in readings],
+            [r.value for r in readings],
+            [r.unit for r in readings],
+            [r.message for r in readings],
+            [r.problem for r in readings],
+            texts,
+        )
+        for target, column in zip(fields, columns, strict=True):
+            target[at] = np.asarray(column, dtype=target.dtype)[codes]
+
+    # the other texts: each distinct one read once (a column holds few distinct texts)
+    rest = np.flatnonzero(~handled & is_str)
+    if len(rest):
+        codes, uniques = pd.factorize(values[rest])
+        texts = [str(u) for u in uniques]
+        fill(rest, [classify_cell(t, decimal_comma=decimal_comma) for t in texts], texts, codes)
+    # yes/no values, dates, infinite or huge numbers: rare, read one by one
+    rest = np.flatnonzero(~handled & ~is_str)
+    if len(rest):
+        cells_left = list(values[rest])
+        readings = [classify_cell(c, decimal_comma=decimal_comma) for c in cells_left]
+        fill(rest, readings, [str(c) for c in cells_left], np.arange(len(rest)))
+    columns = {"kind": kind, "value": value, "unit": unit, "message": message}
+    columns |= {"problem": problem, "raw": raw}
+    # text columns stay object arrays: converting them to pyarrow strings costs more
+    # than every use of them here
     return pd.DataFrame(
-        {"kind": kind, "value": value, "unit": unit, "message": message, "raw": raw},
-        index=cells.index,
+        {name: pd.Series(column, index=cells.index, copy=False) for name, column in columns.items()}
     )

@@ -8,7 +8,14 @@ from analytics.isolation import header_columns_isolated
 from analytics.limits import LIMITS
 from analytics.outputs import validate_command
 from ui.shell import Dataset, demo_dataset, escape_md, page_view, use_dataset
-from ui.tables import excluded_table, issues_table, mapping_table, patients_table, show_table
+from ui.tables import (
+    excluded_table,
+    issue_groups_table,
+    issues_table,
+    mapping_table,
+    patients_table,
+    show_table,
+)
 from ui.views import reproduce
 from ui.widgets import persistent_selectbox
 
@@ -109,7 +116,7 @@ metrics[0].metric("Patients", cohort.n_patients)
 metrics[1].metric("Rows read", report.n_rows_in)
 metrics[2].metric("Rows used", report.n_rows_used)
 metrics[3].metric("Rows excluded", len(report.excluded))
-metrics[4].metric("Warnings", len(report.warnings))
+metrics[4].metric("Warnings", f"{report.count('warning'):,}")
 st.caption(
     f"Every row is accounted for: {report.n_rows_in} rows read = {report.n_rows_used} used "
     f"+ {len(report.excluded)} excluded (listed below with the reason)."
@@ -155,15 +162,28 @@ if st.button("Apply column corrections", key="apply_mapping"):
         st.error(escape_md(str(error)))
 
 st.subheader("Validation report")
-if report.errors:
-    st.error(f"{len(report.errors)} errors: the file cannot be analysed until they are fixed.")
-elif report.warnings:
-    st.warning(f"{len(report.warnings)} warnings: check these cells in your file.")
+if report.count("error"):
+    st.error(f"{report.count('error'):,} errors: the file cannot be analysed until they are fixed.")
+elif report.count("warning"):
+    st.warning(f"{report.count('warning'):,} warnings: check these cells in your file.")
 else:
     st.success("No errors or warnings.")
 if report.issues:
-    show_table(issues_table(report), download=("validation_report", report.issues_frame()))
-    st.caption("Notes record how special cells (N/A, <5, ...) were read; nothing to fix.")
+    show_table(
+        issue_groups_table(report),
+        download=("validation_summary", report.issue_groups_frame()),
+    )
+    st.caption(
+        "One line per column and kind of problem: how many were found, the first rows and "
+        "the first message. Notes record how special cells (N/A, <5, ...) were read; "
+        "nothing to fix."
+    )
+    kept = int(LIMITS["issues_kept_per_group"].value)
+    with st.expander(
+        f"Each issue, located by row and column ({len(report.issues):,} listed; of each line "
+        f"above the first {kept})"
+    ):
+        show_table(issues_table(report), download=("validation_report", report.issues_frame()))
 
 st.subheader("Excluded rows")
 if report.excluded:

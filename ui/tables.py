@@ -26,6 +26,13 @@ def issues_table(report: ValidationReport) -> pd.DataFrame:
     return frame.sort_values("severity", key=lambda s: s.map(order), kind="stable")
 
 
+def issue_groups_table(report: ValidationReport) -> pd.DataFrame:
+    """One line per severity, column and kind of problem: count, first rows, an example."""
+    frame = report.issue_groups_frame()
+    frame["count"] = frame["count"].map(lambda n: f"{n:,}")
+    return frame.rename(columns={"example": "example (first of them)"})
+
+
 def excluded_table(report: ValidationReport) -> pd.DataFrame:
     frame = report.excluded_frame().astype({"row": str})
     if not (frame["sheet"] != "").any():

@@ -213,6 +213,13 @@ class IssueLog:
             self._order += 1
         group[0] += len(rows)
 
+    def count_more(
+        self, severity: str, kind: str, column: str | None, n: int, sheet: str = ""
+    ) -> None:
+        """Count ``n`` more issues of a group whose messages were not kept."""
+        if n > 0:
+            self._group((severity, kind, column, sheet))[0] += n
+
     def issues(self) -> tuple[Issue, ...]:
         """The kept issues, in the order they were found."""
         kept = [pair for _, issues, _ in self._groups.values() for pair in issues]

@@ -367,15 +367,18 @@ class _Builder:
 
     def reader_issues(self, headers: list[str]) -> None:
         """Record what the reader noticed, naming columns by their headers."""
+
+        def name(index: int | None) -> str | None:
+            if index is None:
+                return None
+            return headers[index] if index < len(headers) else f"column {_column_letter(index)}"
+
         for found in self.grid.issues:
-            column = None
-            if found.column is not None:
-                column = (
-                    headers[found.column]
-                    if found.column < len(headers)
-                    else f"column {_column_letter(found.column)}"
-                )
-            self.issues.record(found.severity, found.kind, found.message, found.row, column)
+            self.issues.record(
+                found.severity, found.kind, found.message, found.row, name(found.column)
+            )
+        for severity, kind, column, n in self.grid.omitted_issues:
+            self.issues.count_more(severity, kind, name(column), n)
 
     # ---- steps
     def build(self) -> Cohort:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from .errors import InputError
 from .limits import LIMITS
 
-__all__ = ["CellIssue", "Grid", "LazySheets", "read_grid"]
+__all__ = ["CellIssue", "Grid", "IssueBuffer", "LazySheets", "read_grid"]
 
 _MB = 1024 * 1024
 
@@ -98,6 +98,30 @@ class CellIssue:
     severity: str = "warning"
 
 
+class IssueBuffer:
+    """The reader's issues, bounded: per (severity, kind, column) the first ``keep``.
+
+    Used like a list (``append``); the issues beyond ``keep`` in a group are only
+    counted, so a file with a control character in every cell stays small in memory.
+    """
+
+    def __init__(self, keep: int | None = None) -> None:
+        self.keep = int(LIMITS["issues_kept_per_group"].value) if keep is None else keep
+        self.kept: list[CellIssue] = []
+        self._counts: dict[tuple[str, str, int | None], int] = {}
+
+    def append(self, issue: CellIssue) -> None:
+        key = (issue.severity, issue.kind, issue.column)
+        n = self._counts.get(key, 0)
+        self._counts[key] = n + 1
+        if n < self.keep:
+            self.kept.append(issue)
+
+    def omitted(self) -> tuple[tuple[str, str, int | None, int], ...]:
+        """(severity, kind, column, number not kept) for each group that overflowed."""
+        return tuple((*key, n - self.keep) for key, n in self._counts.items() if n > self.keep)
+
+
 @dataclass(frozen=True)
 class Grid:
     """The cells of one sheet, as read, with how they were read.
@@ -122,6 +146,8 @@ class Grid:
     other_sheets: Mapping[str, Rows] = field(default_factory=dict)
     #: What the reader noticed, with physical row and column index (see :class:`CellIssue`).
     issues: tuple[CellIssue, ...] = ()
+    #: Issues counted but not kept: (severity, kind, column index, how many more).
+    omitted_issues: tuple[tuple[str, str, int | None, int], ...] = ()
     #: CSV: ``{index: start}`` for each row that is a further physical line of a
     #: record (a quoted cell with line breaks) starting at row index ``start``; such
     #: rows are empty in :attr:`rows`, so ``rows[i]`` stays physical row ``i + 1``.
@@ -498,7 +524,7 @@ def _read_csv(data: bytes) -> Grid:
     max_columns = int(LIMITS["max_columns"].value)
     too_many_rows = f"The sheet has more than {max_rows:,} rows; at most {max_rows:,} are read."
     rows: Rows = []
-    issues: list[CellIssue] = []
+    issues = IssueBuffer()
     continuation: dict[int, int] = {}
     suspect = lines.suspect
     try:
@@ -533,7 +559,8 @@ def _read_csv(data: bytes) -> Grid:
         encoding=encoding,
         delimiter=delimiter,
         decimal_comma=_sniff_decimal_comma(rows, delimiter),
-        issues=tuple(issues),
+        issues=tuple(issues.kept),
+        omitted_issues=issues.omitted(),
         continuation_rows=continuation,
     )
 
@@ -545,7 +572,7 @@ def _inspect_record(
     suspect: set[int],
     delimiter: str,
     row_like: int,
-    issues: list[CellIssue],
+    issues: IssueBuffer,
 ) -> list[str]:
     """Clean and check a record that spans lines or holds suspect characters.
 
@@ -608,7 +635,7 @@ def _rows_text(first: int, last: int) -> str:
     return f"row {first:,}" if first == last else f"rows {first:,} to {last:,}"
 
 
-def _clean_cell(cell: str, row: int, column: int, issues: list[CellIssue]) -> str:
+def _clean_cell(cell: str, row: int, column: int, issues: IssueBuffer) -> str:
     """Show undecodable bytes as U+FFFD and replace control characters by a space."""
     escaped = sorted({ord(c) - 0xDC00 for c in _ESCAPED_BYTE_RE.findall(cell)})
     controls = sorted(set(_CONTROL_RE.findall(cell)))

@@ -18,6 +18,7 @@ import analytics.reader as reader
 from analytics import load_cohort
 from analytics.errors import InputError
 from analytics.limits import LIMITS
+from analytics.reader import read_grid
 
 
 @pytest.fixture
@@ -335,3 +336,25 @@ def test_a_regular_expression_on_a_huge_line_stays_linear(within_10_seconds):
     line = "x" * 5_000_000  # no line end: the last-line branch of _LINE_RE
     assert reader._LINE_RE.findall(line) == [line]
     assert reader._SUSPECT_RE.search(line + "\udcb5").start() == len(line)
+
+
+def test_a_control_character_in_every_cell_keeps_the_report_small():
+    # 2,000 patients x 3 lab cells, each with a vertical tab: 6,000 warnings counted,
+    # only the first few per column kept (limit issues_kept_per_group)
+    keep = int(LIMITS["issues_kept_per_group"].value)
+    lines = ["patient_id,MCV 0,MCV 2,Hgb 0"]
+    lines += [f"P{i},80\x0b,79\x0b,11\x0b" for i in range(1, 2001)]
+    data = ("\n".join(lines) + "\n").encode()
+    grid = read_grid(data, "x.csv")
+    assert len(grid.issues) == 3 * keep
+    assert sorted(grid.omitted_issues) == [
+        ("warning", "control_character", column, 2000 - keep) for column in (1, 2, 3)
+    ]
+    report = load_cohort(data, "x.csv").report
+    groups = {g.column: g for g in report.issue_groups() if g.kind == "control_character"}
+    assert {column: g.count for column, g in groups.items()} == {
+        "MCV 0": 2000,
+        "MCV 2": 2000,
+        "Hgb 0": 2000,
+    }
+    assert all(len(g.issues) == keep for g in groups.values())

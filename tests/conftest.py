@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -47,3 +48,23 @@ def browser_needed() -> str:
             pytest.fail(message + " CI is set, so this is a failure, not a skip.")
         pytest.skip(message)
     return chromium
+
+
+@pytest.fixture
+def within_10_seconds():
+    """Fail, instead of hanging, a test that runs longer than 10 s.
+
+    For inputs that would stall a reader whose work is not linear in the input's
+    length (e.g. a quadratic regular expression on a long cell).
+    """
+    if not hasattr(signal, "SIGALRM"):  # pragma: no cover - Windows
+        pytest.skip("needs SIGALRM")
+
+    def too_slow(signum, frame):
+        raise TimeoutError("more than 10 s: is the work quadratic in this input?")
+
+    previous = signal.signal(signal.SIGALRM, too_slow)
+    signal.alarm(10)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)

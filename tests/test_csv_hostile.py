@@ -9,7 +9,6 @@ after 10 seconds instead).
 from __future__ import annotations
 
 import re
-import signal
 
 import pytest
 from corpus_csv import CASES, LONG, Case, Outcome, demo_lines, physical_lines, small_lines, text
@@ -19,20 +18,6 @@ from analytics import load_cohort
 from analytics.errors import InputError
 from analytics.limits import LIMITS
 from analytics.reader import read_grid
-
-
-@pytest.fixture
-def within_10_seconds():
-    """Fail (instead of hanging) when the test runs longer than 10 seconds."""
-
-    def too_slow(signum, frame):
-        raise TimeoutError("more than 10 s: is a regular expression quadratic on this input?")
-
-    previous = signal.signal(signal.SIGALRM, too_slow)
-    signal.alarm(10)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
 
 
 def _small_limit(monkeypatch, name: str, value: float) -> None:

@@ -30,6 +30,7 @@ def issue_groups_table(report: ValidationReport) -> pd.DataFrame:
     """One line per severity, column and kind of problem: count, first rows, an example."""
     frame = report.issue_groups_frame()
     frame["count"] = frame["count"].map(lambda n: f"{n:,}")
+    frame["kind"] = frame["kind"].str.replace("_", " ", regex=False)  # "control character"
     return frame.rename(columns={"example": "example (first of them)"})
 
 

@@ -5,8 +5,9 @@ makes a reader crash, exhaust memory or loop must cost only its own upload. The
 functions here run the loader in a child process with an address-space limit
 (``max_read_memory_mb``) and a wall-clock limit (``max_read_seconds``); at most
 ``max_parallel_reads`` such children run at once. A child that dies, runs out of
-memory or is stopped for taking too long becomes one :class:`InputError` with a
-message a clinician can act on; the server and every other session carry on.
+memory or is stopped for taking too long becomes one :class:`ReadAborted` (an
+:class:`InputError`) with a message a clinician can act on; the server and every
+other session carry on.
 
 Children are forked from a small server process that has already imported the
 loader (``multiprocessing``'s *forkserver*), so a read starts in milliseconds and
@@ -68,7 +69,8 @@ class _Popen(popen_forkserver.Popen):
     multiprocessing normally re-imports the parent's main module in every child. In a
     Streamlit server that "main module" is the page script being run, so the child
     would run the app. The child needs only the loader, which the fork server has
-    imported already.
+    imported already. The body is ``multiprocessing.popen_forkserver.Popen._launch``
+    (CPython 3.11 to 3.13) with the two main-module entries dropped.
     """
 
     def _launch(self, process_obj: Any) -> None:

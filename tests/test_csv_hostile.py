@@ -13,7 +13,7 @@ import re
 import pytest
 from corpus_csv import CASES, LONG, Case, Outcome, demo_lines, physical_lines, small_lines, text
 
-import analytics.reader as reader
+import analytics.csv_reader as csv_reader
 from analytics import load_cohort
 from analytics.errors import InputError
 from analytics.limits import LIMITS
@@ -104,7 +104,7 @@ def test_mixed_file_keeps_the_utf8_unit():
 
 def test_grid_rows_are_physical_with_continuation_rows():
     data = b'id,note,MCV 0\r\nP1,"a\r\nb\nc",80\r\nP2,ok,81\r\n'
-    grid = reader.read_grid(data, "x.csv")
+    grid = read_grid(data, "x.csv")
     assert grid.rows == [
         ["id", "note", "MCV 0"],
         ["P1", "a\nb\nc", "80"],
@@ -120,7 +120,7 @@ def test_grid_rows_are_physical_with_continuation_rows():
 
 def test_grid_issue_locations_for_control_characters_and_bytes():
     data = b"id,MCV 0,note\nP1,80\x0b,ok\nP2,81,s\xb5en \xc2\xb5g\n"
-    grid = reader.read_grid(data, "x.csv")
+    grid = read_grid(data, "x.csv")
     assert grid.rows[1:] == [["P1", "80 ", "ok"], ["P2", "81", "s\ufffden µg"]]
     assert [(i.kind, i.row, i.column) for i in grid.issues] == [
         ("control_character", 2, 1),
@@ -132,24 +132,24 @@ def test_grid_issue_locations_for_control_characters_and_bytes():
 def test_row_limit_counts_continuation_rows(monkeypatch):
     _small_limit(monkeypatch, "max_rows", 5)
     ok = b'id,note,MCV 0\nP1,"a\nb",80\nP2,ok,81\nP3,ok,82\n'  # 5 physical rows
-    assert len(reader.read_grid(ok, "x.csv").rows) == 5
+    assert len(read_grid(ok, "x.csv").rows) == 5
     over = b'id,note,MCV 0\nP1,ok,80\nP2,ok,81\nP3,"a\nb\nc",82\n'  # 6 physical rows
     with pytest.raises(InputError, match="more than 5 rows"):
-        reader.read_grid(over, "x.csv")
+        read_grid(over, "x.csv")
 
 
 def test_row_limit_still_stops_at_the_first_row_too_many(monkeypatch):
     _small_limit(monkeypatch, "max_rows", 50)
-    created: list[reader._Lines] = []
-    real = reader._Lines
+    created: list[csv_reader._Lines] = []
+    real = csv_reader._Lines
 
     def tracking(*args, **kwargs):
         created.append(real(*args, **kwargs))
         return created[-1]
 
-    monkeypatch.setattr(reader, "_Lines", tracking)
+    monkeypatch.setattr(csv_reader, "_Lines", tracking)
     with pytest.raises(InputError, match="more than 50 rows"):
-        reader.read_grid(b"id,MCV 0\n" + b"P,80\n" * 10_000, "x.csv")
+        read_grid(b"id,MCV 0\n" + b"P,80\n" * 10_000, "x.csv")
     lines = created[-1]  # the reader's (the first ones were the delimiter sniffer's)
     assert lines.count == 51
     assert not lines.exhausted
@@ -189,13 +189,13 @@ SPLIT_TEXTS = [
 @pytest.mark.parametrize("block", [1, 2, 3, 5, 64, 1 << 18])
 @pytest.mark.parametrize("string", SPLIT_TEXTS, ids=range(len(SPLIT_TEXTS)))
 def test_lines_split_only_at_cr_and_lf(string, block):
-    lines = reader._Lines(string, block)
+    lines = csv_reader._Lines(string, block)
     assert list(lines) == _reference_lines(string)
     assert lines.count == len(_reference_lines(string)) and lines.exhausted
 
 
 def test_lines_mark_suspect_lines():
-    lines = reader._Lines("ok\nbad\x0b\nok\nbyte\udcb5\r\nnel\x85\n", block=2)
+    lines = csv_reader._Lines("ok\nbad\x0b\nok\nbyte\udcb5\r\nnel\x85\n", block=2)
     list(lines)
     assert lines.suspect == {2, 4, 5}
 
@@ -211,7 +211,7 @@ SUSPECT_RECORDS = [
 
 @pytest.mark.parametrize(("record", "columns"), SUSPECT_RECORDS)
 def test_suspect_columns(record, columns):
-    assert reader._suspect_columns(record) == columns
+    assert csv_reader._suspect_columns(record) == columns
 
 
 # --------------------------------------------------------------------------- decoding
@@ -232,7 +232,7 @@ DECODED = [
     ("data", "decoded", "encoding"), [d[1:] for d in DECODED], ids=[d[0] for d in DECODED]
 )
 def test_decode(data, decoded, encoding):
-    assert reader._decode(data) == (decoded, encoding)
+    assert csv_reader._decode(data) == (decoded, encoding)
 
 
 REFUSED = [
@@ -245,12 +245,12 @@ REFUSED = [
 @pytest.mark.parametrize(("data", "message"), [r[1:] for r in REFUSED], ids=[r[0] for r in REFUSED])
 def test_decode_refuses(data, message):
     with pytest.raises(InputError, match=re.escape(message)):
-        reader._decode(data)
+        csv_reader._decode(data)
 
 
 def test_decode_keeps_a_few_stray_bytes_below_the_refusal_threshold():
     few = "µ\n".encode() + "é".encode("cp1252") * 10  # 10 stray bytes, 1 UTF-8 character
-    assert reader._decode(few)[1] == "UTF-8 (some bytes not UTF-8)"
+    assert csv_reader._decode(few)[1] == "UTF-8 (some bytes not UTF-8)"
 
 
 # --------------------------------------------------------------------------- quotes
@@ -266,8 +266,8 @@ OPEN_QUOTES = [
 
 @pytest.mark.parametrize(("lines", "row"), OPEN_QUOTES)
 def test_open_quote_row(lines, row):
-    assert reader._open_quote_row(lines, 1, ",") == row
-    assert reader._open_quote_row(lines, 10, ",") == row + 9
+    assert csv_reader._open_quote_row(lines, 1, ",") == row
+    assert csv_reader._open_quote_row(lines, 10, ",") == row + 9
 
 
 # --------------------------------------------------------------------------- input bounds
@@ -286,8 +286,8 @@ HOSTILE_CELLS = [
 @pytest.mark.parametrize("cell", HOSTILE_CELLS, ids=range(len(HOSTILE_CELLS)))
 def test_decimal_comma_sniffing_is_bounded(cell, within_10_seconds):
     rows = [["id", "MCV 0"]] + [[f"P{i}", cell] for i in range(50)]
-    assert reader._sniff_decimal_comma(rows, ";") is False
-    assert reader._sniff_decimal_comma([["1,5"], ["2,5 g/dL"], [cell]], ";") is True
+    assert csv_reader._sniff_decimal_comma(rows, ";") is False
+    assert csv_reader._sniff_decimal_comma([["1,5"], ["2,5 g/dL"], [cell]], ";") is True
 
 
 @pytest.mark.parametrize("cell", HOSTILE_CELLS, ids=range(len(HOSTILE_CELLS)))
@@ -296,31 +296,31 @@ def test_long_cells_read_in_linear_time(cell, within_10_seconds):
     data = (
         "id;note;MCV 0\nP;ok;80\nQ;ok;81\n" + "".join(f"P{i};{quoted};80\n" for i in range(20))
     ).encode()
-    grid = reader.read_grid(data, "x.csv")
+    grid = read_grid(data, "x.csv")
     assert grid.delimiter == ";" and len(grid.rows) == 23
     assert all(row[1] == (cell if cell.strip() else None) for row in grid.rows[3:])
 
 
 def test_sniffing_reads_a_bounded_prefix(monkeypatch):
     seen: list[int] = []
-    real = reader._typical_width
+    real = csv_reader._typical_width
 
     def recording(lines, delimiter):
         seen.append(sum(map(len, lines)))
         return real(lines, delimiter)
 
-    monkeypatch.setattr(reader, "_typical_width", recording)
+    monkeypatch.setattr(csv_reader, "_typical_width", recording)
     huge = "id;MCV 0\n" + "P1;80\n" * 100_000
-    assert reader._sniff_delimiter(huge) == (";", 2)
-    assert max(seen) <= reader._SNIFF_CHARS
+    assert csv_reader._sniff_delimiter(huge) == (";", 2)
+    assert max(seen) <= csv_reader._SNIFF_CHARS
     # the first line alone is longer than the prefix: still sniffed, no field-limit error
-    assert reader._sniff_delimiter("a," + "x" * LONG)[0] == ","
+    assert csv_reader._sniff_delimiter("a," + "x" * LONG)[0] == ","
 
 
 def test_a_regular_expression_on_a_huge_line_stays_linear(within_10_seconds):
     line = "x" * 5_000_000  # no line end: the last-line branch of _LINE_RE
-    assert reader._LINE_RE.findall(line) == [line]
-    assert reader._SUSPECT_RE.search(line + "\udcb5").start() == len(line)
+    assert csv_reader._LINE_RE.findall(line) == [line]
+    assert csv_reader._SUSPECT_RE.search(line + "\udcb5").start() == len(line)
 
 
 def test_a_control_character_in_every_cell_keeps_the_report_small():

@@ -774,7 +774,7 @@ def test_xlsx_other_sheets_read_lazily_and_size_checked(calamine_calls, monkeypa
 
 
 def test_csv_row_limit_stops_reading_early(monkeypatch):
-    import analytics.reader as reader
+    import analytics.csv_reader as reader
 
     parsed: list[list[str]] = []  # the rows the csv module produced for the last reader
     real_reader = reader.csv.reader

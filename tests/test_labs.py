@@ -7,15 +7,28 @@ changes what a clinician's file means, so each is spelled here with its source.
 
 from __future__ import annotations
 
+import ast
+import doctest
 import math
+from pathlib import Path
 
 import pytest
 
-from analytics.analysis import LOG_SCALE_LABS, PREVALENCE_LABS, default_delta
-from analytics.attributes import implausible, plausible_range
-from analytics.columns import LABS, canonical_lab, format_time, parse_time, recognise_header
-from analytics.power import CLINICAL_DELTA_DEFAULTS
-from analytics.units import conventional_unit, unit_factor
+from analytics import labs
+from analytics.columns import recognise_header
+from analytics.labs import (
+    LABS,
+    canonical_lab,
+    conventional_unit,
+    default_change,
+    format_time,
+    implausible,
+    is_log_scale,
+    parse_time,
+    plausible_range,
+    threshold_lab,
+    unit_factor,
+)
 
 # --------------------------------------------------------------------------- names
 
@@ -192,21 +205,30 @@ MEANINGFUL = {"mcv": 3.0, "hgb": 1.0, "hepcidin": 10.0, "tsat": 5.0, "ferritin":
 
 
 def test_meaningful_change_defaults():
-    assert CLINICAL_DELTA_DEFAULTS == MEANINGFUL
+    catalogue = {key: lab.meaningful_change for key, lab in LABS.items()}
+    assert {key: d for key, d in catalogue.items() if d is not None} == MEANINGFUL
     for key, delta in MEANINGFUL.items():
-        assert default_delta(key, NAMES[key][1]) == delta
-    assert default_delta("hgb", "g/L") == 10.0
-    assert default_delta("hgb", "mmol/L") == pytest.approx(0.6206)
-    assert default_delta("ferritin", "pmol/L") == pytest.approx(112.35)
-    assert default_delta("iron", "µg/dL") is None
-    assert default_delta("hgb", "mg/dL") is None
+        assert default_change(key, NAMES[key][1]) == delta
+        # equivalence margins default to the meaningful change
+        assert LABS[key].equivalence_margin == delta
+    assert default_change("hgb", "g/L") == 10.0
+    assert default_change("hgb", "mmol/L") == pytest.approx(0.6206)
+    assert default_change("ferritin", "pmol/L") == pytest.approx(112.35)
+    assert default_change("iron", "µg/dL") is None
+    assert default_change("hgb", "mg/dL") is None
 
 
 def test_log_scale_and_threshold_labs():
     # right-skewed labs, analysed on the ratio scale (hepcidin, ferritin)
-    assert frozenset({"hepcidin", "ferritin"}) == LOG_SCALE_LABS
+    assert {key for key in LABS if is_log_scale(key)} == {"hepcidin", "ferritin"}
+    assert not is_log_scale("sodium")
     # WHO 2011 anemia cut-offs are hemoglobin values; microcytosis is an MCV limit
-    assert PREVALENCE_LABS == {"anemia": "hgb", "microcytosis": "mcv"}
+    assert {kind: threshold_lab(kind).key for lab in LABS.values() for kind in lab.thresholds} == {
+        "anemia": "hgb",
+        "microcytosis": "mcv",
+    }
+    with pytest.raises(KeyError):
+        threshold_lab("iron deficiency")
 
 
 # --------------------------------------------------------------------------- time tokens
@@ -265,3 +287,42 @@ def test_format_time_round_trip(months, label):
     # a week is a quarter month (the study's convention); whole months are months
     assert format_time(months) == label
     assert parse_time(label)[0] == months
+
+
+# --------------------------------------------------------------------------- the catalogue's home
+
+
+def test_catalogue_examples_run():
+    result = doctest.testmod(labs, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 20
+    assert result.failed == 0
+
+
+ROOT = Path(__file__).resolve().parent.parent
+OLD_HOMES = {"columns", "units", "attributes", "power", "analysis"}
+
+
+def _imports(path: Path) -> list[tuple[str, str]]:
+    """(module, name) for every ``from analytics.X import name`` or ``from .X import name``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            module = node.module.removeprefix("analytics.")
+            found += [(module, alias.name) for alias in node.names]
+    return found
+
+
+def test_lab_facts_are_imported_from_the_catalogue_only():
+    public = set(labs.__all__) | {"LabSpec", "CLINICAL_DELTA_DEFAULTS", "PLAUSIBLE_RANGES"}
+    public |= {"LOG_SCALE_LABS", "PREVALENCE_LABS", "default_delta", "CONVERSIONS"}
+    sources = [p for p in ROOT.rglob("*.py") if ".venv" not in p.parts]
+    assert len(sources) > 40
+    wrong = [
+        f"{path.relative_to(ROOT)}: {name} from {module}"
+        for path in sources
+        for module, name in _imports(path)
+        if module in OLD_HOMES and name in public
+    ]
+    assert wrong == []
+    assert not (Path(__file__).resolve().parent.parent / "analytics" / "units.py").exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import doctest
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from analytics.labs import (
     format_time,
     implausible,
     is_log_scale,
+    markdown_table,
     parse_time,
     plausible_range,
     threshold_lab,
@@ -289,6 +291,83 @@ def test_format_time_round_trip(months, label):
     assert parse_time(label)[0] == months
 
 
+# --------------------------------------------------------------------------- README and pages
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+BEGIN, END = "<!-- lab table: begin -->\n", "\n<!-- lab table: end -->"
+
+
+def test_readme_lab_table_is_the_catalogue():
+    assert README.count(BEGIN) == 1 and README.count(END) == 1
+    written = README.split(BEGIN)[1].split(END)[0]
+    assert written == markdown_table(), "paste the output of: python -m analytics.labs"
+
+
+def _sentence(start: str) -> str:
+    """The README sentence that begins with ``start`` (line breaks joined)."""
+    text = " ".join(README.split())
+    assert text.count(start) == 1, start
+    return start + text.split(start)[1].split(". ")[0]
+
+
+def test_readme_names_the_conventional_units_and_the_conversions():
+    sentence = _sentence("Thresholds and the default meaningful changes are stated in")
+    units, conversions = re.findall(r"\(([^()]*)\)", sentence)
+    # the units the defaults and thresholds are stated in, in catalogue order
+    stated = [lab.unit for lab in LABS.values() if lab.meaningful_change or lab.thresholds]
+    assert units.split(", ") == list(dict.fromkeys(stated))
+    # every conversion that changes the number (µg/L is ng/mL), and only those
+    listed = set()
+    for part in conversions.split(", "):
+        names, written = part.split(" in ")
+        for name in names.split(" and "):
+            listed |= {(canonical_lab(name).key, u) for u in written.split(" or ")}
+    catalogue = {(lab.key, u) for lab in LABS.values() for u, f in lab.conversions.items()}
+    assert listed == {(key, u) for key, u in catalogue if unit_factor(key, u) != 1.0}
+
+
+def _defaults(text: str) -> dict[str, tuple[float, str]]:
+    """``MCV 3 fL, Hgb 1 g/dL, ...`` read as {lab key: (value, unit)}."""
+    found = {}
+    for part in text.split(", "):
+        name, value, unit = part.split(" ", 2)
+        key = {lab.short: lab.key for lab in LABS.values()}[name]  # the study's short names
+        found[key] = (float(value), unit)
+    return found
+
+
+def _catalogue_defaults() -> dict[str, tuple[float, str]]:
+    return {
+        k: (lab.meaningful_change, lab.unit) for k, lab in LABS.items() if lab.meaningful_change
+    }
+
+
+def test_readme_power_defaults_are_the_catalogue():
+    match = re.search(r"change you call meaningful \(defaults: ([^)]*)\)", README)
+    assert _defaults(match.group(1)) == _catalogue_defaults()
+
+
+def test_power_page_defaults_are_the_catalogue():
+    page = (ROOT / "pages" / "power.py").read_text(encoding="utf-8")
+    joined = re.sub(r'"\s*\n\s*"', "", page)  # adjacent string literals as one text
+    match = re.search(r"Defaults: ([^(]*?) \(converted", joined)
+    assert _defaults(match.group(1)) == _catalogue_defaults()
+
+
+def test_readme_time_tokens_parse_as_stated():
+    sentence = _sentence("Time tokens:")
+    groups = re.findall(r"((?:`[^`]+`(?:, )?)+) \(([^)]*)\)", sentence)
+    assert len(groups) == 3
+    stated = {"month 0": 0.0, "month 2": 2.0, "2 weeks = 0.5 month": 0.5}
+    tokens = []
+    for listed, meaning in groups:
+        for token in re.findall(r"`([^`]+)`", listed):
+            assert parse_time(token)[0] == stated[meaning], token
+            tokens.append(token)
+    assert set(tokens) <= {token for token, _m, _l in TIMES}
+
+
 # --------------------------------------------------------------------------- the catalogue's home
 
 
@@ -298,7 +377,6 @@ def test_catalogue_examples_run():
     assert result.failed == 0
 
 
-ROOT = Path(__file__).resolve().parent.parent
 OLD_HOMES = {"columns", "units", "attributes", "power", "analysis"}
 
 
@@ -325,4 +403,4 @@ def test_lab_facts_are_imported_from_the_catalogue_only():
         if module in OLD_HOMES and name in public
     ]
     assert wrong == []
-    assert not (Path(__file__).resolve().parent.parent / "analytics" / "units.py").exists()
+    assert not (ROOT / "analytics" / "units.py").exists()

@@ -15,21 +15,17 @@ import numpy as np
 import pandas as pd
 
 from .cohort import Cohort
-from .columns import format_time
 from .errors import AnalysisError
 from .filters import age_groups
+from .labs import conventional_unit, format_time, is_log_scale, threshold_lab, unit_factor
 from .paired import PairedResult, paired_change
-from .power import CLINICAL_DELTA_DEFAULTS
 from .prevalence import Thresholds, prevalence_by_time
 from .subgroups import SubgroupResult, subgroup_contrast
 from .timecourse import TimecourseResult, timecourse
-from .units import conventional_unit, unit_factor
 
 __all__ = [
-    "LOG_SCALE_LABS",
     "SPLITS",
     "Selection",
-    "default_delta",
     "paired_for",
     "prevalence_for",
     "select",
@@ -38,9 +34,6 @@ __all__ = [
     "thesis_table",
     "timecourse_for",
 ]
-
-#: Labs whose distribution is right-skewed: the ratio (log) paired t-test is offered.
-LOG_SCALE_LABS = frozenset({"hepcidin", "ferritin"})
 
 #: Subgroup splits: key -> label.
 SPLITS = {
@@ -105,7 +98,8 @@ def paired_for(
     Complete pairs only: a patient counts when both the baseline and the follow-up
     value are present; the others are listed in ``excluded`` with the reason.
     Censored values enter as set by ``censored`` (see ``Cohort.lab_values``).
-    The ratio (log) t-test is added for the skewed labs in :data:`LOG_SCALE_LABS`.
+    The ratio (log) t-test is added for the skewed labs (``Lab.log_scale`` in
+    :mod:`analytics.labs`).
     """
     matrix = cohort.lab_matrix(selection.analyte, censored)
     result = paired_change(
@@ -114,7 +108,7 @@ def paired_for(
         list(matrix.index),
         alpha=alpha,
         confidence=confidence,
-        log_scale_available=selection.analyte in LOG_SCALE_LABS,
+        log_scale_available=is_log_scale(selection.analyte),
     )
     if censored != "exclude" or not result.excluded:
         return result
@@ -239,10 +233,6 @@ def subgroups_for(
     return subgroup_contrast(changes, labels, list(matrix.index), confidence)
 
 
-#: Which lab each prevalence is judged on.
-PREVALENCE_LABS = {"anemia": "hgb", "microcytosis": "mcv"}
-
-
 def prevalence_for(
     cohort: Cohort,
     kind: str,
@@ -265,7 +255,7 @@ def prevalence_for(
     AnalysisError
         When the cohort has no values of the lab the prevalence needs.
     """
-    lab = PREVALENCE_LABS[kind]
+    lab = threshold_lab(kind).key
     needed = "hemoglobin" if lab == "hgb" else "MCV"
     if lab not in cohort.analytes:
         raise AnalysisError(f"The {kind} prevalence needs {needed} values; this file has none.")
@@ -289,16 +279,3 @@ def prevalence_for(
     )
     table.insert(1, "label", table["time"].map(format_time))
     return table
-
-
-def default_delta(analyte: str, unit: str) -> float | None:
-    """The default change worth detecting, in the lab's own unit (None if unknown).
-
-    The defaults (MCV 3 fL, Hgb 1 g/dL, hepcidin 10 ng/mL, TSAT 5 %, ferritin 50 ng/mL)
-    are in conventional units and converted: 1 g/dL of hemoglobin is 10 g/L.
-    """
-    base = CLINICAL_DELTA_DEFAULTS.get(analyte)
-    factor = unit_factor(analyte, unit)
-    if base is None or factor is None:
-        return None
-    return base * factor

@@ -1,4 +1,4 @@
-"""Reading patient attribute cells (sex, age, age group, yes/no) and plausibility checks."""
+"""Reading patient attribute cells (sex, age, age group, yes/no, text)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,11 @@ from .limits import LIMITS
 from .tokens import shown as _shown
 
 __all__ = [
-    "PLAUSIBLE_RANGES",
-    "implausible",
-    "normalise_unit",
     "parse_age",
     "parse_age_group",
     "parse_sex",
     "parse_text",
     "parse_yes_no",
-    "plausible_range",
     "read_age",
 ]
 
@@ -148,52 +144,3 @@ def parse_age_group(raw: object) -> tuple[str | None, str]:
         return _AGE_GROUPS[text], ""
     shown = _shown(_text(raw))
     return None, f"age group '{shown}' not recognised (use pediatric or adult); left blank"
-
-
-def normalise_unit(unit: str) -> str:
-    """Comparable form of a unit: lower case, µ for u/mcg/μ, no spaces."""
-    text = unit.strip().lower().replace(" ", "").replace("μ", "µ")
-    text = re.sub(r"^(mcg|ug)", "µg", text)
-    text = re.sub(r"^umol", "µmol", text)
-    return text
-
-
-#: Plausible ranges by lab and unit (clinical reference: values outside suggest a unit
-#: or column mistake). Keys are normalised units.
-PLAUSIBLE_RANGES: dict[str, dict[str, tuple[float, float]]] = {
-    "hgb": {"g/dl": (3, 25), "g/l": (30, 250), "mmol/l": (1.8, 15.5)},
-    "mcv": {"fl": (50, 130)},
-    "ferritin": {"ng/ml": (1, 5000), "µg/l": (1, 5000), "pmol/l": (2.2, 11_300)},
-    "hepcidin": {"ng/ml": (0.1, 500), "nmol/l": (0.03, 100)},
-    "tsat": {"%": (0, 100)},
-    "iron": {"µg/dl": (10, 300), "µmol/l": (2, 55)},
-    "tibc": {"µg/dl": (100, 700), "µmol/l": (18, 125)},
-    "retic": {"%": (0, 30)},
-}
-
-_UNIT_SIGNATURES = {
-    ("hgb", "g/dl"): ((30, 250), "looks like g/L, not g/dL"),
-    ("mcv", "fl"): ((20, 37), "looks like MCH or MCHC, not MCV"),
-    ("iron", "µg/dl"): ((2, 10), "looks like µmol/L, not µg/dL"),
-}
-
-
-def plausible_range(analyte: str, unit: str) -> tuple[float, float] | None:
-    """The plausible (low, high) for a lab in a unit, or None when not known."""
-    return PLAUSIBLE_RANGES.get(analyte, {}).get(normalise_unit(unit))
-
-
-def implausible(analyte: str, unit: str, value: float) -> str:
-    """Why ``value`` is implausible for the lab and unit, or ``""`` when it is plausible."""
-    bounds = plausible_range(analyte, unit)
-    if bounds is None:
-        return ""
-    low, high = bounds
-    norm = normalise_unit(unit)
-    if low <= value <= high:
-        return ""
-    signature = _UNIT_SIGNATURES.get((analyte, norm))
-    hint = ""
-    if signature and signature[0][0] <= value <= signature[0][1]:
-        hint = f"; {signature[1]}"
-    return f"{value:g} {unit} is outside the plausible range {low:g}-{high:g} {unit}{hint}"

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .columns import LABS, ColumnRole, canonical_lab, format_time, parse_time
+from .columns import ColumnRole
 from .errors import AnalysisError
+from .labs import LABS, canonical_lab, format_time, parse_time
 from .limits import LIMITS
 
 __all__ = [

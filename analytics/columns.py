@@ -4,7 +4,8 @@ A header is read as a *role*: the patient ID, an attribute (sex, age, age group,
 cohort, iron therapy, Epo, ...), a lab value at one time point (``MCV (fL) 2 months``),
 a column of the long layout (lab, time, value, unit), a generic attribute, or
 ``ignore``. Users correct the recognition with ``COLUMN=ROLE`` strings, the same in
-the app and on the command line (see :func:`parse_role`).
+the app and on the command line (see :func:`parse_role`). The labs, their names and
+units, and the time tokens come from :mod:`analytics.labs`.
 """
 
 from __future__ import annotations
@@ -12,63 +13,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .labs import canonical_lab, format_time, lab_key, normalise_text, parse_time
 from .limits import LIMITS
 
 __all__ = [
     "ATTRIBUTE_ROLES",
-    "LABS",
     "LONG_ROLES",
     "ColumnRole",
-    "LabSpec",
-    "canonical_lab",
     "looks_like_identifier",
     "parse_role",
-    "parse_time",
     "recognise_header",
 ]
 
-
-@dataclass(frozen=True)
-class LabSpec:
-    """A known lab: canonical key, display name, conventional unit, header synonyms."""
-
-    key: str
-    name: str
-    unit: str
-    synonyms: tuple[str, ...]
-
-
-LABS: dict[str, LabSpec] = {
-    spec.key: spec
-    for spec in (
-        LabSpec("hgb", "Hemoglobin", "g/dL", ("hgb", "hb", "hemoglobin", "haemoglobin")),
-        LabSpec("mcv", "MCV", "fL", ("mcv", "mean corpuscular volume", "mean cell volume")),
-        LabSpec("hepcidin", "Hepcidin", "ng/mL", ("hepcidin", "hepcidin 25", "hepcidin-25")),
-        LabSpec(
-            "tsat",
-            "Transferrin saturation",
-            "%",
-            (
-                "tsat",
-                "%iron saturation",
-                "iron saturation",
-                "% iron sat",
-                "iron sat",
-                "transferrin saturation",
-                "tfsat",
-            ),
-        ),
-        LabSpec("ferritin", "Ferritin", "ng/mL", ("ferritin", "serum ferritin")),
-        LabSpec("iron", "Serum iron", "µg/dL", ("iron", "serum iron", "fe")),
-        LabSpec("tibc", "TIBC", "µg/dL", ("tibc", "total iron binding capacity")),
-        LabSpec(
-            "retic",
-            "Reticulocytes",
-            "%",
-            ("retic", "retics", "reticulocytes", "reticulocyte", "reticulocyte count"),
-        ),
-    )
-}
 
 #: Patient attribute roles, with the header texts that mean them.
 ATTRIBUTE_ROLES: dict[str, tuple[str, ...]] = {
@@ -188,77 +144,10 @@ _IDENTIFIER_HEADERS = (
 
 # Every pattern here is linear in the text it runs on: the unit in brackets cannot
 # contain an opening bracket, so no two tries scan the same characters, and the
-# surrounding spaces are left to _normalise. Header texts are also bounded
-# (``max_header_chars``, see recognise_header) and time tokens are short.
+# surrounding spaces are left to the text normaliser. Header texts are also bounded
+# (``max_header_chars``, see recognise_header); time tokens are read by analytics.labs.
 _UNIT_RE = re.compile(r"[\(\[]([^\(\)\[\]]*)[\)\]]")
 MAX_HEADER_CHARS = int(LIMITS["max_header_chars"].value)
-_MAX_TIME_CHARS = int(LIMITS["max_value_chars"].value)
-_TIME_WORDS = {"baseline": 0.0, "pre": 0.0, "start": 0.0, "base": 0.0, "bl": 0.0}
-_TIME_NUM = r"\d+(?:\.\d+)?"
-_MONTH_UNITS = r"m|mo|mos|mon|mth|mths|month|months"
-_WEEK_UNITS = r"w|wk|wks|week|weeks"
-_TIME_PATTERNS = (
-    re.compile(rf"^(?P<n>{_TIME_NUM})\s*(?P<u>{_MONTH_UNITS}|{_WEEK_UNITS})?$"),
-    re.compile(rf"^(?P<u>{_MONTH_UNITS}|{_WEEK_UNITS})\s*(?P<n>{_TIME_NUM})$"),
-)
-
-
-def _normalise(text: str) -> str:
-    """Lower-case, ``_``/``-``/``.``/``:`` to spaces (not a decimal point), single spaces."""
-    text = str(text).strip().lower().replace("\u00a0", " ")
-    text = re.sub(r"(?<!\d)\.|\.(?!\d)", " ", text)
-    text = re.sub(r"[_\-:]+", " ", text)
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def _compact(text: str) -> str:
-    return re.sub(r"[\s\-_]+", "", text.lower())
-
-
-def parse_time(token: str) -> tuple[float, str] | None:
-    """Read a time token as months after sirolimus start.
-
-    ``0``, ``baseline``, ``pre``, ``start`` are month 0; ``2``, ``2m``, ``2mo``,
-    ``2 months``, ``month 2``, ``m2`` are month 2; ``2w``, ``2wk``, ``2 weeks``,
-    ``week 2`` are 2 weeks, counted as 0.5 month (the study's convention: a month
-    is 4 weeks).
-
-    Returns
-    -------
-    (months, label) or None when the token is not a time.
-    """
-    if len(token) > _MAX_TIME_CHARS:  # never a time: no pattern is tried on it
-        return None
-    text = _normalise(token)
-    if text in _TIME_WORDS:
-        return _TIME_WORDS[text], "baseline"
-    for pattern in _TIME_PATTERNS:
-        match = pattern.match(text)
-        if match:
-            number = float(match.group("n"))
-            unit = match.group("u") or "m"
-            if re.fullmatch(_WEEK_UNITS, unit):
-                return number / 4.0, f"{number:g} weeks"
-            return number, f"month {number:g}"
-    return None
-
-
-def format_time(months: float) -> str:
-    """Plain label for a time in months: ``month 0``, ``2 weeks``, ``month 6``."""
-    if months != 0 and (months * 4) % 1 == 0 and months % 1 != 0:
-        return f"{months * 4:g} weeks"
-    return f"month {months:g}"
-
-
-def canonical_lab(name: str) -> LabSpec | None:
-    """The known lab a name refers to (case, spaces, ``%`` prefix ignored), or None."""
-    if len(name) > MAX_HEADER_CHARS:  # no lab name is that long
-        return None
-    compact = _compact(_normalise(name))
-    for spec in LABS.values():
-        if compact == spec.key or any(compact == _compact(s) for s in spec.synonyms):
-            return spec
-    return None
 
 
 @dataclass(frozen=True)
@@ -304,7 +193,7 @@ def _split_unit(header: str) -> tuple[str, str]:
 
 def _lab_from_header(header: str) -> ColumnRole | None:
     rest, unit = _split_unit(header)
-    words = _normalise(rest).split(" ")
+    words = normalise_text(rest).split(" ")
     if not words or words == [""]:
         return None
     # time at the end ("MCV 2 months"), then at the start ("month 2 MCV")
@@ -328,7 +217,7 @@ def _lab_from_header(header: str) -> ColumnRole | None:
                 return ColumnRole(
                     header,
                     "lab",
-                    _compact(display),
+                    lab_key(display),
                     display,
                     unit,
                     parsed[0],
@@ -350,10 +239,10 @@ def _display_name(original_rest: str, name_words: list[str]) -> str:
     # take the leading/trailing part of the original that normalises to the name
     tokens = original.split(" ")
     for i in range(len(tokens), 0, -1):
-        if _normalise(" ".join(tokens[:i])) == target:
+        if normalise_text(" ".join(tokens[:i])) == target:
             return " ".join(tokens[:i])
     for i in range(len(tokens)):
-        if _normalise(" ".join(tokens[i:])) == target:
+        if normalise_text(" ".join(tokens[i:])) == target:
             return " ".join(tokens[i:])
     return target
 
@@ -365,7 +254,7 @@ def _all_attribute_synonyms() -> dict[str, str]:
     if not _ATTRIBUTE_SYNONYMS:
         for role, synonyms in (*ATTRIBUTE_ROLES.items(), *LONG_ROLES.items()):
             for synonym in synonyms:
-                _ATTRIBUTE_SYNONYMS[_normalise(synonym)] = role
+                _ATTRIBUTE_SYNONYMS[normalise_text(synonym)] = role
     return _ATTRIBUTE_SYNONYMS
 
 
@@ -374,8 +263,8 @@ def looks_like_identifier(header: str) -> bool:
     if len(header) > MAX_HEADER_CHARS:
         return False
     rest, _ = _split_unit(header)
-    text = _normalise(rest)
-    return text in {_normalise(h) for h in _IDENTIFIER_HEADERS}
+    text = normalise_text(rest)
+    return text in {normalise_text(h) for h in _IDENTIFIER_HEADERS}
 
 
 def recognise_header(header: str) -> ColumnRole:
@@ -388,7 +277,7 @@ def recognise_header(header: str) -> ColumnRole:
     if len(header) > MAX_HEADER_CHARS:  # a long text is not a header: nothing is tried on it
         return ColumnRole(header, "attribute")
     rest, _unit = _split_unit(header)
-    text = _normalise(rest)
+    text = normalise_text(rest)
     if not text:
         return ColumnRole(header, "ignore")
     role = _all_attribute_synonyms().get(text)
@@ -451,7 +340,7 @@ def parse_role(column: str, role: str) -> ColumnRole:
         return ColumnRole(
             column,
             "lab",
-            _compact(name),
+            lab_key(name),
             name,
             unit,
             parsed[0],

@@ -27,14 +27,13 @@ from . import charts
 from .analysis import SPLITS, Selection, paired_for, select, split_groups, subgroups_for
 from .charts import ChartTitle
 from .cohort import CENSORED_RULES, Cohort
-from .columns import format_time
 from .errors import AnalysisError
 from .filters import CohortFilter, FilteredCohort
+from .labs import conventional_unit, format_time, unit_factor
 from .limits import LIMITS
 from .paired import PairedResult
 from .power import n_grid, power_curve_n
 from .prevalence import Thresholds
-from .units import conventional_unit, unit_factor
 
 __all__ = [
     "CHARTS",

@@ -26,13 +26,10 @@ import pandas as pd
 
 from .attributes import (
     _text,
-    implausible,
-    normalise_unit,
     parse_age_group,
     parse_sex,
     parse_text,
     parse_yes_no,
-    plausible_range,
     read_age,
 )
 from .cohort import (
@@ -51,14 +48,19 @@ from .columns import (
     LONG_ROLES,
     MAX_HEADER_CHARS,
     ColumnRole,
-    canonical_lab,
-    format_time,
     looks_like_identifier,
     parse_role,
-    parse_time,
     recognise_header,
 )
 from .errors import InputError
+from .labs import (
+    canonical_lab,
+    format_time,
+    implausible,
+    normalise_unit,
+    parse_time,
+    plausible_range,
+)
 from .limits import LIMITS
 from .reader import Grid, read_grid
 from .tokens import classify_cell, classify_column, shown

@@ -17,7 +17,6 @@ import pandas as pd
 
 from .analysis import (
     Selection,
-    default_delta,
     paired_for,
     prevalence_for,
     select,
@@ -31,6 +30,7 @@ from .errors import AnalysisError
 from .export import bundle_zip, settings_dict, settings_json, tables_xlsx
 from .figures import CHARTS, Figure, FigureOptions, make_figure
 from .filters import CohortFilter, FilteredCohort
+from .labs import default_change
 from .paired import PairedResult, leave_one_out
 from .power import PowerResult, power_summary
 from .prevalence import Thresholds
@@ -282,7 +282,7 @@ def view_outputs(
             tables[f"{stem}_subgroup_contrasts"] = split.contrasts_frame()
     except AnalysisError as error:
         problems.append(f"subgroups: {error}")
-    worth = delta if delta is not None else default_delta(selection.analyte, selection.unit)
+    worth = delta if delta is not None else default_change(selection.analyte, selection.unit)
     power = None
     if worth is not None and paired.sd_change > 0:
         power = power_summary(paired.n_pairs, paired.sd_change, worth, alpha=options.alpha)

@@ -27,8 +27,6 @@ from analytics.errors import AnalysisError
 
 __all__ = [
     "ALTERNATIVES",
-    "CLINICAL_DELTA_DEFAULTS",
-    "CLINICAL_DELTA_UNITS",
     "OBSERVED_POWER_CAVEAT",
     "PowerResult",
     "mde_dz",
@@ -45,25 +43,6 @@ Alternative = Literal["two-sided", "less", "greater"]
 
 #: Alternatives accepted everywhere, mapped to the names statsmodels uses.
 ALTERNATIVES: dict[str, str] = {"two-sided": "two-sided", "less": "smaller", "greater": "larger"}
-
-#: Default change a clinician would call meaningful, per lab, in the units of
-#: :data:`CLINICAL_DELTA_UNITS`. These are editable starting points, not evidence.
-CLINICAL_DELTA_DEFAULTS: dict[str, float] = {
-    "mcv": 3.0,
-    "hgb": 1.0,
-    "hepcidin": 10.0,
-    "tsat": 5.0,
-    "ferritin": 50.0,
-}
-
-#: Units of :data:`CLINICAL_DELTA_DEFAULTS`.
-CLINICAL_DELTA_UNITS: dict[str, str] = {
-    "mcv": "fL",
-    "hgb": "g/dL",
-    "hepcidin": "ng/mL",
-    "tsat": "% (percentage points)",
-    "ferritin": "ng/mL",
-}
 
 #: One sentence to show wherever observed power is shown.
 OBSERVED_POWER_CAVEAT = (
@@ -439,8 +418,8 @@ def power_summary(
     delta : float
         The change a clinician calls meaningful, in lab units, signed as
         follow-up − baseline. Only its size matters for a two-sided test; for "less"
-        it must be negative and for "greater" positive. See
-        :data:`CLINICAL_DELTA_DEFAULTS` for per-lab defaults (sizes).
+        it must be negative and for "greater" positive. Per-lab defaults (sizes):
+        :func:`analytics.labs.default_change`.
     alpha : float
         Significance level.
     power : float

@@ -17,6 +17,7 @@ import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
 from analytics.errors import AnalysisError
+from analytics.labs import LABS
 from analytics.paired import (
     _check_level,
     _dataclass_dict,
@@ -38,8 +39,10 @@ __all__ = [
 
 Kind = Literal["anemia", "microcytosis"]
 
-#: What each kind of prevalence measures: (lab, unit).
-KINDS: dict[str, tuple[str, str]] = {"anemia": ("Hgb", "g/dL"), "microcytosis": ("MCV", "fL")}
+#: What each kind of prevalence measures: (lab, unit), from the labs' thresholds.
+KINDS: dict[str, tuple[str, str]] = {
+    kind: (lab.short, lab.unit) for lab in LABS.values() for kind in lab.thresholds
+}
 
 _MALE = {"m", "male", "man", "boy"}
 _FEMALE = {"f", "female", "woman", "girl"}

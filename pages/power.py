@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from analytics.analysis import default_delta as default_change
 from analytics.errors import AnalysisError
 from analytics.export import file_stem
 from analytics.figures import filter_slug, times_slug
+from analytics.labs import default_change
 from analytics.outputs import power_command
 from analytics.power import power_summary
 from ui import power_view

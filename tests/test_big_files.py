@@ -16,10 +16,11 @@ import pandas as pd
 import pytest
 
 from analytics import AnalysisError, load_cohort
-from analytics.attributes import normalise_unit, parse_age, parse_sex, parse_yes_no
+from analytics.attributes import parse_age, parse_sex, parse_yes_no
 from analytics.cli import main, validation_dict
 from analytics.cohort import Issue, IssueLog, ValidationReport
-from analytics.columns import canonical_lab, looks_like_identifier, parse_time, recognise_header
+from analytics.columns import looks_like_identifier, recognise_header
+from analytics.labs import canonical_lab, normalise_unit, parse_time
 from analytics.limits import LIMITS
 from analytics.loader import header_columns, summary_rows
 from analytics.paired import _dz_interval, paired_change

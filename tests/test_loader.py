@@ -13,7 +13,8 @@ import xlsxwriter
 
 from analytics import InputError, load_cohort
 from analytics.cli import main
-from analytics.columns import parse_time, recognise_header
+from analytics.columns import recognise_header
+from analytics.labs import parse_time
 from analytics.tokens import classify_cell
 
 # --------------------------------------------------------------------------- cells

@@ -183,15 +183,16 @@ def test_validate_json_says_not_ok_for_an_unusable_file(tmp_path, capsys):
 def test_thresholds_follow_the_lab_unit(tmp_path, capsys):
     """Hemoglobin in g/L: WHO cut-offs (g/dL) are converted, not compared raw."""
     from analytics import load_cohort
-    from analytics.analysis import default_delta, prevalence_for
+    from analytics.analysis import prevalence_for
+    from analytics.labs import default_change
 
     # adult women, Hgb 100-110 g/L = 10.0-11.0 g/dL: all anemic (< 12.0 g/dL, WHO 2011)
     data = b"id,sex,age,Hb (g/L) 0,Hb (g/L) 2\nA,F,40,100,104\nB,F,41,110,108\nC,F,42,105,101\n"
     cohort = load_cohort(data, "gl.csv")
     table = prevalence_for(cohort, "anemia")
     assert table["n_affected"].tolist() == [3, 3]
-    assert default_delta("hgb", "g/L") == pytest.approx(10.0)  # 1 g/dL
-    assert default_delta("hepcidin", "nmol/L") == pytest.approx(10 / 2.789)
+    assert default_change("hgb", "g/L") == pytest.approx(10.0)  # 1 g/dL
+    assert default_change("hepcidin", "nmol/L") == pytest.approx(10 / 2.789)
 
 
 def test_thresholds_refused_for_an_unknown_unit():

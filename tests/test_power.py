@@ -12,8 +12,6 @@ from statsmodels.stats.power import TTestPower
 from analytics import power
 from analytics.errors import AnalysisError
 from analytics.power import (
-    CLINICAL_DELTA_DEFAULTS,
-    CLINICAL_DELTA_UNITS,
     OBSERVED_POWER_CAVEAT,
     mde_dz,
     n_required,
@@ -124,7 +122,7 @@ def test_unusable_requests_are_refused(call, message):
 
 def test_power_summary_fields():
     # The thesis' retrospective MCV 0 -> 2: n = 20, implied SD of change 3.47 fL;
-    # a meaningful change of 3 fL (CLINICAL_DELTA_DEFAULTS["mcv"]).
+    # a meaningful change of 3 fL (LABS["mcv"].meaningful_change in analytics.labs).
     result = power_summary(20, 3.47, -3.0, alpha=0.05, power=0.8)
     dz = -3.0 / 3.47
     assert result.power_at_delta == pytest.approx(power_at(20, dz))
@@ -184,18 +182,6 @@ def test_observed_power_carries_the_caveat():
     assert "Hoenig & Heisey (2001)" in OBSERVED_POWER_CAVEAT
     assert "one-to-one function of the p-value" in OBSERVED_POWER_CAVEAT
     assert observed_power(10, 0.8) == power_at(10, 0.8)
-
-
-def test_clinical_delta_defaults_and_units():
-    assert CLINICAL_DELTA_DEFAULTS == {
-        "mcv": 3.0,
-        "hgb": 1.0,
-        "hepcidin": 10.0,
-        "tsat": 5.0,
-        "ferritin": 50.0,
-    }
-    assert set(CLINICAL_DELTA_UNITS) == set(CLINICAL_DELTA_DEFAULTS)
-    assert CLINICAL_DELTA_UNITS["mcv"] == "fL"
 
 
 def test_power_agrees_with_noncentral_t_by_hand():

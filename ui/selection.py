@@ -12,8 +12,8 @@ import streamlit as st
 
 from analytics.analysis import Selection, paired_for, select
 from analytics.cohort import Cohort
-from analytics.columns import format_time
 from analytics.errors import AnalysisError
+from analytics.labs import format_time
 from analytics.paired import PairedResult
 from ui.shell import View, escape_md
 from ui.widgets import persistent_selectbox

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics.cohort import Cohort, ValidationReport
-from analytics.columns import format_time
+from analytics.labs import format_time
 
 
 def mapping_table(cohort: Cohort) -> pd.DataFrame:

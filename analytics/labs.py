@@ -1,0 +1,533 @@
+"""The lab catalogue: everything the dashboard knows about each lab, in one place.
+
+For each lab (:class:`Lab`): the header names it is recognised by, its conventional
+unit and the other units it is converted from, the plausible range in each unit, the
+default change a clinician would call meaningful, whether it is analysed on the ratio
+(log) scale, and the thresholds it takes part in. The time tokens of headers
+(``2 months``, ``2w``, ``baseline``) are read and written here too, so a header such as
+``Hb (g/L) 2w`` is understood from this module alone.
+
+Thresholds and default meaningful changes are stated in the conventional unit; a lab
+given in another unit is compared after conversion, never silently in the wrong unit.
+Conversion factors follow from the molar masses: hemoglobin (monomer) 16,114 g/mol,
+so mmol/L = g/dL × 0.6206; hepcidin-25 2789 g/mol, so nmol/L = ng/mL ÷ 2.789; ferritin
+445 kDa, so pmol/L = ng/mL × 2.247; iron 55.845 g/mol, so µmol/L = µg/dL × 0.179 (TIBC
+is stated as iron bound); and g/L = g/dL × 10.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from .limits import LIMITS
+
+__all__ = [
+    "LABS",
+    "Lab",
+    "canonical_lab",
+    "conventional_unit",
+    "default_change",
+    "format_time",
+    "implausible",
+    "is_log_scale",
+    "lab_key",
+    "markdown_table",
+    "normalise_text",
+    "normalise_unit",
+    "parse_time",
+    "plausible_range",
+    "threshold_lab",
+    "unit_factor",
+]
+
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class Lab:
+    """One known lab and its facts.
+
+    Units are written as on a lab report (``g/dL``, ``µmol/L``) and compared in the
+    form :func:`normalise_unit` gives. ``conversions`` holds the value in each unit per
+    one conventional unit (the conventional unit itself is 1). A meaningful change of
+    a lab in ``%`` is in percentage points.
+
+    Examples
+    --------
+    >>> hgb = LABS["hgb"]
+    >>> hgb.name, hgb.unit, hgb.meaningful_change, hgb.thresholds
+    ('Hemoglobin', 'g/dL', 1.0, ('anemia',))
+    >>> hgb.equivalence_margin  # defaults to the meaningful change
+    1.0
+    >>> LABS["ferritin"].log_scale, LABS["mcv"].log_scale
+    (True, False)
+    """
+
+    key: str
+    name: str
+    #: The short name the study's text uses (``Hgb``, ``TSAT``).
+    short: str
+    unit: str
+    synonyms: tuple[str, ...]
+    conversions: dict[str, float]
+    plausible: dict[str, tuple[float, float]]
+    #: unit -> ((low, high), hint): a value in that range suggests a mistaken unit or column.
+    unit_hints: dict[str, tuple[tuple[float, float], str]] = field(default_factory=dict)
+    #: Default change worth detecting, in the conventional unit; editable, not evidence.
+    meaningful_change: float | None = None
+    #: Right-skewed: the ratio (log) paired t-test is offered.
+    log_scale: bool = False
+    #: The prevalence thresholds judged on this lab.
+    thresholds: tuple[str, ...] = ()
+    #: Margin for equivalence tests, in the conventional unit (default: the meaningful change).
+    equivalence_margin: float | None = None
+    #: Within-subject biological variation CV_I (%); None until taken from the EFLM
+    #: Biological Variation Database for the reference change value.
+    cv_within: float | None = None
+    #: Analytical variation CV_A (%); None until given from the laboratory's quality control.
+    cv_analytical: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.equivalence_margin is None:
+            object.__setattr__(self, "equivalence_margin", self.meaningful_change)
+
+    def factor(self, unit: str) -> float | None:
+        """Value in ``unit`` per one conventional unit (any spelling), None if unknown.
+
+        Examples
+        --------
+        >>> LABS["hgb"].factor("G/L"), LABS["hgb"].factor("mg/dL")
+        (10.0, None)
+        """
+        return _by_unit(self.conversions, unit)
+
+    def plausible_range(self, unit: str) -> tuple[float, float] | None:
+        """The plausible (low, high) in ``unit`` (any spelling), None if not known.
+
+        Examples
+        --------
+        >>> LABS["iron"].plausible_range("umol/L")
+        (2, 55)
+        """
+        return _by_unit(self.plausible, unit)
+
+    def unit_hint(self, unit: str, value: float) -> str:
+        """What a value outside the plausible range suggests (``""`` when nothing).
+
+        Examples
+        --------
+        >>> LABS["hgb"].unit_hint("g/dL", 120), LABS["hgb"].unit_hint("g/dL", 400)
+        ('looks like g/L, not g/dL', '')
+        """
+        hint = _by_unit(self.unit_hints, unit)
+        if hint is not None and hint[0][0] <= value <= hint[0][1]:
+            return hint[1]
+        return ""
+
+
+def _by_unit(table: dict[str, _T], unit: str) -> _T | None:
+    wanted = normalise_unit(unit)
+    for written, value in table.items():
+        if normalise_unit(written) == wanted:
+            return value
+    return None
+
+
+_IRON_UNITS = {"µg/dL": 1.0, "µmol/L": 0.179}
+
+LABS: dict[str, Lab] = {
+    lab.key: lab
+    for lab in (
+        Lab(
+            "hgb",
+            "Hemoglobin",
+            "Hgb",
+            "g/dL",
+            ("hgb", "hb", "hemoglobin", "haemoglobin"),
+            conversions={"g/dL": 1.0, "g/L": 10.0, "mmol/L": 0.6206},
+            plausible={"g/dL": (3, 25), "g/L": (30, 250), "mmol/L": (1.8, 15.5)},
+            unit_hints={"g/dL": ((30, 250), "looks like g/L, not g/dL")},
+            meaningful_change=1.0,
+            thresholds=("anemia",),
+        ),
+        Lab(
+            "mcv",
+            "MCV",
+            "MCV",
+            "fL",
+            ("mcv", "mean corpuscular volume", "mean cell volume"),
+            conversions={"fL": 1.0},
+            plausible={"fL": (50, 130)},
+            unit_hints={"fL": ((20, 37), "looks like MCH or MCHC, not MCV")},
+            meaningful_change=3.0,
+            thresholds=("microcytosis",),
+        ),
+        Lab(
+            "hepcidin",
+            "Hepcidin",
+            "hepcidin",
+            "ng/mL",
+            ("hepcidin", "hepcidin 25", "hepcidin-25"),
+            conversions={"ng/mL": 1.0, "µg/L": 1.0, "nmol/L": 1 / 2.789},
+            plausible={"ng/mL": (0.1, 500), "nmol/L": (0.03, 100)},
+            meaningful_change=10.0,
+            log_scale=True,
+        ),
+        Lab(
+            "tsat",
+            "Transferrin saturation",
+            "TSAT",
+            "%",
+            (
+                "tsat",
+                "%iron saturation",
+                "iron saturation",
+                "% iron sat",
+                "iron sat",
+                "transferrin saturation",
+                "tfsat",
+            ),
+            conversions={"%": 1.0},
+            plausible={"%": (0, 100)},
+            meaningful_change=5.0,
+        ),
+        Lab(
+            "ferritin",
+            "Ferritin",
+            "ferritin",
+            "ng/mL",
+            ("ferritin", "serum ferritin"),
+            conversions={"ng/mL": 1.0, "µg/L": 1.0, "pmol/L": 2.247},
+            plausible={"ng/mL": (1, 5000), "µg/L": (1, 5000), "pmol/L": (2.2, 11_300)},
+            meaningful_change=50.0,
+            log_scale=True,
+        ),
+        Lab(
+            "iron",
+            "Serum iron",
+            "iron",
+            "µg/dL",
+            ("iron", "serum iron", "fe"),
+            conversions=_IRON_UNITS,
+            plausible={"µg/dL": (10, 300), "µmol/L": (2, 55)},
+            unit_hints={"µg/dL": ((2, 10), "looks like µmol/L, not µg/dL")},
+        ),
+        Lab(
+            "tibc",
+            "TIBC",
+            "TIBC",
+            "µg/dL",
+            ("tibc", "total iron binding capacity"),
+            conversions=_IRON_UNITS,
+            plausible={"µg/dL": (100, 700), "µmol/L": (18, 125)},
+        ),
+        Lab(
+            "retic",
+            "Reticulocytes",
+            "retic",
+            "%",
+            ("retic", "retics", "reticulocytes", "reticulocyte", "reticulocyte count"),
+            conversions={"%": 1.0},
+            plausible={"%": (0, 30)},
+        ),
+    )
+}
+
+# ------------------------------------------------------------------------------ names
+
+_MAX_NAME_CHARS = int(LIMITS["max_header_chars"].value)
+
+
+def normalise_text(text: str) -> str:
+    """Lower-case, ``_``/``-``/``.``/``:`` to spaces (not a decimal point), single spaces.
+
+    Examples
+    --------
+    >>> normalise_text("  MCV_(fL).2.5 ")
+    'mcv (fl) 2.5'
+    """
+    text = str(text).strip().lower().replace("\u00a0", " ")
+    text = re.sub(r"(?<!\d)\.|\.(?!\d)", " ", text)
+    text = re.sub(r"[_\-:]+", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def lab_key(name: str) -> str:
+    """The key of a lab name: lower case without spaces, dashes or underscores.
+
+    Examples
+    --------
+    >>> lab_key("Na+ Serum")
+    'na+serum'
+    """
+    return re.sub(r"[\s\-_]+", "", name.lower())
+
+
+def canonical_lab(name: str) -> Lab | None:
+    """The known lab a name refers to (case, spaces, ``%`` prefix ignored), or None.
+
+    Examples
+    --------
+    >>> canonical_lab("Haemoglobin").key
+    'hgb'
+    >>> canonical_lab("% Iron Sat").key
+    'tsat'
+    >>> canonical_lab("sodium") is None
+    True
+    """
+    if len(name) > _MAX_NAME_CHARS:  # no lab name is that long
+        return None
+    compact = lab_key(normalise_text(name))
+    for lab in LABS.values():
+        if compact == lab.key or any(compact == lab_key(s) for s in lab.synonyms):
+            return lab
+    return None
+
+
+def threshold_lab(kind: str) -> Lab:
+    """The lab a prevalence threshold (``anemia``, ``microcytosis``) is judged on.
+
+    Examples
+    --------
+    >>> threshold_lab("anemia").key, threshold_lab("microcytosis").key
+    ('hgb', 'mcv')
+
+    Raises
+    ------
+    KeyError
+        When no lab takes part in a threshold of that kind.
+    """
+    for lab in LABS.values():
+        if kind in lab.thresholds:
+            return lab
+    raise KeyError(kind)
+
+
+def is_log_scale(analyte: str) -> bool:
+    """True for the right-skewed labs analysed on the ratio (log) scale as well.
+
+    Examples
+    --------
+    >>> is_log_scale("hepcidin"), is_log_scale("hgb"), is_log_scale("sodium")
+    (True, False, False)
+    """
+    lab = LABS.get(analyte)
+    return lab is not None and lab.log_scale
+
+
+# ------------------------------------------------------------------------------ units
+
+
+def normalise_unit(unit: str) -> str:
+    """Comparable form of a unit: lower case, µ for u/mcg/μ, no spaces.
+
+    Examples
+    --------
+    >>> normalise_unit(" umol/L "), normalise_unit("mcg/dL"), normalise_unit("g / dL")
+    ('µmol/l', 'µg/dl', 'g/dl')
+    """
+    text = unit.strip().lower().replace(" ", "").replace("μ", "µ")
+    text = re.sub(r"^(mcg|ug)", "µg", text)
+    text = re.sub(r"^umol", "µmol", text)
+    return text
+
+
+def conventional_unit(analyte: str) -> str:
+    """The unit thresholds and defaults are stated in (``""`` for an unknown lab).
+
+    Examples
+    --------
+    >>> conventional_unit("hgb"), conventional_unit("sodium")
+    ('g/dL', '')
+    """
+    lab = LABS.get(analyte)
+    return lab.unit if lab else ""
+
+
+def unit_factor(analyte: str, unit: str) -> float | None:
+    """How many of ``unit`` make one conventional unit of the lab; None if unknown.
+
+    An empty unit is taken as the conventional one (the loader fills in the
+    conventional unit for a known lab whose header gives none).
+
+    Examples
+    --------
+    >>> unit_factor("hgb", "g/L"), unit_factor("hgb", ""), unit_factor("hgb", "mg/dL")
+    (10.0, 1.0, None)
+    >>> unit_factor("iron", "umol/L")
+    0.179
+    """
+    lab = LABS.get(analyte)
+    if lab is None:
+        return None
+    if not unit.strip():
+        return 1.0
+    return lab.factor(unit)
+
+
+def default_change(analyte: str, unit: str) -> float | None:
+    """The default change worth detecting, in the lab's own unit (None if unknown).
+
+    The defaults are in conventional units and converted: 1 g/dL of hemoglobin is
+    10 g/L.
+
+    Examples
+    --------
+    >>> default_change("hgb", "g/L"), default_change("mcv", "fL"), default_change("iron", "")
+    (10.0, 3.0, None)
+    """
+    lab = LABS.get(analyte)
+    factor = unit_factor(analyte, unit)
+    if lab is None or lab.meaningful_change is None or factor is None:
+        return None
+    return lab.meaningful_change * factor
+
+
+def plausible_range(analyte: str, unit: str) -> tuple[float, float] | None:
+    """The plausible (low, high) for a lab in a unit, or None when not known.
+
+    Outside it a value suggests a unit or column mistake.
+
+    Examples
+    --------
+    >>> plausible_range("hgb", "g/L"), plausible_range("hgb", "mg/dL")
+    ((30, 250), None)
+    """
+    lab = LABS.get(analyte)
+    return lab.plausible_range(unit) if lab else None
+
+
+def implausible(analyte: str, unit: str, value: float) -> str:
+    """Why ``value`` is implausible for the lab and unit, or ``""`` when it is plausible.
+
+    Examples
+    --------
+    >>> implausible("hgb", "g/dL", 12.5)
+    ''
+    >>> implausible("hgb", "g/dL", 120)
+    '120 g/dL is outside the plausible range 3-25 g/dL; looks like g/L, not g/dL'
+    """
+    bounds = plausible_range(analyte, unit)
+    if bounds is None:
+        return ""
+    low, high = bounds
+    if low <= value <= high:
+        return ""
+    hint = LABS[analyte].unit_hint(unit, value)
+    hint = f"; {hint}" if hint else ""
+    return f"{value:g} {unit} is outside the plausible range {low:g}-{high:g} {unit}{hint}"
+
+
+# ------------------------------------------------------------------------------ time tokens
+
+# Every pattern here is linear in the text it runs on, and time tokens longer than
+# ``max_value_chars`` are refused before any pattern is tried.
+_MAX_TIME_CHARS = int(LIMITS["max_value_chars"].value)
+_TIME_WORDS = {"baseline": 0.0, "pre": 0.0, "start": 0.0, "base": 0.0, "bl": 0.0}
+_TIME_NUM = r"\d+(?:\.\d+)?"
+_MONTH_UNITS = r"m|mo|mos|mon|mth|mths|month|months"
+_WEEK_UNITS = r"w|wk|wks|week|weeks"
+_TIME_PATTERNS = (
+    re.compile(rf"^(?P<n>{_TIME_NUM})\s*(?P<u>{_MONTH_UNITS}|{_WEEK_UNITS})?$"),
+    re.compile(rf"^(?P<u>{_MONTH_UNITS}|{_WEEK_UNITS})\s*(?P<n>{_TIME_NUM})$"),
+)
+
+
+def parse_time(token: str) -> tuple[float, str] | None:
+    """Read a time token as months after sirolimus start.
+
+    ``0``, ``baseline``, ``pre``, ``start`` are month 0; ``2``, ``2m``, ``2mo``,
+    ``2 months``, ``month 2``, ``m2`` are month 2; ``2w``, ``2wk``, ``2 weeks``,
+    ``week 2`` are 2 weeks, counted as 0.5 month (the study's convention: a month
+    is 4 weeks).
+
+    Returns
+    -------
+    (months, label) or None when the token is not a time.
+
+    Examples
+    --------
+    >>> parse_time("baseline"), parse_time("month 2"), parse_time("2wk")
+    ((0.0, 'baseline'), (2.0, 'month 2'), (0.5, '2 weeks'))
+    >>> parse_time("two") is None
+    True
+    """
+    if len(token) > _MAX_TIME_CHARS:  # never a time: no pattern is tried on it
+        return None
+    text = normalise_text(token)
+    if text in _TIME_WORDS:
+        return _TIME_WORDS[text], "baseline"
+    for pattern in _TIME_PATTERNS:
+        match = pattern.match(text)
+        if match:
+            number = float(match.group("n"))
+            unit = match.group("u") or "m"
+            if re.fullmatch(_WEEK_UNITS, unit):
+                return number / 4.0, f"{number:g} weeks"
+            return number, f"month {number:g}"
+    return None
+
+
+def format_time(months: float) -> str:
+    """Plain label for a time in months: ``month 0``, ``2 weeks``, ``month 6``.
+
+    A time that is a whole number of weeks but not of months is written in weeks.
+
+    Examples
+    --------
+    >>> format_time(0), format_time(0.5), format_time(6), format_time(1.25)
+    ('month 0', '2 weeks', 'month 6', '5 weeks')
+    """
+    if months != 0 and (months * 4) % 1 == 0 and months % 1 != 0:
+        return f"{months * 4:g} weeks"
+    return f"month {months:g}"
+
+
+# ------------------------------------------------------------------------------ README table
+
+
+def _number(value: float) -> str:
+    return f"{value:,g}"
+
+
+def _table_row(lab: Lab) -> str:
+    others = [f"{u} = {lab.unit} × {f:.4g}" for u, f in lab.conversions.items() if u != lab.unit]
+    ranges = [f"{_number(lo)}–{_number(hi)} {u}" for u, (lo, hi) in lab.plausible.items()]
+    change = f"{lab.meaningful_change:g} {lab.unit}" if lab.meaningful_change else "—"
+    cells = (
+        f"{lab.name} (`{lab.key}`)",
+        ", ".join(f"`{s}`" for s in lab.synonyms),
+        lab.unit,
+        "; ".join(others) or "—",
+        "; ".join(ranges),
+        change,
+        "yes" if lab.log_scale else "",
+        ", ".join(lab.thresholds),
+    )
+    return "| " + " | ".join(cells) + " |"
+
+
+def markdown_table() -> str:
+    """The README's table of labs, made from the catalogue (a test keeps them equal).
+
+    Examples
+    --------
+    >>> print(markdown_table().splitlines()[2])  # doctest: +NORMALIZE_WHITESPACE
+    | Hemoglobin (`hgb`) | `hgb`, `hb`, `hemoglobin`, `haemoglobin` | g/dL |
+    g/L = g/dL × 10; mmol/L = g/dL × 0.6206 | 3–25 g/dL; 30–250 g/L; 1.8–15.5 mmol/L |
+    1 g/dL | | anemia |
+    """
+    header = (
+        "| lab (key) | names recognised (any case) | conventional unit "
+        "| other units, converted | plausible range "
+        "| default meaningful change | log scale | thresholds |"
+    )
+    rule = "|" + "---|" * 8
+    return "\n".join([header, rule, *(_table_row(lab) for lab in LABS.values())])
+
+
+if __name__ == "__main__":  # python -m analytics.labs prints the README's table
+    print(markdown_table())

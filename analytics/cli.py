@@ -20,7 +20,7 @@ from .cohort import CENSORED_RULES, Cohort
 from .errors import AnalysisError
 from .export import chart_bytes, table_csv
 from .figures import CHARTS, FigureOptions, thesis_figure
-from .filters import CohortFilter
+from .filters import add_filter_arguments, filter_from_args
 from .isolation import load_cohort_isolated
 from .limits import LIMITS
 from .loader import parse_mapping
@@ -37,15 +37,6 @@ class _Parser(argparse.ArgumentParser):
         raise AnalysisError(f"{self.prog}: {message}")
 
 
-def _yes_no(text: str) -> bool:
-    lowered = text.strip().lower()
-    if lowered in ("yes", "y", "true", "1"):
-        return True
-    if lowered in ("no", "n", "false", "0"):
-        return False
-    raise argparse.ArgumentTypeError(f"'{text}' is not yes or no")
-
-
 def add_file_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="CSV or XLSX cohort file")
     parser.add_argument("--sheet", help="XLSX sheet to read (default: first visible sheet)")
@@ -57,31 +48,6 @@ def add_file_arguments(parser: argparse.ArgumentParser) -> None:
         help="correct a column's recognised role, e.g. 'Pt=patient_id' or 'MCV6=lab:mcv:6'",
     )
     parser.add_argument("--json", action="store_true", help="print JSON")
-
-
-def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--cohort", help="keep one cohort (the file's cohort column)")
-    parser.add_argument("--age-group", choices=["pediatric", "adult"])
-    parser.add_argument(
-        "--age-cutoff",
-        type=float,
-        default=float(LIMITS["default_age_cutoff"].value),
-        help="age (years) below which a patient without an age group is pediatric",
-    )
-    parser.add_argument("--sex", choices=["F", "M"], type=str.upper)
-    parser.add_argument("--iron", type=_yes_no, metavar="yes|no")
-    parser.add_argument("--epo", type=_yes_no, metavar="yes|no")
-
-
-def filter_from_args(args: argparse.Namespace) -> CohortFilter:
-    return CohortFilter(
-        cohort=args.cohort,
-        age_group=args.age_group,
-        age_cutoff=args.age_cutoff,
-        sex=args.sex,
-        iron=args.iron,
-        epo=args.epo,
-    )
 
 
 def load_from_args(args: argparse.Namespace) -> Cohort:

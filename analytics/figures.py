@@ -30,6 +30,7 @@ from .cohort import CENSORED_RULES, Cohort
 from .columns import format_time
 from .errors import AnalysisError
 from .filters import CohortFilter, FilteredCohort
+from .filters import slug_part as _slug
 from .limits import LIMITS
 from .paired import PairedResult
 from .power import n_grid, power_curve_n
@@ -43,7 +44,6 @@ __all__ = [
     "Figure",
     "FigureOptions",
     "ThesisFigure",
-    "filter_slug",
     "make_figure",
     "patient_lines_figure",
     "thesis_figure",
@@ -179,12 +179,6 @@ class Figure:
 # --------------------------------------------------------------------------------------
 
 
-def _slug(text: str) -> str:
-    """Lower case, only ``[a-z0-9.-]`` kept, anything else turned into ``_``."""
-    slug = re.sub(r"[^a-z0-9.-]+", "_", str(text).lower())
-    return re.sub(r"_+", "_", slug).strip("_.-")
-
-
 def _time_token(months: float) -> tuple[str, str]:
     if months != 0 and (months * 4) % 1 == 0 and months % 1 != 0:
         return f"{months * 4:g}", "w"
@@ -199,36 +193,6 @@ def times_slug(start: float, end: float) -> str:
     if end == 0:
         unit_b = unit_a
     return f"{a}-{b}{unit_a}" if unit_a == unit_b else f"{a}{unit_a}-{b}{unit_b}"
-
-
-_FILTER_WORDS = {
-    "on iron therapy": "iron",
-    "not on iron therapy": "no-iron",
-    "on epo": "epo",
-    "not on epo": "no-epo",
-}
-
-
-def filter_slug(sentence: str) -> str:
-    """The active filters of a :class:`FilteredCohort` sentence, for a file name.
-
-    ``"9 of 25 patients: pediatric (age group from the file), female"`` gives
-    ``pediatric_female``; the unfiltered sentence gives ``""``.
-    """
-    if ":" not in sentence:
-        return ""
-    phrases = re.sub(r"\([^)]*\)", "", sentence.split(":", 1)[1]).split(",")
-    parts = []
-    for phrase in (p.strip().lower() for p in phrases):
-        if not phrase:
-            continue
-        if phrase in _FILTER_WORDS:
-            parts.append(_FILTER_WORDS[phrase])
-        elif phrase.endswith(" cohort"):
-            parts.append(_slug(phrase[: -len(" cohort")]))
-        else:
-            parts.append(_slug(phrase))
-    return "_".join(part for part in parts if part)
 
 
 def _stem(*parts: str) -> str:
@@ -520,7 +484,7 @@ def _paired_stem(
         _slug(selection.analyte) or "lab",
         name,
         times_slug(selection.baseline, selection.follow_up),
-        filter_slug(filtered.sentence),
+        filtered.slug,
         *extra,
     )
 
@@ -651,7 +615,7 @@ def _trajectory(
         _slug(selection.analyte) or "lab",
         "trajectory",
         times_slug(times[0], times[-1]),
-        filter_slug(filtered.sentence),
+        filtered.slug,
     )
     return Figure("trajectory", chart, text, stem, missing)
 
@@ -907,7 +871,7 @@ def patient_lines_figure(
         _slug(key) or "lab",
         "patient-lines",
         times_slug(times[0], times[-1]),
-        filter_slug(filtered.sentence),
+        filtered.slug,
     )
     return Figure("patient-lines", chart, text, stem, missing)
 

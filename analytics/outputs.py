@@ -309,23 +309,6 @@ def view_outputs(
     )
 
 
-def _filter_args(cohort_filter: CohortFilter) -> list[str]:
-    args: list[str] = []
-    if cohort_filter.cohort is not None:
-        args += ["--cohort", cohort_filter.cohort]
-    if cohort_filter.age_group is not None:
-        args += ["--age-group", cohort_filter.age_group]
-    if cohort_filter.age_cutoff != 18:
-        args += ["--age-cutoff", f"{cohort_filter.age_cutoff:g}"]
-    if cohort_filter.sex is not None:
-        args += ["--sex", cohort_filter.sex]
-    for name in ("iron", "epo"):
-        value = getattr(cohort_filter, name)
-        if value is not None:
-            args += [f"--{name}", "yes" if value else "no"]
-    return args
-
-
 def commands(
     cohort: Cohort,
     cohort_filter: CohortFilter,
@@ -344,7 +327,7 @@ def commands(
     for role in cohort.mapping:
         if role.source == "set by you":
             file_args += ["--map", f"{role.column}={role.as_role_string()}"]
-    filters = _filter_args(cohort_filter)
+    filters = cohort_filter.args()
     levels = []
     if options.alpha != 0.05:
         levels += ["--alpha", f"{options.alpha:g}"]

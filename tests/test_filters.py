@@ -14,7 +14,6 @@ import pytest
 
 import analytics
 from analytics.cli import build_parser, filter_from_args
-from analytics.figures import filter_slug
 from analytics.filters import CohortFilter
 from analytics.outputs import commands
 
@@ -56,7 +55,7 @@ def _expected(values: tuple, column: int) -> list:
 
 
 def _slug(chosen: CohortFilter, cohort: analytics.Cohort) -> str:
-    return filter_slug(chosen.apply(cohort).sentence)
+    return chosen.apply(cohort).slug
 
 
 def _filter_words(chosen: CohortFilter, cohort: analytics.Cohort) -> list[str]:

@@ -19,7 +19,7 @@ from .characteristics import characteristics
 from .cohort import CENSORED_RULES, Cohort
 from .errors import AnalysisError
 from .export import chart_bytes, table_csv
-from .figures import CHARTS, FigureOptions, thesis_figure
+from .figures import CHARTS, thesis_figure
 from .filters import add_filter_arguments, filter_from_args
 from .isolation import load_cohort_isolated
 from .limits import LIMITS
@@ -28,6 +28,7 @@ from .outputs import ViewOutputs, view_outputs
 from .plain import jsonable
 from .power import power_summary
 from .prevalence import Thresholds
+from .settings import AnalysisSettings, ChartOptions
 
 __all__ = ["main"]
 
@@ -327,18 +328,23 @@ def _thresholds(items: list[str]) -> Thresholds:
     return Thresholds(**values)
 
 
-def _figure_options(args: argparse.Namespace) -> FigureOptions:
-    return FigureOptions(
+def analysis_from_args(args: argparse.Namespace) -> AnalysisSettings:
+    """The analysis settings of ``--alpha``, ``--confidence``, ``--censored``,
+    ``--age-cutoff`` and ``--threshold`` (defaults for those a command lacks)."""
+    defaults = AnalysisSettings()
+    return AnalysisSettings(
+        alpha=getattr(args, "alpha", defaults.alpha),
+        confidence=getattr(args, "confidence", defaults.confidence),
+        censored=getattr(args, "censored", defaults.censored),
+        age_cutoff=getattr(args, "age_cutoff", defaults.age_cutoff),
         thresholds=_thresholds(getattr(args, "threshold", [])),
-        color_by=getattr(args, "color_by", None),
-        sort=getattr(args, "sort", False),
-        flip=getattr(args, "flip", False),
-        band=getattr(args, "band", None),
-        split=getattr(args, "split", "sex"),
-        age_cutoff=args.age_cutoff,
-        censored=args.censored,
-        alpha=args.alpha,
-        confidence=args.confidence,
+    )
+
+
+def chart_options_from_args(args: argparse.Namespace) -> ChartOptions:
+    """The chart options of ``--color-by``, ``--sort``, ``--flip``, ``--band``, ``--split``."""
+    return ChartOptions(
+        color_by=args.color_by, sort=args.sort, flip=args.flip, band=args.band, split=args.split
     )
 
 
@@ -362,7 +368,8 @@ def _outputs(args: argparse.Namespace, charts: tuple[str, ...] = CHARTS) -> View
         analyte=args.analyte,
         baseline=args.baseline,
         follow_up=args.follow_up,
-        options=_figure_options(args),
+        analysis=analysis_from_args(args),
+        options=chart_options_from_args(args),
         charts=charts,
     )
 

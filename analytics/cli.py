@@ -19,8 +19,8 @@ from .characteristics import characteristics
 from .cohort import CENSORED_RULES, Cohort
 from .errors import AnalysisError
 from .export import chart_bytes, table_csv
-from .figures import CHARTS, FigureOptions, thesis_figure
-from .filters import CohortFilter
+from .figures import CHARTS, thesis_figure
+from .filters import add_filter_arguments, filter_from_args
 from .isolation import load_cohort_isolated
 from .limits import LIMITS
 from .loader import parse_mapping
@@ -28,6 +28,7 @@ from .outputs import ViewOutputs, view_outputs
 from .plain import jsonable
 from .power import power_summary
 from .prevalence import Thresholds
+from .settings import AnalysisSettings, ChartOptions
 
 __all__ = ["main"]
 
@@ -35,15 +36,6 @@ __all__ = ["main"]
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # exit 2 with one line, as for other refusals
         raise AnalysisError(f"{self.prog}: {message}")
-
-
-def _yes_no(text: str) -> bool:
-    lowered = text.strip().lower()
-    if lowered in ("yes", "y", "true", "1"):
-        return True
-    if lowered in ("no", "n", "false", "0"):
-        return False
-    raise argparse.ArgumentTypeError(f"'{text}' is not yes or no")
 
 
 def add_file_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,31 +49,6 @@ def add_file_arguments(parser: argparse.ArgumentParser) -> None:
         help="correct a column's recognised role, e.g. 'Pt=patient_id' or 'MCV6=lab:mcv:6'",
     )
     parser.add_argument("--json", action="store_true", help="print JSON")
-
-
-def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--cohort", help="keep one cohort (the file's cohort column)")
-    parser.add_argument("--age-group", choices=["pediatric", "adult"])
-    parser.add_argument(
-        "--age-cutoff",
-        type=float,
-        default=float(LIMITS["default_age_cutoff"].value),
-        help="age (years) below which a patient without an age group is pediatric",
-    )
-    parser.add_argument("--sex", choices=["F", "M"], type=str.upper)
-    parser.add_argument("--iron", type=_yes_no, metavar="yes|no")
-    parser.add_argument("--epo", type=_yes_no, metavar="yes|no")
-
-
-def filter_from_args(args: argparse.Namespace) -> CohortFilter:
-    return CohortFilter(
-        cohort=args.cohort,
-        age_group=args.age_group,
-        age_cutoff=args.age_cutoff,
-        sex=args.sex,
-        iron=args.iron,
-        epo=args.epo,
-    )
 
 
 def load_from_args(args: argparse.Namespace) -> Cohort:
@@ -361,18 +328,23 @@ def _thresholds(items: list[str]) -> Thresholds:
     return Thresholds(**values)
 
 
-def _figure_options(args: argparse.Namespace) -> FigureOptions:
-    return FigureOptions(
+def analysis_from_args(args: argparse.Namespace) -> AnalysisSettings:
+    """The analysis settings of ``--alpha``, ``--confidence``, ``--censored``,
+    ``--age-cutoff`` and ``--threshold`` (defaults for those a command lacks)."""
+    defaults = AnalysisSettings()
+    return AnalysisSettings(
+        alpha=getattr(args, "alpha", defaults.alpha),
+        confidence=getattr(args, "confidence", defaults.confidence),
+        censored=getattr(args, "censored", defaults.censored),
+        age_cutoff=getattr(args, "age_cutoff", defaults.age_cutoff),
         thresholds=_thresholds(getattr(args, "threshold", [])),
-        color_by=getattr(args, "color_by", None),
-        sort=getattr(args, "sort", False),
-        flip=getattr(args, "flip", False),
-        band=getattr(args, "band", None),
-        split=getattr(args, "split", "sex"),
-        age_cutoff=args.age_cutoff,
-        censored=args.censored,
-        alpha=args.alpha,
-        confidence=args.confidence,
+    )
+
+
+def chart_options_from_args(args: argparse.Namespace) -> ChartOptions:
+    """The chart options of ``--color-by``, ``--sort``, ``--flip``, ``--band``, ``--split``."""
+    return ChartOptions(
+        color_by=args.color_by, sort=args.sort, flip=args.flip, band=args.band, split=args.split
     )
 
 
@@ -396,7 +368,8 @@ def _outputs(args: argparse.Namespace, charts: tuple[str, ...] = CHARTS) -> View
         analyte=args.analyte,
         baseline=args.baseline,
         follow_up=args.follow_up,
-        options=_figure_options(args),
+        analysis=analysis_from_args(args),
+        options=chart_options_from_args(args),
         charts=charts,
     )
 

@@ -40,7 +40,7 @@ from .errors import AnalysisError
 from .filters import CohortFilter, FilteredCohort
 from .plain import jsonable, plain_value
 from .power import PowerResult
-from .prevalence import Thresholds
+from .settings import AnalysisSettings
 
 __all__ = [
     "CHART_FORMATS",
@@ -461,16 +461,49 @@ def _timestamp(moment: datetime | None) -> datetime:
     return moment.astimezone() if moment.tzinfo is None else moment
 
 
+def _data_record(cohort: Cohort) -> dict[str, Any]:
+    """The file behind a download: name, checksum, how it was read, row counts."""
+    report = cohort.report
+    source = cohort.source
+    return {
+        "file": source.filename,
+        "sha256": source.sha256,
+        "read_as": source.how_read,
+        "layout": source.layout,
+        "sheet": source.sheet or None,
+        "demo": source.is_demo,
+        "n_patients": cohort.n_patients,
+        "n_rows_in": report.n_rows_in,
+        "n_rows_used": report.n_rows_used,
+        "n_rows_excluded": len(report.excluded),
+        "n_warnings": report.count("warning"),
+    }
+
+
+def _filters_record(
+    cohort: Cohort, filtered: FilteredCohort | None, cohort_filter: CohortFilter | None
+) -> dict[str, Any]:
+    """The filter's settings, its sentence and the patients it kept."""
+    sentence = None
+    if filtered is not None:
+        sentence = filtered.sentence
+    elif cohort_filter is not None:
+        sentence = cohort_filter.describe(cohort.patients)
+    return {
+        "settings": cohort_filter.to_dict() if cohort_filter is not None else None,
+        "sentence": sentence,
+        "n_patients": filtered.n if filtered is not None else cohort.n_patients,
+        "n_total": filtered.n_total if filtered is not None else cohort.n_patients,
+    }
+
+
 def settings_dict(
     cohort: Cohort,
     *,
     filtered: FilteredCohort | None = None,
     cohort_filter: CohortFilter | None = None,
     selection: Selection | None = None,
-    alpha: float | None = None,
-    confidence: float | None = None,
-    censored: str = "limit",
-    thresholds: Thresholds | None = None,
+    analysis: AnalysisSettings | None = None,
     power: PowerResult | None = None,
     extra: Mapping[str, Any] | None = None,
     generated_at: datetime | None = None,
@@ -485,12 +518,10 @@ def settings_dict(
         The patients analysed and the filter that chose them.
     selection : Selection, optional
         The lab and its baseline and follow-up times.
-    alpha, confidence : float, optional
-        Significance and confidence levels.
-    censored : str
-        The rule for values beyond a detection limit (a key of ``CENSORED_RULES``).
-    thresholds : Thresholds, optional
-        Anemia and microcytosis thresholds, when prevalence is part of the export.
+    analysis : AnalysisSettings, optional
+        Significance and confidence levels, the rule for values beyond a detection
+        limit, and the anemia and microcytosis thresholds. Without it the levels and
+        thresholds are None and the censored rule is the default ("limit").
     power : PowerResult, optional
         Its inputs (change worth detecting, target power, SD of change) are recorded.
     extra : mapping, optional
@@ -506,31 +537,11 @@ def settings_dict(
         ``thresholds``, ``power``, ``versions`` (and ``other``). Settings not given
         are None.
     """
-    if censored not in CENSORED_RULES:
-        raise AnalysisError(f"Unknown rule for censored values: {censored!r}.")
-    report = cohort.report
-    source = cohort.source
-    sentence = None
-    if filtered is not None:
-        sentence = filtered.sentence
-    elif cohort_filter is not None:
-        sentence = cohort_filter.describe(cohort.patients)
+    censored = analysis.censored if analysis is not None else "limit"
     settings: dict[str, Any] = {
         "exported_at": _timestamp(generated_at).isoformat(timespec="seconds"),
         "app": {"name": "sirolimus-dashboard", "version": __version__},
-        "data": {
-            "file": source.filename,
-            "sha256": source.sha256,
-            "read_as": source.how_read,
-            "layout": source.layout,
-            "sheet": source.sheet or None,
-            "demo": source.is_demo,
-            "n_patients": cohort.n_patients,
-            "n_rows_in": report.n_rows_in,
-            "n_rows_used": report.n_rows_used,
-            "n_rows_excluded": len(report.excluded),
-            "n_warnings": report.count("warning"),
-        },
+        "data": _data_record(cohort),
         "column_mapping": [
             {
                 "column": role.column,
@@ -540,16 +551,11 @@ def settings_dict(
             }
             for role in cohort.mapping
         ],
-        "filters": {
-            "settings": cohort_filter.to_dict() if cohort_filter is not None else None,
-            "sentence": sentence,
-            "n_patients": filtered.n if filtered is not None else cohort.n_patients,
-            "n_total": filtered.n_total if filtered is not None else cohort.n_patients,
-        },
+        "filters": _filters_record(cohort, filtered, cohort_filter),
         "lab": None,
         "times": None,
-        "alpha": alpha,
-        "confidence": confidence,
+        "alpha": analysis.alpha if analysis is not None else None,
+        "confidence": analysis.confidence if analysis is not None else None,
         "censored_values": {"rule": censored, "description": CENSORED_RULES[censored]},
         "thresholds": None,
         "power": None,
@@ -562,7 +568,8 @@ def settings_dict(
             "follow_up_months": selection.follow_up,
             "label": selection.times_label,
         }
-    if thresholds is not None:
+    if analysis is not None:
+        thresholds = analysis.thresholds
         settings["thresholds"] = {**asdict(thresholds), "description": thresholds.describe()}
     if power is not None:
         settings["power"] = {

@@ -13,10 +13,9 @@ orientation (baseline − follow-up, so a fall is a positive bar), saying so on 
 
 from __future__ import annotations
 
-import contextvars
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import altair as alt
@@ -29,20 +28,21 @@ from .charts import ChartTitle
 from .cohort import CENSORED_RULES, Cohort
 from .errors import AnalysisError
 from .filters import CohortFilter, FilteredCohort
+from .filters import slug_part as _slug
 from .labs import conventional_unit, format_time, unit_factor
-from .limits import LIMITS
 from .paired import PairedResult
 from .power import n_grid, power_curve_n
 from .prevalence import Thresholds
+from .settings import AnalysisSettings, ChartOptions
 
 __all__ = [
     "CHARTS",
     "CHART_LABELS",
     "THESIS_FIGURES",
     "Figure",
-    "FigureOptions",
+    "FigureContext",
     "ThesisFigure",
-    "filter_slug",
+    "draw",
     "make_figure",
     "patient_lines_figure",
     "thesis_figure",
@@ -50,101 +50,8 @@ __all__ = [
     "times_slug",
 ]
 
-#: The charts :func:`make_figure` draws (the command line uses these names).
-#: A paired result handed to :func:`make_figure` for the figure being built.
-_PRECOMPUTED: contextvars.ContextVar[PairedResult | None] = contextvars.ContextVar(
-    "precomputed_paired", default=None
-)
-
-CHARTS = (
-    "change",
-    "before-after",
-    "trajectory",
-    "estimation",
-    "mean-difference",
-    "qq",
-    "forest",
-    "power",
-)
-
-#: A plain name for each chart, for menus.
-CHART_LABELS = {
-    "change": "Change per patient (bars)",
-    "before-after": "Before and after (a line per patient)",
-    "trajectory": "Every time point (a line per patient, mean and CI)",
-    "estimation": "Estimation plot (paired values and mean change)",
-    "mean-difference": "Change against level (mean-difference plot)",
-    "qq": "Normal Q–Q plot of the changes",
-    "forest": "Subgroups (forest plot)",
-    "power": "Power against number of pairs",
-}
-
 _MIN_PAIRS = 2
 _MIN_QQ_PAIRS = 3
-
-
-@dataclass(frozen=True)
-class FigureOptions:
-    """How to draw a chart.
-
-    Attributes
-    ----------
-    color_by : {None, "sex", "iron", "age_group", "cohort", "epo"}
-        Colour the change bars by this patient attribute.
-    sort : bool
-        Change bars sorted by the change (a waterfall) instead of in patient order.
-    flip : bool
-        Plot baseline − follow-up (as the thesis did) in the change bars, the
-        mean-difference plot and the forest plot; the axis title says so. The other
-        charts show values, or a distribution whose shape does not depend on the sign.
-    band : float, optional
-        Shade ± this change (lab units) on the change bars: smaller than a clinically
-        meaningful change.
-    split : str
-        Subgroups of the forest plot, a key of :data:`analytics.analysis.SPLITS`.
-    age_cutoff : float
-        Age (years) below which a patient without a recorded age group is pediatric.
-    censored : str
-        How censored values enter (see :data:`analytics.cohort.CENSORED_RULES`).
-    alpha, confidence : float
-        Significance level (power curve) and confidence level (every interval).
-    thresholds : Thresholds
-        Anemia and microcytosis thresholds drawn on the before/after chart.
-    """
-
-    color_by: str | None = None
-    sort: bool = False
-    flip: bool = False
-    band: float | None = None
-    split: str = "sex"
-    age_cutoff: float = float(LIMITS["default_age_cutoff"].value)
-    censored: str = "limit"
-    alpha: float = 0.05
-    confidence: float = 0.95
-    thresholds: Thresholds = field(default_factory=Thresholds)
-
-    def __post_init__(self) -> None:
-        choices = ", ".join(SPLITS)
-        if self.color_by is not None and self.color_by not in SPLITS:
-            raise AnalysisError(f"Cannot colour by '{self.color_by}'; use one of {choices}.")
-        if self.split not in SPLITS:
-            raise AnalysisError(f"Unknown subgroup split '{self.split}'; use one of {choices}.")
-        if self.band is not None and (
-            isinstance(self.band, bool)
-            or not isinstance(self.band, int | float)
-            or not self.band > 0
-        ):
-            raise AnalysisError("The meaningful-change band must be a positive number.")
-        if self.censored not in CENSORED_RULES:
-            raise AnalysisError(f"Unknown rule for censored values: {self.censored!r}.")
-        for name in ("alpha", "confidence"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
-                raise AnalysisError(f"The {name} must lie strictly between 0 and 1, not {value}.")
-        if not 0 < self.age_cutoff < 120:
-            raise AnalysisError("The age cut-off must be between 0 and 120 years.")
-        if not isinstance(self.thresholds, Thresholds):
-            raise AnalysisError("Thresholds must be a Thresholds object.")
 
 
 @dataclass(frozen=True)
@@ -178,12 +85,6 @@ class Figure:
 # --------------------------------------------------------------------------------------
 
 
-def _slug(text: str) -> str:
-    """Lower case, only ``[a-z0-9.-]`` kept, anything else turned into ``_``."""
-    slug = re.sub(r"[^a-z0-9.-]+", "_", str(text).lower())
-    return re.sub(r"_+", "_", slug).strip("_.-")
-
-
 def _time_token(months: float) -> tuple[str, str]:
     if months != 0 and (months * 4) % 1 == 0 and months % 1 != 0:
         return f"{months * 4:g}", "w"
@@ -198,36 +99,6 @@ def times_slug(start: float, end: float) -> str:
     if end == 0:
         unit_b = unit_a
     return f"{a}-{b}{unit_a}" if unit_a == unit_b else f"{a}{unit_a}-{b}{unit_b}"
-
-
-_FILTER_WORDS = {
-    "on iron therapy": "iron",
-    "not on iron therapy": "no-iron",
-    "on epo": "epo",
-    "not on epo": "no-epo",
-}
-
-
-def filter_slug(sentence: str) -> str:
-    """The active filters of a :class:`FilteredCohort` sentence, for a file name.
-
-    ``"9 of 25 patients: pediatric (age group from the file), female"`` gives
-    ``pediatric_female``; the unfiltered sentence gives ``""``.
-    """
-    if ":" not in sentence:
-        return ""
-    phrases = re.sub(r"\([^)]*\)", "", sentence.split(":", 1)[1]).split(",")
-    parts = []
-    for phrase in (p.strip().lower() for p in phrases):
-        if not phrase:
-            continue
-        if phrase in _FILTER_WORDS:
-            parts.append(_FILTER_WORDS[phrase])
-        elif phrase.endswith(" cohort"):
-            parts.append(_slug(phrase[: -len(" cohort")]))
-        else:
-            parts.append(_slug(phrase))
-    return "_".join(part for part in parts if part)
 
 
 def _stem(*parts: str) -> str:
@@ -430,6 +301,359 @@ def _long_values(cohort: Cohort, analyte: str, censored: str) -> tuple[pd.DataFr
 # --------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class FigureContext:
+    """Everything a chart builder reads, handed to it explicitly.
+
+    Attributes
+    ----------
+    filtered : FilteredCohort
+        The patients and the sentence describing the filter (the subtitle's first line).
+    selection : Selection
+        The lab and its two times.
+    analysis : AnalysisSettings
+        Levels, censored rule, age cut-off and thresholds.
+    options : ChartOptions
+        Colour, order, direction, band and forest-plot subgroups.
+    notes : tuple of str
+        Extra subtitle lines (the thesis figures say they are redrawn).
+    prefix : str
+        Start of the file-name stem (``thesis-fig1``).
+    paired : PairedResult, optional
+        The paired result of ``selection`` under ``analysis`` when already computed.
+    """
+
+    filtered: FilteredCohort
+    selection: Selection
+    analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
+    options: ChartOptions = field(default_factory=ChartOptions)
+    notes: tuple[str, ...] = ()
+    prefix: str = ""
+    paired: PairedResult | None = None
+
+    @property
+    def cohort(self) -> Cohort:
+        return self.filtered.cohort
+
+    def pairs(self, chart: str, needed: int) -> _Pairs:
+        """The complete pairs; refused when fewer than ``needed``."""
+        pairs = _pairs(self.cohort, self.selection, self.analysis.censored)
+        _require_pairs(pairs, self.selection, chart, needed)
+        return pairs
+
+    def paired_result(self) -> PairedResult:
+        """The paired result: the one given, else computed under :attr:`analysis`."""
+        if self.paired is not None:
+            return self.paired
+        return paired_for(
+            self.cohort,
+            self.selection,
+            alpha=self.analysis.alpha,
+            confidence=self.analysis.confidence,
+            censored=self.analysis.censored,
+        )
+
+
+@dataclass(frozen=True)
+class _Drawing:
+    """What a builder hands back; :func:`_finish` titles, names and wraps it."""
+
+    text: str
+    notes: Sequence[str]
+    draw: Callable[[ChartTitle], alt.TopLevelMixin]
+    missing: tuple[tuple[str, str], ...]
+    stem_extra: Sequence[str] = ()
+    times: tuple[float, float] | None = None  # default: baseline and follow-up
+
+
+@dataclass(frozen=True)
+class _ChartKind:
+    label: str
+    build: Callable[[FigureContext], _Drawing]
+
+
+_REGISTRY: dict[str, _ChartKind] = {}
+
+
+def _chart(name: str, label: str) -> Callable:
+    """Register a builder under ``name`` (its place in :data:`CHARTS`) and menu ``label``."""
+
+    def register(build: Callable[[FigureContext], _Drawing]) -> Callable:
+        _REGISTRY[name] = _ChartKind(label, build)
+        return build
+
+    return register
+
+
+def _finish(name: str, context: FigureContext, drawing: _Drawing) -> Figure:
+    """The tail every chart shares: subtitle, censored note, title, file name."""
+    selection = context.selection
+    censored = _censored_note(context.cohort, selection.analyte, context.analysis.censored)
+    subtitle = _subtitle(context.filtered, [*context.notes, *drawing.notes, censored])
+    chart = drawing.draw(ChartTitle(drawing.text, subtitle))
+    start, end = drawing.times or (selection.baseline, selection.follow_up)
+    stem = _stem(
+        context.prefix,
+        _slug(selection.analyte) or "lab",
+        name,
+        times_slug(start, end),
+        context.filtered.slug,
+        *drawing.stem_extra,
+    )
+    return Figure(name, chart, drawing.text, stem, drawing.missing)
+
+
+def _flipped(options: ChartOptions) -> str:
+    return "flipped" if options.flip else ""
+
+
+@_chart("change", "Change per patient (bars)")
+def _change(context: FigureContext) -> _Drawing:
+    selection, options = context.selection, context.options
+    pairs = context.pairs("change chart", 1)
+    data = pairs.frame
+    color_title = None
+    if options.color_by is not None:
+        groups = split_groups(context.cohort, options.color_by, context.analysis.age_cutoff)
+        data = data.assign(group=groups.reindex(data["patient"]).to_numpy())
+        color_title = SPLITS[options.color_by]
+    text = f"Change in {_lab_words(selection)}, {selection.times_label}, n = {_patients(len(data))}"
+    return _Drawing(
+        text,
+        [],
+        lambda title: charts.change_bars(
+            data,
+            title,
+            selection.unit,
+            color_by="group" if options.color_by else None,
+            color_title=color_title,
+            sort=options.sort,
+            flip=options.flip,
+            band=options.band,
+        ),
+        pairs.missing,
+        [
+            f"by-{options.color_by}" if options.color_by else "",
+            "waterfall" if options.sort else "",
+            _flipped(options),
+        ],
+    )
+
+
+@_chart("before-after", "Before and after (a line per patient)")
+def _before_after(context: FigureContext) -> _Drawing:
+    selection = context.selection
+    pairs = context.pairs("before/after chart", 1)
+    rules, rule_note = _threshold_rules(
+        context.cohort, selection, pairs.frame["patient"].tolist(), context.analysis.thresholds
+    )
+    text = (
+        f"{_lab_words(selection)} at {format_time(selection.baseline)} and "
+        f"{format_time(selection.follow_up)}, n = {_patients(len(pairs.frame))}"
+    )
+    lines, thin_note = _thin(pairs.frame)
+    return _Drawing(
+        text,
+        [rule_note, thin_note],
+        lambda title: charts.before_after(
+            lines,
+            title,
+            selection.unit,
+            threshold=rules or None,
+            baseline_label=format_time(selection.baseline),
+            follow_up_label=format_time(selection.follow_up),
+            value_title=_lab_words(selection),
+        ),
+        pairs.missing,
+    )
+
+
+@_chart("trajectory", "Every time point (a line per patient, mean and CI)")
+def _trajectory(context: FigureContext) -> _Drawing:
+    selection, confidence = context.selection, context.analysis.confidence
+    long, missing = _long_values(context.cohort, selection.analyte, context.analysis.censored)
+    times = sorted(long["time"].unique())
+    if len(times) < 2:
+        raise AnalysisError(
+            f"{selection.name} has values at fewer than 2 time points in this selection; "
+            "a course over time needs at least 2."
+        )
+    summary = _summary_by_time(long, confidence)
+    text = (
+        f"{_lab_words(selection)} at every time point, {format_time(times[0])} to "
+        f"{format_time(times[-1])}, n = {_patients(long['patient'].nunique())}"
+    )
+    summary_note = (
+        f"Grey: each patient. Colour: mean and t-based {confidence * 100:g} % CI of the "
+        "patients with a value at that time (n may differ between times)."
+    )
+    lines, thin_note = _thin(long)
+    return _Drawing(
+        text,
+        [summary_note, thin_note],
+        lambda title: charts.trajectories(
+            lines,
+            summary,
+            title,
+            selection.unit,
+            value_title=_lab_words(selection),
+            confidence=confidence,
+        ),
+        missing,
+        times=(times[0], times[-1]),
+    )
+
+
+@_chart("estimation", "Estimation plot (paired values and mean change)")
+def _estimation(context: FigureContext) -> _Drawing:
+    selection = context.selection
+    pairs = context.pairs("estimation plot", _MIN_PAIRS)
+    result = context.paired_result()
+    text = (
+        f"Change in {_lab_words(selection)}, {selection.times_label}: paired values and "
+        f"mean change, n = {result.n_pairs} pairs"
+    )
+    note = (
+        "Right: the mean change with its t-based CI, on the same scale as the left panel, "
+        "zero level with the baseline mean."
+    )
+    lines, thin_note = _thin(pairs.frame)
+    return _Drawing(
+        text,
+        [note, thin_note],
+        lambda title: charts.estimation_plot(
+            lines,
+            result,
+            title,
+            selection.unit,
+            baseline_label=format_time(selection.baseline),
+            follow_up_label=format_time(selection.follow_up),
+            value_title=_lab_words(selection),
+        ),
+        pairs.missing,
+    )
+
+
+@_chart("mean-difference", "Change against level (mean-difference plot)")
+def _mean_difference(context: FigureContext) -> _Drawing:
+    selection, options = context.selection, context.options
+    pairs = context.pairs("mean-difference plot", _MIN_PAIRS)
+    text = (
+        f"Change in {_lab_words(selection)} against its level, {selection.times_label}, "
+        f"n = {len(pairs.frame)} pairs"
+    )
+    note = (
+        "Lines: mean change and mean ± 1.96 SD of the changes (where about 95 % of changes "
+        "fall if they are roughly normal)."
+    )
+    return _Drawing(
+        text,
+        [note],
+        lambda title: charts.mean_difference(
+            pairs.frame,
+            title,
+            selection.unit,
+            flip=options.flip,
+            value_title=_lab_words(selection),
+        ),
+        pairs.missing,
+        [_flipped(options)],
+    )
+
+
+@_chart("qq", "Normal Q–Q plot of the changes")
+def _qq(context: FigureContext) -> _Drawing:
+    selection = context.selection
+    pairs = context.pairs("Q–Q plot", _MIN_QQ_PAIRS)
+    result = context.paired_result()
+    return _Drawing(
+        f"Q–Q plot of the change in {selection.label()}, n = {result.n_pairs} pairs",
+        ["Points near the dashed line (mean + SD × z) fit normally distributed changes."],
+        lambda title: charts.qq_chart(result.changes, title, selection.unit),
+        pairs.missing,
+    )
+
+
+@_chart("forest", "Subgroups (forest plot)")
+def _forest(context: FigureContext) -> _Drawing:
+    selection, options, analysis = context.selection, context.options, context.analysis
+    result = subgroups_for(
+        context.cohort,
+        selection,
+        options.split,
+        age_cutoff=analysis.age_cutoff,
+        confidence=analysis.confidence,
+        censored=analysis.censored,
+    )
+    frame = result.to_frame()
+    split_words = SPLITS[options.split].lower()
+    if frame.empty:
+        raise AnalysisError(
+            f"No patient has both {selection.name} values and a recorded "
+            f"{split_words}; there is no subgroup to show."
+        )
+    text = (
+        f"Change in {_lab_words(selection)}, {selection.times_label}, by "
+        f"{split_words}: n = {_patients(int(frame['n'].sum()))}"
+    )
+    notes = [result.sentence(selection.name, selection.unit)]
+    if options.flip and result.difference is not None:
+        notes[0] += " (Computed on the changes as follow-up − baseline.)"
+    if result.excluded_groups:
+        notes.append(
+            "Not compared: "
+            + "; ".join(f"{group} ({why})" for group, why in result.excluded_groups)
+        )
+    return _Drawing(
+        text,
+        notes,
+        lambda title: charts.forest(
+            frame, title, selection.unit, flip=options.flip, confidence=analysis.confidence
+        ),
+        tuple(result.excluded),
+        [f"by-{options.split}", _flipped(options)],
+    )
+
+
+@_chart("power", "Power against number of pairs")
+def _power(context: FigureContext) -> _Drawing:
+    selection, alpha = context.selection, context.analysis.alpha
+    pairs = context.pairs("power curve", _MIN_PAIRS)
+    result = context.paired_result()
+    dz = float(result.cohen_dz)
+    if not math.isfinite(dz) or dz == 0:
+        raise AnalysisError(
+            f"The mean change in {selection.name} is zero, so there is no observed effect to "
+            "draw a power curve for; use the Power page with a change worth detecting."
+        )
+    n = result.n_pairs
+    curve = power_curve_n(abs(dz), n_grid(n, result.n_for_80_power), alpha)
+    text = (
+        f"Power against number of pairs at the observed effect in {selection.label()} "
+        f"(d_z = {dz:.2f}), n = {n} pairs"
+    ).replace("= -", "= −")
+    caveat = [
+        f"Two-sided paired t-test at alpha = {alpha:g}, if the true effect equalled "
+        "the observed d_z.",
+        "The observed effect is itself uncertain at this n: a planning aid, not the study's power.",
+    ]
+    return _Drawing(
+        text,
+        caveat,
+        lambda title: charts.power_curve_chart(
+            curve, "n", "Pairs (n)", title, current=n, current_label=f"this study: {n} pairs"
+        ),
+        pairs.missing,
+    )
+
+
+#: The charts :func:`make_figure` draws, in menu order (the command line uses these names).
+CHARTS: tuple[str, ...] = tuple(_REGISTRY)
+
+#: A plain name for each chart, for menus.
+CHART_LABELS: dict[str, str] = {name: kind.label for name, kind in _REGISTRY.items()}
+
+
 def _resolve(filtered: FilteredCohort, selection: Selection | None) -> Selection:
     cohort = filtered.cohort
     if cohort.n_patients == 0:
@@ -443,12 +667,21 @@ def _resolve(filtered: FilteredCohort, selection: Selection | None) -> Selection
     return selection
 
 
+def draw(name: str, context: FigureContext) -> Figure:
+    """Draw the chart ``name`` (one of :data:`CHARTS`) from an explicit context."""
+    kind = _REGISTRY.get(name)
+    if kind is None:
+        raise AnalysisError(f"Unknown chart '{name}'; choose one of {', '.join(CHARTS)}.")
+    return _finish(name, context, kind.build(context))
+
+
 def make_figure(
     name: str,
     filtered: FilteredCohort,
     selection: Selection | None,
-    options: FigureOptions | None = None,
     *,
+    analysis: AnalysisSettings | None = None,
+    options: ChartOptions | None = None,
     paired: PairedResult | None = None,
 ) -> Figure:
     """Draw the chart ``name`` (one of :data:`CHARTS`) for a lab and two time points.
@@ -463,10 +696,12 @@ def make_figure(
         The lab and its baseline and follow-up times; None takes the cohort's first
         lab from its first to its last time point. The trajectory chart uses only the
         lab (every time point).
-    options : FigureOptions, optional
-        Display settings; defaults as in :class:`FigureOptions`.
+    analysis : AnalysisSettings, optional
+        Levels, censored rule, age cut-off and thresholds; defaults as there.
+    options : ChartOptions, optional
+        Display settings; defaults as in :class:`ChartOptions`.
     paired : PairedResult, optional
-        The paired result of ``selection`` under ``options``, when the caller has it
+        The paired result of ``selection`` under ``analysis``, when the caller has it
         already (it is then not computed again for the estimation, Q–Q and power charts).
 
     Returns
@@ -480,400 +715,22 @@ def make_figure(
         plot); no subgroup for the forest plot; no observed change for the power curve.
         The message is written for a clinician.
     """
-    token = _PRECOMPUTED.set(paired)
-    try:
-        return _build(name, filtered, selection, options or FigureOptions())
-    finally:
-        _PRECOMPUTED.reset(token)
-
-
-def _build(
-    name: str,
-    filtered: FilteredCohort,
-    selection: Selection | None,
-    options: FigureOptions,
-    notes: Sequence[str] = (),
-    stem_prefix: str = "",
-) -> Figure:
-    if name not in CHARTS:
+    if name not in _REGISTRY:
         raise AnalysisError(f"Unknown chart '{name}'; choose one of {', '.join(CHARTS)}.")
-    selection = _resolve(filtered, selection)
-    builder = {
-        "change": _change,
-        "before-after": _before_after,
-        "trajectory": _trajectory,
-        "estimation": _estimation,
-        "mean-difference": _mean_difference,
-        "qq": _qq,
-        "forest": _forest,
-        "power": _power,
-    }[name]
-    return builder(filtered, selection, options, tuple(notes), stem_prefix)
-
-
-def _paired_stem(
-    prefix: str, selection: Selection, name: str, filtered: FilteredCohort, *extra: str
-) -> str:
-    return _stem(
-        prefix,
-        _slug(selection.analyte) or "lab",
-        name,
-        times_slug(selection.baseline, selection.follow_up),
-        filter_slug(filtered.sentence),
-        *extra,
-    )
-
-
-def _change(
-    filtered: FilteredCohort,
-    selection: Selection,
-    options: FigureOptions,
-    notes: tuple[str, ...],
-    prefix: str,
-) -> Figure:
-    cohort = filtered.cohort
-    pairs = _pairs(cohort, selection, options.censored)
-    _require_pairs(pairs, selection, "change chart", 1)
-    data = pairs.frame
-    color_title = None
-    if options.color_by is not None:
-        groups = split_groups(cohort, options.color_by, options.age_cutoff)
-        data = data.assign(group=groups.reindex(data["patient"]).to_numpy())
-        color_title = SPLITS[options.color_by]
-    n = len(data)
-    text = f"Change in {_lab_words(selection)}, {selection.times_label}, n = {_patients(n)}"
-    title = ChartTitle(
-        text,
-        _subtitle(filtered, [*notes, _censored_note(cohort, selection.analyte, options.censored)]),
-    )
-    chart = charts.change_bars(
-        data,
-        title,
-        selection.unit,
-        color_by="group" if options.color_by else None,
-        color_title=color_title,
-        sort=options.sort,
-        flip=options.flip,
-        band=options.band,
-    )
-    extra = [
-        f"by-{options.color_by}" if options.color_by else "",
-        "waterfall" if options.sort else "",
-    ]
-    extra.append("flipped" if options.flip else "")
-    stem = _paired_stem(prefix, selection, "change", filtered, *extra)
-    return Figure("change", chart, text, stem, pairs.missing)
-
-
-def _before_after(
-    filtered: FilteredCohort,
-    selection: Selection,
-    options: FigureOptions,
-    notes: tuple[str, ...],
-    prefix: str,
-) -> Figure:
-    cohort = filtered.cohort
-    pairs = _pairs(cohort, selection, options.censored)
-    _require_pairs(pairs, selection, "before/after chart", 1)
-    rules, rule_note = _threshold_rules(
-        cohort, selection, pairs.frame["patient"].tolist(), options.thresholds
-    )
-    n = len(pairs.frame)
-    text = (
-        f"{_lab_words(selection)} at {format_time(selection.baseline)} and "
-        f"{format_time(selection.follow_up)}, n = {_patients(n)}"
-    )
-    lines, thin_note = _thin(pairs.frame)
-    subtitle = _subtitle(
+    context = FigureContext(
         filtered,
-        [*notes, rule_note, thin_note, _censored_note(cohort, selection.analyte, options.censored)],
+        _resolve(filtered, selection),
+        analysis or AnalysisSettings(),
+        options or ChartOptions(),
+        paired=paired,
     )
-    chart = charts.before_after(
-        lines,
-        ChartTitle(text, subtitle),
-        selection.unit,
-        threshold=rules or None,
-        baseline_label=format_time(selection.baseline),
-        follow_up_label=format_time(selection.follow_up),
-        value_title=_lab_words(selection),
-    )
-    stem = _paired_stem(prefix, selection, "before-after", filtered)
-    return Figure("before-after", chart, text, stem, pairs.missing)
-
-
-def _trajectory(
-    filtered: FilteredCohort,
-    selection: Selection,
-    options: FigureOptions,
-    notes: tuple[str, ...],
-    prefix: str,
-) -> Figure:
-    cohort = filtered.cohort
-    long, missing = _long_values(cohort, selection.analyte, options.censored)
-    times = sorted(long["time"].unique())
-    if len(times) < 2:
-        raise AnalysisError(
-            f"{selection.name} has values at fewer than 2 time points in this selection; "
-            "a course over time needs at least 2."
-        )
-    summary = _summary_by_time(long, options.confidence)
-    n = long["patient"].nunique()
-    text = (
-        f"{_lab_words(selection)} at every time point, {format_time(times[0])} to "
-        f"{format_time(times[-1])}, n = {_patients(n)}"
-    )
-    level = f"{options.confidence * 100:g} %"
-    summary_note = (
-        f"Grey: each patient. Colour: mean and t-based {level} CI of the patients with a "
-        "value at that time (n may differ between times)."
-    )
-    lines, thin_note = _thin(long)
-    subtitle = _subtitle(
-        filtered,
-        [
-            *notes,
-            summary_note,
-            thin_note,
-            _censored_note(cohort, selection.analyte, options.censored),
-        ],
-    )
-    chart = charts.trajectories(
-        lines,
-        summary,
-        ChartTitle(text, subtitle),
-        selection.unit,
-        value_title=_lab_words(selection),
-        confidence=options.confidence,
-    )
-    stem = _stem(
-        prefix,
-        _slug(selection.analyte) or "lab",
-        "trajectory",
-        times_slug(times[0], times[-1]),
-        filter_slug(filtered.sentence),
-    )
-    return Figure("trajectory", chart, text, stem, missing)
-
-
-def _paired_result(
-    filtered: FilteredCohort,
-    selection: Selection,
-    options: FigureOptions,
-    pairs: _Pairs,
-    chart: str,
-) -> PairedResult:
-    _require_pairs(pairs, selection, chart, _MIN_PAIRS)
-    given = _PRECOMPUTED.get()
-    if given is not None:
-        return given
-    return paired_for(
-        filtered.cohort,
-        selection,
-        alpha=options.alpha,
-        confidence=options.confidence,
-        censored=options.censored,
-    )
-
-
-def _estimation(
-    filtered: FilteredCohort,
-    selection: Selection,
-    options: FigureOptions,
-    notes: tuple[str, ...],
-    prefix: str,
-) -> Figure:
-    cohort = filtered.cohort
-    pairs = _pairs(cohort, selection, options.censored)
-    result = _paired_result(filtered, selection, options, pairs, "estimation plot")
-    text = (
-        f"Change in {_lab_words(selection)}, {selection.times_label}: paired values and "
-        f"mean change, n = {result.n_pairs} pairs"
-    )
-    note = (
-        "Right: the mean change with its t-based CI, on the same scale as the left panel, "
-        "zero level with the baseline mean."
-    )
-    lines, thin_note = _thin(pairs.frame)
-    subtitle = _subtitle(
-        filtered,
-        [*notes, note, thin_note, _censored_note(cohort, selection.analyte, options.censored)],
-    )
-    chart = charts.estimation_plot(
-        lines,
-        result,
-        ChartTitle(text, subtitle),
-        selection.unit,
-        baseline_label=format_time(selection.baseline),
-        follow_up_label=format_time(selection.follow_up),
-        value_title=_lab_words(selection),
-    )
-    stem = _paired_stem(prefix, selection, "estimation", filtered)
-    return Figure("estimation", chart, text, stem, pairs.missing)
-
-
-def _mean_difference(
-    filtered: FilteredCohort,
-    selection: Selection,
-    options: FigureOptions,
-    notes: tuple[str, ...],
-    prefix: str,
-) -> Figure:
-    cohort = filtered.cohort
-    pairs = _pairs(cohort, selection, options.censored)
-    _require_pairs(pairs, selection, "mean-difference plot", _MIN_PAIRS)
-    n = len(pairs.frame)
-    text = (
-        f"Change in {_lab_words(selection)} against its level, {selection.times_label}, "
-        f"n = {n} pairs"
-    )
-    note = (
-        "Lines: mean change and mean ± 1.96 SD of the changes (where about 95 % of changes "
-        "fall if they are roughly normal)."
-    )
-    subtitle = _subtitle(
-        filtered, [*notes, note, _censored_note(cohort, selection.analyte, options.censored)]
-    )
-    chart = charts.mean_difference(
-        pairs.frame,
-        ChartTitle(text, subtitle),
-        selection.unit,
-        flip=options.flip,
-        value_title=_lab_words(selection),
-    )
-    stem = _paired_stem(
-        prefix, selection, "mean-difference", filtered, "flipped" if options.flip else ""
-    )
-    return Figure("mean-difference", chart, text, stem, pairs.missing)
-
-
-def _qq(
-    filtered: FilteredCohort,
-    selection: Selection,
-    options: FigureOptions,
-    notes: tuple[str, ...],
-    prefix: str,
-) -> Figure:
-    cohort = filtered.cohort
-    pairs = _pairs(cohort, selection, options.censored)
-    _require_pairs(pairs, selection, "Q–Q plot", _MIN_QQ_PAIRS)
-    result = _paired_result(filtered, selection, options, pairs, "Q–Q plot")
-    text = f"Q–Q plot of the change in {selection.label()}, n = {result.n_pairs} pairs"
-    subtitle = _subtitle(
-        filtered,
-        [
-            *notes,
-            "Points near the dashed line (mean + SD × z) fit normally distributed changes.",
-            _censored_note(cohort, selection.analyte, options.censored),
-        ],
-    )
-    chart = charts.qq_chart(result.changes, ChartTitle(text, subtitle), selection.unit)
-    stem = _paired_stem(prefix, selection, "qq", filtered)
-    return Figure("qq", chart, text, stem, pairs.missing)
-
-
-def _forest(
-    filtered: FilteredCohort,
-    selection: Selection,
-    options: FigureOptions,
-    notes: tuple[str, ...],
-    prefix: str,
-) -> Figure:
-    cohort = filtered.cohort
-    result = subgroups_for(
-        cohort,
-        selection,
-        options.split,
-        age_cutoff=options.age_cutoff,
-        confidence=options.confidence,
-        censored=options.censored,
-    )
-    frame = result.to_frame()
-    if frame.empty:
-        raise AnalysisError(
-            f"No patient has both {selection.name} values and a recorded "
-            f"{SPLITS[options.split].lower()}; there is no subgroup to show."
-        )
-    n = int(frame["n"].sum())
-    text = (
-        f"Change in {_lab_words(selection)}, {selection.times_label}, by "
-        f"{SPLITS[options.split].lower()}: n = {_patients(n)}"
-    )
-    extra_notes = [result.sentence(selection.name, selection.unit)]
-    if options.flip and result.difference is not None:
-        extra_notes[0] += " (Computed on the changes as follow-up − baseline.)"
-    if result.excluded_groups:
-        extra_notes.append(
-            "Not compared: "
-            + "; ".join(f"{group} ({why})" for group, why in result.excluded_groups)
-        )
-    subtitle = _subtitle(
-        filtered,
-        [*notes, *extra_notes, _censored_note(cohort, selection.analyte, options.censored)],
-    )
-    chart = charts.forest(
-        frame,
-        ChartTitle(text, subtitle),
-        selection.unit,
-        flip=options.flip,
-        confidence=options.confidence,
-    )
-    stem = _paired_stem(
-        prefix,
-        selection,
-        "forest",
-        filtered,
-        f"by-{options.split}",
-        "flipped" if options.flip else "",
-    )
-    return Figure("forest", chart, text, stem, tuple(result.excluded))
-
-
-def _power(
-    filtered: FilteredCohort,
-    selection: Selection,
-    options: FigureOptions,
-    notes: tuple[str, ...],
-    prefix: str,
-) -> Figure:
-    cohort = filtered.cohort
-    pairs = _pairs(cohort, selection, options.censored)
-    result = _paired_result(filtered, selection, options, pairs, "power curve")
-    dz = float(result.cohen_dz)
-    if not math.isfinite(dz) or dz == 0:
-        raise AnalysisError(
-            f"The mean change in {selection.name} is zero, so there is no observed effect to "
-            "draw a power curve for; use the Power page with a change worth detecting."
-        )
-    n = result.n_pairs
-    curve = power_curve_n(abs(dz), n_grid(n, result.n_for_80_power), options.alpha)
-    text = (
-        f"Power against number of pairs at the observed effect in {selection.label()} "
-        f"(d_z = {dz:.2f}), n = {n} pairs"
-    ).replace("= -", "= −")
-    caveat = [
-        f"Two-sided paired t-test at alpha = {options.alpha:g}, if the true effect equalled "
-        "the observed d_z.",
-        "The observed effect is itself uncertain at this n: a planning aid, not the study's power.",
-    ]
-    subtitle = _subtitle(
-        filtered, [*notes, *caveat, _censored_note(cohort, selection.analyte, options.censored)]
-    )
-    chart = charts.power_curve_chart(
-        curve,
-        "n",
-        "Pairs (n)",
-        ChartTitle(text, subtitle),
-        current=n,
-        current_label=f"this study: {n} pairs",
-    )
-    stem = _paired_stem(prefix, selection, "power", filtered)
-    return Figure("power", chart, text, stem, pairs.missing)
+    return draw(name, context)
 
 
 def patient_lines_figure(
     filtered: FilteredCohort,
     analyte: str,
-    options: FigureOptions | None = None,
+    analysis: AnalysisSettings | None = None,
     *,
     notes: Sequence[str] = (),
     stem_prefix: str = "",
@@ -883,30 +740,29 @@ def patient_lines_figure(
     Used for thesis Figure 6 (hepcidin in the five prospective patients); best for
     up to eight patients (the palette's size).
     """
-    options = options or FigureOptions()
+    censored = (analysis or AnalysisSettings()).censored
     cohort = filtered.cohort
     if cohort.n_patients == 0:
         raise AnalysisError(f"No patient is left to chart ({filtered.sentence}).")
     key = cohort.find_analyte(analyte)
     info = cohort.analytes[key]
-    long, missing = _long_values(cohort, key, options.censored)
+    long, missing = _long_values(cohort, key, censored)
     if long.empty:
         raise AnalysisError(f"No patient in this selection has a {info.name} value.")
     times = sorted(long["time"].unique())
     lab = f"{info.name} ({info.unit})" if info.unit else info.name
-    n = long["patient"].nunique()
     text = (
         f"{lab} in each patient, {format_time(times[0])} to {format_time(times[-1])}, "
-        f"n = {_patients(n)}"
+        f"n = {_patients(long['patient'].nunique())}"
     )
-    subtitle = _subtitle(filtered, [*notes, _censored_note(cohort, key, options.censored)])
+    subtitle = _subtitle(filtered, [*notes, _censored_note(cohort, key, censored)])
     chart = charts.patient_lines(long, ChartTitle(text, subtitle), info.unit, value_title=lab)
     stem = _stem(
         stem_prefix,
         _slug(key) or "lab",
         "patient-lines",
         times_slug(times[0], times[-1]),
-        filter_slug(filtered.sentence),
+        filtered.slug,
     )
     return Figure("patient-lines", chart, text, stem, missing)
 
@@ -1015,15 +871,14 @@ def thesis_figure(number: int, cohort: Cohort) -> Figure:
         f"As in the thesis, bars show baseline − follow-up: a fall in {selection.name} is a "
         "positive bar."
     )
-    options = FigureOptions(flip=True, color_by=spec.color_by)
-    return _build(
-        spec.chart,
+    context = FigureContext(
         filtered,
-        selection,
-        options,
-        notes=[f"{redrawn} {orientation}"],
-        stem_prefix=prefix,
+        _resolve(filtered, selection),
+        options=ChartOptions(flip=True, color_by=spec.color_by),
+        notes=(f"{redrawn} {orientation}",),
+        prefix=prefix,
     )
+    return draw(spec.chart, context)
 
 
 def thesis_figures(cohort: Cohort) -> list[tuple[Figure, str]]:

@@ -3,11 +3,20 @@
 One :class:`CohortFilter` yields both the patients kept (:meth:`CohortFilter.apply`)
 and the plain-words sentence that stands above every table, chart and export
 (:meth:`CohortFilter.describe`), so the two can never disagree.
+
+Every filter is one row of :data:`FILTERS`: its key, its label and menu choices in the
+sidebar, its plain-words phrase, its part of a file name, and its command-line flag and
+help. The sidebar, the sentence, file names, the command-line parser and the reproduce
+commands all read that table, so a new filter is one new row.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import argparse
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Any
 
 import pandas as pd
 
@@ -15,7 +24,20 @@ from .cohort import Cohort
 from .errors import AnalysisError
 from .limits import LIMITS
 
-__all__ = ["AGE_GROUPS", "CohortFilter", "FilteredCohort", "age_groups"]
+__all__ = [
+    "AGE_CUTOFF",
+    "AGE_GROUPS",
+    "FILTERS",
+    "Choice",
+    "CohortFilter",
+    "CutoffField",
+    "FilterField",
+    "FilteredCohort",
+    "add_filter_arguments",
+    "age_groups",
+    "filter_from_args",
+    "slug_part",
+]
 
 AGE_GROUPS = ("pediatric", "adult")
 _DEFAULT_CUTOFF = float(LIMITS["default_age_cutoff"].value)
@@ -38,13 +60,313 @@ def age_groups(patients: pd.DataFrame, cutoff: float = _DEFAULT_CUTOFF) -> pd.Se
     return from_file.where(from_file.notna(), by_age).astype(object)
 
 
+def slug_part(text: str) -> str:
+    """Lower case, only ``[a-z0-9.-]`` kept, anything else turned into ``_``.
+
+    Examples
+    --------
+    >>> slug_part("Retrospective (2009-2012)")
+    'retrospective_2009-2012'
+    """
+    slug = re.sub(r"[^a-z0-9.-]+", "_", str(text).lower())
+    return re.sub(r"_+", "_", slug).strip("_.-")
+
+
+def _yes_no(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("yes", "y", "true", "1"):
+        return True
+    if lowered in ("no", "n", "false", "0"):
+        return False
+    raise argparse.ArgumentTypeError(f"'{text}' is not yes or no")
+
+
+# --------------------------------------------------------------------------------------
+# The table of filters
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One value a filter can take, in each of the places it is written.
+
+    Attributes
+    ----------
+    value
+        What :class:`CohortFilter` holds (``"F"``, ``True``, ``"pediatric"``).
+    menu
+        The sidebar's wording (``"Female"``).
+    phrase
+        The words in the filter sentence (``"female"``).
+    slug
+        The part of a file name (``"female"``).
+    arg
+        The value after the command-line flag (``"F"``).
+    """
+
+    value: Any
+    menu: str
+    phrase: str
+    slug: str
+    arg: str
+
+
+def _same_text(value: object, wanted: object) -> bool:
+    return value is not None and str(value).lower() == str(wanted).lower()
+
+
+def _equal(value: object, wanted: object) -> bool:
+    return value == wanted
+
+
+def _same_yes_no(value: object, wanted: object) -> bool:
+    return value is not None and bool(value) == wanted
+
+
+def _file_values(patients: pd.DataFrame, key: str, cutoff: float) -> pd.Series:
+    return patients[key]
+
+
+def _age_group_values(patients: pd.DataFrame, key: str, cutoff: float) -> pd.Series:
+    return age_groups(patients, cutoff)
+
+
+def _age_group_source(value: object, cutoff: float, patients: pd.DataFrame | None) -> str:
+    """Where the age group came from, in brackets after the phrase."""
+    if patients is None:
+        return ""
+    has_file_group = patients["age_group"].notna()
+    if has_file_group.all():
+        return " (age group from the file)"
+    if has_file_group.any():
+        return f" (age group from the file, else age < {cutoff:g} y)"
+    sign = "<" if value == "pediatric" else "≥"
+    return f" (age {sign} {cutoff:g} y)"
+
+
+_AS_WRITTEN = Choice(None, "{}", "{}", "{}", "{}")
+
+
+@dataclass(frozen=True)
+class CutoffField:
+    """The age cut-off that goes with the age-group filter (a number, not a choice)."""
+
+    key: str
+    label: str
+    flag: str
+    help: str
+    cli_help: str
+    default: float
+
+    def add_argument(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(self.flag, type=float, default=self.default, help=self.cli_help)
+
+    def args(self, value: float) -> list[str]:
+        """The command-line words for ``value``: none at the default."""
+        return [] if value == self.default else [self.flag, f"{value:g}"]
+
+
+@dataclass(frozen=True)
+class FilterField:
+    """One filter: a patient attribute chosen from a menu, and every way it is written.
+
+    Attributes
+    ----------
+    key : str
+        The :class:`CohortFilter` attribute, and the patients' column it reads.
+    noun : str
+        Plain name (``"iron therapy"``): the sidebar label capitalises it, and the
+        sentence counts patients with "no recorded" noun.
+    choices : tuple of Choice
+        The values; empty when they come from the file (the cohort's names).
+    help : str
+        The sidebar's help.
+    flag : str
+        The command-line flag; its help, type and metavar follow.
+    free : Choice
+        For a value read from the file: its wording, ``{}`` standing for the value.
+    matches : callable
+        ``matches(cell, wanted)``: does a patient's recorded value match the filter?
+    values : callable
+        ``values(patients, key, age_cutoff)``: the patients' values of the attribute.
+    source : callable, optional
+        ``source(value, age_cutoff, patients)``: words in brackets after the phrase.
+    cutoff : CutoffField, optional
+        A number that goes with this filter (the age cut-off with the age group).
+    """
+
+    key: str
+    noun: str
+    choices: tuple[Choice, ...]
+    help: str
+    flag: str
+    cli_help: str | None = None
+    cli_type: Callable[[str], Any] | None = None
+    metavar: str | None = None
+    free: Choice = _AS_WRITTEN
+    matches: Callable[[object, object], bool] = _equal
+    values: Callable[[pd.DataFrame, str, float], pd.Series] = _file_values
+    source: Callable[[object, float, pd.DataFrame | None], str] | None = None
+    cutoff: CutoffField | None = None
+
+    @property
+    def label(self) -> str:
+        return self.noun[:1].upper() + self.noun[1:]
+
+    def choice(self, value: object) -> Choice:
+        """The :class:`Choice` of ``value`` (made from :attr:`free` for a file's value)."""
+        for choice in self.choices:
+            if choice.value == value:
+                return choice
+        if self.choices:
+            raise AnalysisError(f"{self.label} cannot be '{value}'.")
+        text = str(value)
+        return Choice(
+            value,
+            self.free.menu.format(text),
+            self.free.phrase.format(text),
+            slug_part(self.free.slug.format(text)),
+            self.free.arg.format(text),
+        )
+
+    def options(self, patients: pd.DataFrame) -> tuple[Choice, ...]:
+        """The menu: the fixed choices, or the file's distinct values in order."""
+        if self.choices:
+            return self.choices
+        found = sorted({str(value) for value in patients[self.key].dropna()})
+        return tuple(self.choice(value) for value in found)
+
+    def add_argument(self, parser: argparse.ArgumentParser) -> None:
+        extra: dict[str, Any] = {}
+        if self.cli_type is not _yes_no and self.choices:
+            extra["choices"] = [choice.arg for choice in self.choices]
+        if self.cli_type is not None:
+            extra["type"] = self.cli_type
+        if self.metavar is not None:
+            extra["metavar"] = self.metavar
+        if self.cli_help is not None:
+            extra["help"] = self.cli_help
+        parser.add_argument(self.flag, **extra)
+
+    def args(self, value: object) -> list[str]:
+        """The command-line words that choose ``value`` (none for "all")."""
+        return [] if value is None else [self.flag, self.choice(value).arg]
+
+
+AGE_CUTOFF = CutoffField(
+    key="age_cutoff",
+    label="Pediatric below age (years)",
+    flag="--age-cutoff",
+    help="Used only for patients without an age group in the file.",
+    cli_help="age (years) below which a patient without an age group is pediatric",
+    default=_DEFAULT_CUTOFF,
+)
+
+#: Every filter, in the order of the sidebar, the sentence, file names and commands.
+FILTERS: tuple[FilterField, ...] = (
+    FilterField(
+        key="cohort",
+        noun="cohort",
+        choices=(),
+        help="The file's cohort column.",
+        flag="--cohort",
+        cli_help="keep one cohort (the file's cohort column)",
+        free=Choice(None, "{}", "{} cohort", "{}", "{}"),
+        matches=_same_text,
+    ),
+    FilterField(
+        key="age_group",
+        noun="age group",
+        choices=(
+            Choice("pediatric", "Pediatric", "pediatric", "pediatric", "pediatric"),
+            Choice("adult", "Adult", "adult", "adult", "adult"),
+        ),
+        help="From the file's age-group column where given; otherwise from age and the "
+        "cut-off below.",
+        flag="--age-group",
+        values=_age_group_values,
+        source=_age_group_source,
+        cutoff=AGE_CUTOFF,
+    ),
+    FilterField(
+        key="sex",
+        noun="sex",
+        choices=(
+            Choice("F", "Female", "female", "female", "F"),
+            Choice("M", "Male", "male", "male", "M"),
+        ),
+        help="Patients of unknown sex are left out when a sex is chosen.",
+        flag="--sex",
+        cli_type=str.upper,
+    ),
+    FilterField(
+        key="iron",
+        noun="iron therapy",
+        choices=(
+            Choice(True, "On iron therapy", "on iron therapy", "iron", "yes"),
+            Choice(False, "Not on iron therapy", "not on iron therapy", "no-iron", "no"),
+        ),
+        help="The file's iron-therapy column.",
+        flag="--iron",
+        cli_type=_yes_no,
+        metavar="yes|no",
+        matches=_same_yes_no,
+    ),
+    FilterField(
+        key="epo",
+        noun="Epo",
+        choices=(
+            Choice(True, "On Epo", "on Epo", "epo", "yes"),
+            Choice(False, "Not on Epo", "not on Epo", "no-epo", "no"),
+        ),
+        help="The file's erythropoietin column.",
+        flag="--epo",
+        cli_type=_yes_no,
+        metavar="yes|no",
+        matches=_same_yes_no,
+    ),
+)
+
+
+def filter_from_args(args: argparse.Namespace) -> CohortFilter:
+    """The filter that :func:`add_filter_arguments`' flags chose."""
+    values = {field.key: getattr(args, field.key) for field in FILTERS}
+    return CohortFilter(**values, age_cutoff=getattr(args, AGE_CUTOFF.key))
+
+
+def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
+    """One command-line flag per filter (and the age cut-off after the age group)."""
+    for field in FILTERS:
+        field.add_argument(parser)
+        if field.cutoff is not None:
+            field.cutoff.add_argument(parser)
+
+
+# --------------------------------------------------------------------------------------
+# The filter and its result
+# --------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class FilteredCohort:
-    """A cohort after filtering, with the sentence that describes the filter."""
+    """A cohort after filtering, with the sentence that describes the filter.
+
+    Attributes
+    ----------
+    cohort : Cohort
+        The patients kept.
+    n_total : int
+        Patients before filtering.
+    sentence : str
+        The filter in plain words, with the counts.
+    slug : str
+        The active filters for a file name (``"pediatric_female"``; ``""`` for none).
+    """
 
     cohort: Cohort
     n_total: int
     sentence: str
+    slug: str = ""
 
     @property
     def n(self) -> int:
@@ -67,6 +389,18 @@ class CohortFilter:
         ``"F"`` or ``"M"``.
     iron, epo
         True (on therapy) or False (not on it).
+
+    Examples
+    --------
+    >>> chosen = CohortFilter(age_group="pediatric", sex="F", iron=False)
+    >>> chosen.phrases()
+    ['pediatric', 'female', 'not on iron therapy']
+    >>> chosen.slug()
+    'pediatric_female_no-iron'
+    >>> chosen.args()
+    ['--age-group', 'pediatric', '--sex', 'F', '--iron', 'no']
+    >>> CohortFilter().is_active
+    False
     """
 
     cohort: str | None = None
@@ -77,79 +411,59 @@ class CohortFilter:
     epo: bool | None = None
 
     def __post_init__(self) -> None:
-        if self.age_group is not None and self.age_group not in AGE_GROUPS:
-            raise AnalysisError(f"Age group must be pediatric or adult, not '{self.age_group}'.")
-        if self.sex is not None and self.sex not in ("F", "M"):
-            raise AnalysisError(f"Sex must be F or M, not '{self.sex}'.")
+        for field, value in self._active():
+            if field.choices and value not in [choice.value for choice in field.choices]:
+                allowed = " or ".join(str(choice.value) for choice in field.choices)
+                raise AnalysisError(f"{field.label} must be {allowed}, not '{value}'.")
         if not 0 < self.age_cutoff < 120:
             raise AnalysisError("The age cut-off must be between 0 and 120 years.")
 
+    def _active(self) -> list[tuple[FilterField, Any]]:
+        """(field, value) of each filter that is set, in table order."""
+        pairs = ((field, getattr(self, field.key)) for field in FILTERS)
+        return [(field, value) for field, value in pairs if value is not None]
+
     @property
     def is_active(self) -> bool:
-        return any(
-            v is not None for v in (self.cohort, self.age_group, self.sex, self.iron, self.epo)
-        )
+        return bool(self._active())
 
     def mask(self, patients: pd.DataFrame) -> pd.Series:
         """True for the patients the filter keeps; unknown values are not kept."""
         keep = pd.Series(True, index=patients.index)
-        if self.cohort is not None:
-            keep &= patients["cohort"].map(
-                lambda v: v is not None and str(v).lower() == self.cohort.lower()
-            )
-        if self.age_group is not None:
-            keep &= age_groups(patients, self.age_cutoff) == self.age_group
-        if self.sex is not None:
-            keep &= patients["sex"] == self.sex
-        for name in ("iron", "epo"):
-            wanted = getattr(self, name)
-            if wanted is not None:
-                keep &= patients[name].map(lambda v, w=wanted: v is not None and bool(v) == w)
+        for field, wanted in self._active():
+            values = field.values(patients, field.key, self.age_cutoff)
+            keep &= values.map(lambda v, f=field, w=wanted: f.matches(v, w)).astype(bool)
         return keep.astype(bool)
 
     def phrases(self, patients: pd.DataFrame | None = None) -> list[str]:
         """The active filters as short phrases (``female``, ``on iron therapy``, ...)."""
         out = []
-        if self.cohort is not None:
-            out.append(f"{self.cohort} cohort")
-        if self.age_group is not None:
-            source = ""
-            if patients is not None:
-                has_file_group = patients["age_group"].notna()
-                if has_file_group.all():
-                    source = " (age group from the file)"
-                elif has_file_group.any():
-                    source = f" (age group from the file, else age < {self.age_cutoff:g} y)"
-                else:
-                    source = (
-                        f" (age < {self.age_cutoff:g} y)"
-                        if self.age_group == "pediatric"
-                        else (f" (age ≥ {self.age_cutoff:g} y)")
-                    )
-            out.append(f"{self.age_group}{source}")
-        if self.sex is not None:
-            out.append("female" if self.sex == "F" else "male")
-        if self.iron is not None:
-            out.append("on iron therapy" if self.iron else "not on iron therapy")
-        if self.epo is not None:
-            out.append("on Epo" if self.epo else "not on Epo")
+        for field, value in self._active():
+            source = field.source(value, self.age_cutoff, patients) if field.source else ""
+            out.append(field.choice(value).phrase + source)
         return out
+
+    def slug(self) -> str:
+        """The active filters for a file name: ``"pediatric_female"``, ``""`` for none."""
+        parts = (field.choice(value).slug for field, value in self._active())
+        return "_".join(part for part in parts if part)
+
+    def args(self) -> list[str]:
+        """The command-line words that choose this filter (the inverse of the parser)."""
+        words: list[str] = []
+        for field in FILTERS:
+            words += field.args(getattr(self, field.key))
+            if field.cutoff is not None:
+                words += field.cutoff.args(getattr(self, field.cutoff.key))
+        return words
 
     def unknown_counts(self, patients: pd.DataFrame) -> dict[str, int]:
         """Patients left out only because the filtered attribute is not recorded."""
         counts = {}
-        checks = {
-            "cohort": (self.cohort, patients["cohort"]),
-            "age group": (self.age_group, age_groups(patients, self.age_cutoff)),
-            "sex": (self.sex, patients["sex"]),
-            "iron therapy": (self.iron, patients["iron"]),
-            "Epo": (self.epo, patients["epo"]),
-        }
-        for label, (wanted, values) in checks.items():
-            if wanted is not None:
-                missing = int(values.isna().sum())
-                if missing:
-                    counts[label] = missing
+        for field, _ in self._active():
+            missing = int(field.values(patients, field.key, self.age_cutoff).isna().sum())
+            if missing:
+                counts[field.noun] = missing
         return counts
 
     def describe(self, patients: pd.DataFrame) -> str:
@@ -167,20 +481,14 @@ class CohortFilter:
         return sentence
 
     def apply(self, cohort: Cohort) -> FilteredCohort:
-        """The filtered cohort and its sentence."""
+        """The filtered cohort, its sentence and its file-name part."""
         keep = self.mask(cohort.patients)
         return FilteredCohort(
             cohort=cohort.subset(cohort.patients.index[keep]),
             n_total=cohort.n_patients,
             sentence=self.describe(cohort.patients),
+            slug=self.slug(),
         )
 
     def to_dict(self) -> dict[str, object]:
-        return {
-            "cohort": self.cohort,
-            "age_group": self.age_group,
-            "age_cutoff": self.age_cutoff,
-            "sex": self.sex,
-            "iron": self.iron,
-            "epo": self.epo,
-        }
+        return {field.name: getattr(self, field.name) for field in fields(self)}

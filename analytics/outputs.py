@@ -28,13 +28,13 @@ from .characteristics import Characteristics, characteristics
 from .cohort import Cohort
 from .errors import AnalysisError
 from .export import bundle_zip, settings_dict, settings_json, tables_xlsx
-from .figures import CHARTS, Figure, FigureOptions, make_figure
+from .figures import CHARTS, Figure, FigureContext, draw
 from .filters import CohortFilter, FilteredCohort
 from .labs import default_change
 from .paired import PairedResult, leave_one_out
 from .power import PowerResult, power_summary
-from .prevalence import Thresholds
 from .report import html_report
+from .settings import AnalysisSettings, ChartOptions
 from .timecourse import TimecourseResult
 
 __all__ = [
@@ -50,12 +50,24 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ViewOutputs:
-    """What one view shows: its results, its figures and its tables (by file stem)."""
+    """What one view shows: its results, its figures and its tables (by file stem).
+
+    Examples
+    --------
+    >>> from analytics import load_cohort
+    >>> cohort = load_cohort(b"id,MCV 0,MCV 2\\nA,80,79\\nB,82,80\\nC,85,83\\n", "mcv.csv")
+    >>> view = view_outputs(cohort, CohortFilter(), analyte="mcv", charts=("change",))
+    >>> view.paired.n_pairs, [figure.filename_stem for figure in view.figures]
+    (3, ['mcv_change_0-2mo'])
+    >>> view.analysis.alpha, view.options.split
+    (0.05, 'sex')
+    """
 
     cohort: Cohort
     filtered: FilteredCohort
     cohort_filter: CohortFilter
-    options: FigureOptions
+    analysis: AnalysisSettings
+    options: ChartOptions
     selection: Selection | None = None
     paired: PairedResult | None = None
     timecourse: TimecourseResult | None = None
@@ -66,17 +78,15 @@ class ViewOutputs:
     problems: tuple[str, ...] = ()
 
     def settings(self, generated_at: datetime | None = None) -> dict[str, Any]:
+        figure_options = {**asdict(self.options), "age_cutoff": self.analysis.age_cutoff}
         return settings_dict(
             self.cohort,
             filtered=self.filtered,
             cohort_filter=self.cohort_filter,
             selection=self.selection,
-            alpha=self.options.alpha,
-            confidence=self.options.confidence,
-            censored=self.options.censored,
-            thresholds=self.options.thresholds,
+            analysis=self.analysis,
             power=self.power,
-            extra={"figure_options": _options_dict(self.options)},
+            extra={"figure_options": figure_options},
             generated_at=generated_at,
         )
 
@@ -123,17 +133,6 @@ def settings_json_bytes(outputs: ViewOutputs, generated_at: datetime | None = No
     return settings_json(outputs.settings(generated_at))
 
 
-def _options_dict(options: FigureOptions) -> dict[str, Any]:
-    return {
-        "color_by": options.color_by,
-        "sort": options.sort,
-        "flip": options.flip,
-        "band": options.band,
-        "split": options.split,
-        "age_cutoff": options.age_cutoff,
-    }
-
-
 def _pairs_table(cohort: Cohort, selection: Selection, censored: str) -> pd.DataFrame:
     matrix = cohort.lab_matrix(selection.analyte, censored)
     table = pd.DataFrame(
@@ -149,12 +148,35 @@ def _pairs_table(cohort: Cohort, selection: Selection, censored: str) -> pd.Data
     return table
 
 
+def _paired(cohort: Cohort, selection: Selection, analysis: AnalysisSettings) -> PairedResult:
+    return paired_for(
+        cohort,
+        selection,
+        alpha=analysis.alpha,
+        confidence=analysis.confidence,
+        censored=analysis.censored,
+    )
+
+
+def _all_labs_row(cohort: Cohort, key: str, time: float, analysis: AnalysisSettings) -> dict:
+    info = cohort.analytes[key]
+    row: dict[str, Any] = {
+        "lab": info.name,
+        "unit": info.unit,
+        "baseline": info.times[0],
+        "follow_up": time,
+    }
+    try:
+        result = _paired(cohort, select(cohort, key, info.times[0], time), analysis)
+    except AnalysisError as error:
+        return {**row, "note": str(error)}
+    names = ("n_pairs", "baseline_mean", "follow_up_mean", "mean_change", "ci_low", "ci_high")
+    names += ("t", "df", "p_two_sided", "cohen_dz", "wilcoxon_p")
+    return {**row, **{name: getattr(result, name) for name in names}, "note": ""}
+
+
 def all_labs_table(
-    filtered: FilteredCohort,
-    *,
-    alpha: float = 0.05,
-    confidence: float = 0.95,
-    censored: str = "limit",
+    filtered: FilteredCohort, analysis: AnalysisSettings | None = None
 ) -> pd.DataFrame:
     """Every lab, every follow-up time against that lab's first time: one row each.
 
@@ -166,37 +188,13 @@ def all_labs_table(
     """
     from statsmodels.stats.multitest import multipletests
 
-    rows = []
+    analysis = analysis or AnalysisSettings()
     cohort = filtered.cohort
-    for key, info in cohort.analytes.items():
-        for time in info.times[1:]:
-            row: dict[str, Any] = {
-                "lab": info.name, "unit": info.unit, "baseline": info.times[0], "follow_up": time,
-            }  # fmt: skip
-            try:
-                selection = select(cohort, key, info.times[0], time)
-                result = paired_for(
-                    cohort, selection, alpha=alpha, confidence=confidence, censored=censored
-                )
-            except AnalysisError as error:
-                row["note"] = str(error)
-                rows.append(row)
-                continue
-            row.update(
-                n_pairs=result.n_pairs,
-                baseline_mean=result.baseline_mean,
-                follow_up_mean=result.follow_up_mean,
-                mean_change=result.mean_change,
-                ci_low=result.ci_low,
-                ci_high=result.ci_high,
-                t=result.t,
-                df=result.df,
-                p_two_sided=result.p_two_sided,
-                cohen_dz=result.cohen_dz,
-                wilcoxon_p=result.wilcoxon_p,
-                note="",
-            )
-            rows.append(row)
+    rows = [
+        _all_labs_row(cohort, key, time, analysis)
+        for key, info in cohort.analytes.items()
+        for time in info.times[1:]
+    ]
     table = pd.DataFrame(rows)
     if "p_two_sided" in table:
         tested = table["p_two_sided"].notna()
@@ -209,6 +207,74 @@ def all_labs_table(
     return table
 
 
+def _cohort_tables(
+    cohort: Cohort, subset: Cohort, analysis: AnalysisSettings
+) -> tuple[Characteristics, dict[str, pd.DataFrame]]:
+    """The characteristics, validation and prevalence tables every view has."""
+    table_of_characteristics = characteristics(subset, analysis.age_cutoff)
+    tables: dict[str, pd.DataFrame] = {
+        "characteristics": table_of_characteristics.to_frame().reset_index(),
+        "validation_issues": cohort.report.issues_frame(),
+        "excluded_rows": cohort.report.excluded_frame(),
+    }
+    for kind in ("anemia", "microcytosis"):
+        with contextlib.suppress(AnalysisError):  # a file without Hgb or MCV values
+            tables[f"prevalence_{kind}"] = prevalence_for(
+                subset,
+                kind,
+                analysis.thresholds,
+                confidence=analysis.confidence,
+                censored=analysis.censored,
+            )
+    return table_of_characteristics, tables
+
+
+def _lab_tables(
+    subset: Cohort,
+    selection: Selection,
+    paired: PairedResult,
+    analysis: AnalysisSettings,
+    split: str,
+) -> tuple[TimecourseResult | None, dict[str, pd.DataFrame], list[str]]:
+    """The tables of one lab: pairs, test, leave-one-out, every time, subgroups."""
+    stem = selection.analyte
+    tables = {
+        f"{stem}_pairs": _pairs_table(subset, selection, analysis.censored),
+        f"{stem}_paired_test": paired.to_frame(),
+        f"{stem}_leave_one_out": leave_one_out(paired, alpha=analysis.alpha),
+    }
+    course, problems = None, []
+    try:
+        course = timecourse_for(
+            subset,
+            selection.analyte,
+            baseline=selection.baseline,
+            alpha=analysis.alpha,
+            confidence=analysis.confidence,
+            censored=analysis.censored,
+        )
+        tables[f"{stem}_by_time"] = thesis_table(course)
+        tables[f"{stem}_repeated_tests"] = course.tests_frame()
+        tables[f"{stem}_contrasts"] = course.contrasts_frame()
+    except AnalysisError as error:
+        problems.append(f"all time points: {error}")
+    try:
+        result = subgroups_for(
+            subset,
+            selection,
+            split,
+            age_cutoff=analysis.age_cutoff,
+            confidence=analysis.confidence,
+            censored=analysis.censored,
+        )
+        tables[f"{stem}_subgroups_{split}"] = result.to_frame()
+        if result.pairwise:
+            tables[f"{stem}_subgroup_contrasts"] = result.contrasts_frame()
+    except AnalysisError as error:
+        problems.append(f"subgroups: {error}")
+    return course, tables, problems
+
+
 def view_outputs(
     cohort: Cohort,
     cohort_filter: CohortFilter,
@@ -216,7 +282,8 @@ def view_outputs(
     analyte: str | None = None,
     baseline: str | float | None = None,
     follow_up: str | float | None = None,
-    options: FigureOptions | None = None,
+    analysis: AnalysisSettings | None = None,
+    options: ChartOptions | None = None,
     charts: tuple[str, ...] = CHARTS,
     delta: float | None = None,
 ) -> ViewOutputs:
@@ -227,77 +294,33 @@ def view_outputs(
     figures. Figures that cannot be drawn (e.g. too few pairs for a subgroup split)
     are left out and their reason listed in ``problems``.
     """
-    options = options or FigureOptions()
+    analysis = analysis or AnalysisSettings()
+    options = options or ChartOptions()
     filtered = cohort_filter.apply(cohort)
     subset = filtered.cohort
-    table_of_characteristics = characteristics(subset, options.age_cutoff)
-    tables: dict[str, pd.DataFrame] = {
-        "characteristics": table_of_characteristics.to_frame().reset_index(),
-        "validation_issues": cohort.report.issues_frame(),
-        "excluded_rows": cohort.report.excluded_frame(),
-    }
-    for kind in ("anemia", "microcytosis"):
-        with contextlib.suppress(AnalysisError):  # a file without Hgb or MCV values
-            tables[f"prevalence_{kind}"] = prevalence_for(
-                subset, kind, options.thresholds, confidence=options.confidence,
-                censored=options.censored,
-            )  # fmt: skip
+    table_of_characteristics, tables = _cohort_tables(cohort, subset, analysis)
+    chosen = (cohort, filtered, cohort_filter, analysis, options)
     if analyte is None:
-        tables["paired_all_labs"] = all_labs_table(
-            filtered, alpha=options.alpha, confidence=options.confidence,
-            censored=options.censored,
-        )  # fmt: skip
-        return ViewOutputs(
-            cohort, filtered, cohort_filter, options,
-            characteristics=table_of_characteristics, tables=tables,
-        )  # fmt: skip
+        tables["paired_all_labs"] = all_labs_table(filtered, analysis)
+        return ViewOutputs(*chosen, characteristics=table_of_characteristics, tables=tables)
     selection = select(subset, analyte, baseline, follow_up)
-    paired = paired_for(
-        subset, selection, alpha=options.alpha, confidence=options.confidence,
-        censored=options.censored,
-    )  # fmt: skip
-    stem = f"{selection.analyte}"
-    tables[f"{stem}_pairs"] = _pairs_table(subset, selection, options.censored)
-    tables[f"{stem}_paired_test"] = paired.to_frame()
-    tables[f"{stem}_leave_one_out"] = leave_one_out(paired, alpha=options.alpha)
-    course = None
-    problems = []
-    try:
-        course = timecourse_for(
-            subset, selection.analyte, baseline=selection.baseline, alpha=options.alpha,
-            confidence=options.confidence, censored=options.censored,
-        )  # fmt: skip
-        tables[f"{stem}_by_time"] = thesis_table(course)
-        tables[f"{stem}_repeated_tests"] = course.tests_frame()
-        tables[f"{stem}_contrasts"] = course.contrasts_frame()
-    except AnalysisError as error:
-        problems.append(f"all time points: {error}")
-    try:
-        split = subgroups_for(
-            subset, selection, options.split, age_cutoff=options.age_cutoff,
-            confidence=options.confidence, censored=options.censored,
-        )  # fmt: skip
-        tables[f"{stem}_subgroups_{options.split}"] = split.to_frame()
-        if split.pairwise:
-            tables[f"{stem}_subgroup_contrasts"] = split.contrasts_frame()
-    except AnalysisError as error:
-        problems.append(f"subgroups: {error}")
+    paired = _paired(subset, selection, analysis)
+    course, lab_tables, problems = _lab_tables(subset, selection, paired, analysis, options.split)
+    tables.update(lab_tables)
     worth = delta if delta is not None else default_change(selection.analyte, selection.unit)
     power = None
     if worth is not None and paired.sd_change > 0:
-        power = power_summary(paired.n_pairs, paired.sd_change, worth, alpha=options.alpha)
-        tables[f"{stem}_power"] = power.to_frame()
+        power = power_summary(paired.n_pairs, paired.sd_change, worth, alpha=analysis.alpha)
+        tables[f"{selection.analyte}_power"] = power.to_frame()
     figures = []
     for name in charts:
+        context = FigureContext(filtered, selection, analysis, options, paired=paired)
         try:
-            figures.append(make_figure(name, filtered, selection, options, paired=paired))
+            figures.append(draw(name, context))
         except AnalysisError as error:
             problems.append(f"{name}: {error}")
     return ViewOutputs(
-        cohort,
-        filtered,
-        cohort_filter,
-        options,
+        *chosen,
         selection=selection,
         paired=paired,
         timecourse=course,
@@ -309,21 +332,16 @@ def view_outputs(
     )
 
 
-def _filter_args(cohort_filter: CohortFilter) -> list[str]:
-    args: list[str] = []
-    if cohort_filter.cohort is not None:
-        args += ["--cohort", cohort_filter.cohort]
-    if cohort_filter.age_group is not None:
-        args += ["--age-group", cohort_filter.age_group]
-    if cohort_filter.age_cutoff != 18:
-        args += ["--age-cutoff", f"{cohort_filter.age_cutoff:g}"]
-    if cohort_filter.sex is not None:
-        args += ["--sex", cohort_filter.sex]
-    for name in ("iron", "epo"):
-        value = getattr(cohort_filter, name)
-        if value is not None:
-            args += [f"--{name}", "yes" if value else "no"]
-    return args
+def _file_args(cohort: Cohort) -> list[str]:
+    """The file, its sheet and the column corrections made by the user."""
+    source = cohort.source
+    words = [source.filename]
+    if source.sheet and len(source.sheets) > 1:
+        words += ["--sheet", source.sheet]
+    for role in cohort.mapping:
+        if role.source == "set by you":
+            words += ["--map", f"{role.column}={role.as_role_string()}"]
+    return words
 
 
 def commands(
@@ -331,65 +349,35 @@ def commands(
     cohort_filter: CohortFilter,
     *,
     selection: Selection | None = None,
-    options: FigureOptions | None = None,
+    analysis: AnalysisSettings | None = None,
+    options: ChartOptions | None = None,
     chart: str | None = None,
 ) -> list[str]:
     """The shell commands that regenerate a view's numbers, figure and report."""
-    options = options or FigureOptions()
-    source = cohort.source
+    analysis = analysis or AnalysisSettings()
+    options = options or ChartOptions()
     base = ["python", "-m", "analytics"]
-    file_args = [source.filename]
-    if source.sheet and len(source.sheets) > 1:
-        file_args += ["--sheet", source.sheet]
-    for role in cohort.mapping:
-        if role.source == "set by you":
-            file_args += ["--map", f"{role.column}={role.as_role_string()}"]
-    filters = _filter_args(cohort_filter)
-    levels = []
-    if options.alpha != 0.05:
-        levels += ["--alpha", f"{options.alpha:g}"]
-    if options.confidence != 0.95:
-        levels += ["--confidence", f"{options.confidence:g}"]
-    if options.censored != "limit":
-        levels += ["--censored", options.censored]
-    view_options = []
-    if options.color_by:
-        view_options += ["--color-by", options.color_by]
-    if options.sort:
-        view_options += ["--sort"]
-    if options.flip:
-        view_options += ["--flip"]
-    if options.band:
-        view_options += ["--band", f"{options.band:g}"]
-    if options.split != "sex":
-        view_options += ["--split", options.split]
-    defaults = Thresholds()
-    for name, value in asdict(options.thresholds).items():
-        if value != getattr(defaults, name):
-            view_options += ["--threshold", f"{name}={value:g}"]
-    lines = []
-    if selection is not None:
-        lab = [
-            "--analyte", selection.analyte, "--baseline", f"{selection.baseline:g}",
-            "--follow-up", f"{selection.follow_up:g}",
-        ]  # fmt: skip
-        lines.append([*base, "paired", *file_args, *lab, *filters, *levels, "--json"])
-        lines.append(
-            [*base, "timecourse", *file_args, "--analyte", selection.analyte,
-             "--baseline", f"{selection.baseline:g}", *filters, *levels, "--json"]
-        )  # fmt: skip
-        if chart is not None:
-            figure = ["--chart", chart, *view_options, "--format", "png", "-o", f"{chart}.png"]
-            lines.append([*base, "figure", *file_args, *lab, *filters, *levels, *figure])
-        for command, output in (("report", "report.html"), ("export", "bundle.zip")):
-            lines.append(
-                [*base, command, *file_args, *lab, *filters, *levels, *view_options, "-o", output]
-            )
-    else:
-        lines.append([*base, "cohort", *file_args, *filters, "--json"])
-        lines.append(
-            [*base, "export", *file_args, *filters, *levels, *view_options, "-o", "results.xlsx"]
-        )
+    common = [*_file_args(cohort), *cohort_filter.args()]
+    levels = analysis.args()
+    view_options = [*options.args(), *analysis.threshold_args()]
+    if selection is None:
+        return [
+            shlex.join([*base, "cohort", *common, "--json"]),
+            shlex.join([*base, "export", *common, *levels, *view_options, "-o", "results.xlsx"]),
+        ]
+    baseline, follow_up = f"{selection.baseline:g}", f"{selection.follow_up:g}"
+    lab = ["--analyte", selection.analyte, "--baseline", baseline, "--follow-up", follow_up]
+    files, filters = _file_args(cohort), cohort_filter.args()
+    course = ["--analyte", selection.analyte, "--baseline", baseline]
+    lines = [
+        [*base, "paired", *files, *lab, *filters, *levels, "--json"],
+        [*base, "timecourse", *files, *course, *filters, *levels, "--json"],
+    ]
+    if chart is not None:
+        figure = ["--chart", chart, *view_options, "--format", "png", "-o", f"{chart}.png"]
+        lines.append([*base, "figure", *files, *lab, *filters, *levels, *figure])
+    for command, output in (("report", "report.html"), ("export", "bundle.zip")):
+        lines.append([*base, command, *files, *lab, *filters, *levels, *view_options, "-o", output])
     return [shlex.join(line) for line in lines]
 
 
@@ -415,18 +403,12 @@ def thesis_commands(cohort: Cohort) -> list[str]:
 
 def power_command(n: int, sd_change: float, delta: float, alpha: float) -> str:
     """The command that reproduces a power panel."""
+    words = ["--n", str(n), "--sd-change", f"{sd_change:.6g}", "--delta", f"{delta:g}"]
     return shlex.join(
-        ["python", "-m", "analytics", "power", "--n", str(n), "--sd-change", f"{sd_change:.6g}",
-         "--delta", f"{delta:g}", "--alpha", f"{alpha:g}", "--json"]
-    )  # fmt: skip
+        ["python", "-m", "analytics", "power", *words, "--alpha", f"{alpha:g}", "--json"]
+    )
 
 
 def validate_command(cohort: Cohort) -> str:
     """The command that prints this file's validation report."""
-    words = ["python", "-m", "analytics", "validate", cohort.source.filename]
-    if cohort.source.sheet and len(cohort.source.sheets) > 1:
-        words += ["--sheet", cohort.source.sheet]
-    for role in cohort.mapping:
-        if role.source == "set by you":
-            words += ["--map", f"{role.column}={role.as_role_string()}"]
-    return shlex.join([*words, "--json"])
+    return shlex.join(["python", "-m", "analytics", "validate", *_file_args(cohort), "--json"])

@@ -4,7 +4,7 @@ import streamlit as st
 
 from analytics.analysis import SPLITS
 from analytics.errors import AnalysisError
-from analytics.figures import FigureOptions
+from analytics.settings import AnalysisSettings, ChartOptions
 from ui.charts import show_chart
 from ui.downloads import figure_buttons, png_width_choice, view_buttons
 from ui.selection import pick_selection
@@ -62,20 +62,22 @@ split = persistent_selectbox(
 )
 png_width_choice()
 
-options = FigureOptions(
+analysis = AnalysisSettings(
+    alpha=settings.alpha,
+    confidence=settings.confidence,
+    censored=view.censored_rule,
+    age_cutoff=view.filter.age_cutoff,
+    thresholds=current_thresholds(),
+)
+options = ChartOptions(
     color_by=None if color_by == "none" else color_by,
     sort=order == "sorted",
     flip=direction == "thesis",
     band=band or None,
     split=split,
-    age_cutoff=view.filter.age_cutoff,
-    censored=view.censored_rule,
-    alpha=settings.alpha,
-    confidence=settings.confidence,
-    thresholds=current_thresholds(),
 )
 try:
-    outputs = outputs_for(view, settings, options)
+    outputs = outputs_for(view, settings, analysis, options)
 except AnalysisError as error:
     st.warning(escape_md(str(error)))
     st.stop()

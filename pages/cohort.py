@@ -3,8 +3,8 @@
 import streamlit as st
 
 from analytics.characteristics import characteristics
-from analytics.figures import FigureOptions
 from analytics.outputs import commands
+from analytics.settings import AnalysisSettings
 from ui import prevalence_view
 from ui.shell import page_view
 from ui.tables import show_table
@@ -55,7 +55,7 @@ reproduce(
     lines=commands(
         view.cohort,
         view.filter,
-        options=FigureOptions(
+        analysis=AnalysisSettings(
             censored=view.censored_rule, thresholds=thresholds, age_cutoff=view.filter.age_cutoff
         ),
     ),

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from analytics.errors import AnalysisError
-from analytics.figures import FigureOptions
+from analytics.settings import AnalysisSettings, ChartOptions
 from ui import paired_view
 from ui.downloads import view_buttons
 from ui.selection import pick_selection
@@ -21,16 +21,16 @@ if cohort.n_patients == 0:
     st.stop()
 settings = pick_selection(cohort)
 selection = settings.selection
-options = FigureOptions(
-    age_cutoff=view.filter.age_cutoff,
-    censored=view.censored_rule,
+analysis = AnalysisSettings(
     alpha=settings.alpha,
     confidence=settings.confidence,
+    censored=view.censored_rule,
+    age_cutoff=view.filter.age_cutoff,
     thresholds=current_thresholds(),
-    split=kept("sel_split", "sex"),  # the Subgroups tab's split, so downloads match it
 )
+options = ChartOptions(split=kept("sel_split", "sex"))  # the Subgroups tab's, so downloads match
 try:
-    outputs = outputs_for(view, settings, options)
+    outputs = outputs_for(view, settings, analysis, options)
 except AnalysisError as error:
     st.warning(escape_md(str(error)))
     st.stop()

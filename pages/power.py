@@ -4,7 +4,7 @@ import streamlit as st
 
 from analytics.errors import AnalysisError
 from analytics.export import file_stem
-from analytics.figures import filter_slug, times_slug
+from analytics.figures import times_slug
 from analytics.labs import default_change
 from analytics.outputs import power_command
 from analytics.power import power_summary
@@ -38,7 +38,7 @@ if mode == "data":
         selection.analyte,
         "power",
         times_slug(selection.baseline, selection.follow_up),
-        filter_slug(view.filtered.sentence),
+        view.filtered.slug,
     )
     st.caption(
         escape_md(f"{selection.label()}: {n} pairs, observed SD of change {sd_change:.3g} {unit}.")

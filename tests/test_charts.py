@@ -42,12 +42,12 @@ from analytics.errors import AnalysisError
 from analytics.figures import (
     CHARTS,
     THESIS_FIGURES,
-    FigureOptions,
     make_figure,
     thesis_figure,
     thesis_figures,
 )
 from analytics.filters import CohortFilter
+from analytics.settings import ChartOptions
 
 DEMO = Path(__file__).resolve().parent.parent / "data" / "sirolimus_demo.csv"
 STEM = re.compile(r"^[a-z0-9_.-]+$")
@@ -399,9 +399,7 @@ def test_qq_and_power_keep_their_signatures():
 
 @pytest.mark.parametrize("name", CHARTS)
 def test_every_chart_builds_from_the_demo_cohort_and_converts(demo, name):
-    figure = make_figure(
-        name, CohortFilter().apply(demo), select(demo, "mcv", 0, 2), FigureOptions()
-    )
+    figure = make_figure(name, CohortFilter().apply(demo), select(demo, "mcv", 0, 2))
     assert figure.name == name
     assert "MCV" in figure.title
     assert STEM.match(figure.filename_stem)
@@ -413,7 +411,7 @@ def test_every_chart_builds_from_the_demo_cohort_and_converts(demo, name):
 
 def test_titles_name_lab_unit_times_n_and_the_filter_sentence(demo):
     filtered = CohortFilter(sex="F").apply(demo)
-    figure = make_figure("change", filtered, select(demo, "mcv", 0, 2), FigureOptions())
+    figure = make_figure("change", filtered, select(demo, "mcv", 0, 2))
     spec = figure.chart.to_dict()
     # thesis Tables 1 and 4: 10 retrospective and 2 prospective women, all with both values
     assert figure.title == "Change in MCV (fL), month 0 → month 2, n = 12 patients"
@@ -426,7 +424,7 @@ def test_colour_by_in_a_figure_uses_the_attribute_and_its_legend_title(demo):
         "change",
         CohortFilter(cohort="retrospective").apply(demo),
         select(demo, "mcv", 0, 2),
-        FigureOptions(color_by="iron"),
+        options=ChartOptions(color_by="iron"),
     )
     spec = figure.chart.to_dict()
     bars = find(spec, "bar", x="patient")
@@ -443,7 +441,7 @@ def test_a_lab_with_unsafe_characters_draws_with_safe_field_names():
     cohort = analytics.load_cohort(csv, "x.csv")
     selection = select(cohort, "Na+", 0, 2)
     for name in CHARTS:
-        figure = make_figure(name, CohortFilter().apply(cohort), selection, FigureOptions())
+        figure = make_figure(name, CohortFilter().apply(cohort), selection)
         spec = figure.chart.to_dict()
         assert field_names(spec), name
         for field in field_names(spec):
@@ -462,9 +460,7 @@ def test_a_lab_with_unsafe_characters_draws_with_safe_field_names():
 
 
 def test_missing_lists_patients_without_a_pair(demo):
-    figure = make_figure(
-        "before-after", CohortFilter().apply(demo), select(demo, "mcv", 0, 6), FigureOptions()
-    )
+    figure = make_figure("before-after", CohortFilter().apply(demo), select(demo, "mcv", 0, 6))
     assert figure.missing == tuple((f"P0{i}", "no month 6 MCV") for i in range(1, 6))
     assert figure.title.endswith("n = 20 patients")
 
@@ -473,11 +469,11 @@ def test_a_chart_that_cannot_be_drawn_says_why(demo):
     one = CohortFilter(cohort="prospective", sex="F", iron=True).apply(demo)
     assert one.n == 1
     with pytest.raises(AnalysisError, match="needs at least 2"):
-        make_figure("estimation", one, select(demo, "mcv", 0, 2), FigureOptions())
+        make_figure("estimation", one, select(demo, "mcv", 0, 2))
     with pytest.raises(AnalysisError, match="Unknown chart"):
-        make_figure("pie", one, select(demo, "mcv", 0, 2), FigureOptions())
+        make_figure("pie", one, select(demo, "mcv", 0, 2))
     with pytest.raises(AnalysisError, match="colour by"):
-        FigureOptions(color_by="blood group")
+        ChartOptions(color_by="blood group")
 
 
 def test_filename_stems_name_lab_chart_times_and_filters(demo):

@@ -40,6 +40,7 @@ from analytics.export import (
 from analytics.filters import CohortFilter
 from analytics.power import power_summary
 from analytics.prevalence import Thresholds
+from analytics.settings import AnalysisSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "data" / "sirolimus_demo.csv"
@@ -328,10 +329,7 @@ def settings(demo) -> dict:
         filtered=filtered,
         cohort_filter=cohort_filter,
         selection=selection,
-        alpha=0.05,
-        confidence=0.95,
-        censored="half",
-        thresholds=Thresholds(),
+        analysis=AnalysisSettings(censored="half", thresholds=Thresholds()),
         power=power,
         generated_at=WHEN,
     )
@@ -387,7 +385,7 @@ def test_recording_versions_does_not_import_streamlit():
 
 def test_settings_refuse_an_unknown_censored_rule(demo):
     with pytest.raises(AnalysisError):
-        settings_dict(demo[0], censored="drop")
+        settings_dict(demo[0], analysis=AnalysisSettings(censored="drop"))
 
 
 # ---------------------------------------------------------------------------------- ZIP

@@ -141,19 +141,20 @@ def test_reproduce_commands_carry_every_setting(tmp_path, monkeypatch, capsys):
     """The commands shown on a page regenerate the page's view: same settings, same tables."""
     from analytics import load_cohort
     from analytics.export import table_csv
-    from analytics.figures import FigureOptions
     from analytics.filters import CohortFilter
     from analytics.outputs import commands, view_outputs
     from analytics.prevalence import Thresholds
+    from analytics.settings import AnalysisSettings, ChartOptions
 
     cohort = load_cohort(DEMO.read_bytes(), DEMO.name, is_demo=True)
     chosen = CohortFilter(cohort="retrospective")
-    options = FigureOptions(
-        color_by="iron", sort=True, flip=True, band=2.0, split="iron", censored="half",
-        alpha=0.1, confidence=0.9, thresholds=Thresholds(anemia_women=12.5),
-    )  # fmt: skip
-    page = view_outputs(cohort, chosen, analyte="mcv", baseline=0, follow_up=6, options=options)
-    lines = commands(cohort, chosen, selection=page.selection, options=options, chart="change")
+    analysis = AnalysisSettings(
+        censored="half", alpha=0.1, confidence=0.9, thresholds=Thresholds(anemia_women=12.5)
+    )
+    options = ChartOptions(color_by="iron", sort=True, flip=True, band=2.0, split="iron")
+    chosen_view = {"analysis": analysis, "options": options}
+    page = view_outputs(cohort, chosen, analyte="mcv", baseline=0, follow_up=6, **chosen_view)
+    lines = commands(cohort, chosen, selection=page.selection, chart="change", **chosen_view)
     export = next(line for line in lines if " export " in line)
     words = shlex.split(export)
     words[words.index("-o") + 1] = str(tmp_path / "bundle.zip")

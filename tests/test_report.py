@@ -19,6 +19,7 @@ from analytics.filters import CohortFilter
 from analytics.plain import format_p
 from analytics.power import power_curve_n, power_summary
 from analytics.report import fmt_number, fmt_p, html_report
+from analytics.settings import AnalysisSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "data" / "sirolimus_demo.csv"
@@ -46,8 +47,7 @@ def build_report(data: bytes, filename: str, cohort_filter: CohortFilter, figure
         filtered=filtered,
         cohort_filter=cohort_filter,
         selection=selection,
-        alpha=0.05,
-        confidence=0.95,
+        analysis=AnalysisSettings(alpha=0.05, confidence=0.95),
         power=power,
         generated_at=WHEN,
     )

@@ -17,7 +17,7 @@ import streamlit as st
 
 from analytics import InputError
 from analytics.cohort import CENSORED_RULES, Cohort
-from analytics.filters import CohortFilter, FilteredCohort
+from analytics.filters import FILTERS, CohortFilter, CutoffField, FilteredCohort
 from analytics.isolation import load_cohort_isolated
 from analytics.limits import LIMITS
 from ui.widgets import kept, persistent_number, persistent_selectbox
@@ -138,12 +138,37 @@ def escape_md(text: object) -> str:
 
 # --------------------------------------------------------------------------- sidebar
 
-_CHOICES = {
-    "sex": {"All": None, "Female": "F", "Male": "M"},
-    "iron": {"All": None, "On iron therapy": True, "Not on iron therapy": False},
-    "epo": {"All": None, "On Epo": True, "Not on Epo": False},
-    "age_group": {"All": None, "Pediatric": "pediatric", "Adult": "adult"},
-}
+
+def _filter_menus(bar, cohort: Cohort) -> dict[str, object]:
+    """One selectbox per filter of :data:`FILTERS` (and the age cut-off): the chosen values."""
+    chosen: dict[str, object] = {}
+    for field in FILTERS:
+        options = field.options(cohort.patients)
+        if options:
+            values = {choice.menu: choice.value for choice in options}
+            picked = persistent_selectbox(
+                field.label, ["All", *values], f"flt_{field.key}", help=field.help, container=bar
+            )
+            chosen[field.key] = None if picked == "All" else values[picked]
+        if field.cutoff is not None:
+            chosen[field.cutoff.key] = float(_cutoff_input(bar, field.cutoff, cohort))
+    return chosen
+
+
+def _cutoff_input(bar, cutoff: CutoffField, cohort: Cohort) -> float:
+    has_file_groups = bool(cohort.patients["age_group"].notna().all())
+    return persistent_number(
+        cutoff.label,
+        f"flt_{cutoff.key}",
+        default=cutoff.default,
+        container=bar,
+        min_value=1.0,
+        max_value=100.0,
+        step=1.0,
+        format="%.0f",
+        disabled=has_file_groups,
+        help=cutoff.help + (" Every patient here has one." if has_file_groups else ""),
+    )
 
 
 def render_sidebar(dataset: Dataset, cohort: Cohort) -> View:
@@ -155,69 +180,8 @@ def render_sidebar(dataset: Dataset, cohort: Cohort) -> View:
     else:
         bar.text(dataset.filename + (f" · sheet {dataset.sheet}" if dataset.sheet else ""))
     bar.markdown("**Filters**")
-    cohorts = sorted({str(c) for c in cohort.patients["cohort"].dropna()})
-    chosen_cohort = None
-    if cohorts:
-        picked = persistent_selectbox(
-            "Cohort",
-            ["All", *cohorts],
-            "flt_cohort",
-            help="The file's cohort column.",
-            container=bar,
-        )
-        chosen_cohort = None if picked == "All" else picked
-    age_group = persistent_selectbox(
-        "Age group",
-        list(_CHOICES["age_group"]),
-        "flt_age_group",
-        help="From the file's age-group column where given; otherwise from age and the "
-        "cut-off below.",
-        container=bar,
-    )
-    has_file_groups = bool(cohort.patients["age_group"].notna().all())
-    cutoff = persistent_number(
-        "Pediatric below age (years)",
-        "flt_age_cutoff",
-        default=float(LIMITS["default_age_cutoff"].value),
-        container=bar,
-        min_value=1.0,
-        max_value=100.0,
-        step=1.0,
-        format="%.0f",
-        disabled=has_file_groups,
-        help="Used only for patients without an age group in the file."
-        + (" Every patient here has one." if has_file_groups else ""),
-    )
-    sex = persistent_selectbox(
-        "Sex",
-        list(_CHOICES["sex"]),
-        "flt_sex",
-        help="Patients of unknown sex are left out when a sex is chosen.",
-        container=bar,
-    )
-    iron = persistent_selectbox(
-        "Iron therapy",
-        list(_CHOICES["iron"]),
-        "flt_iron",
-        help="The file's iron-therapy column.",
-        container=bar,
-    )
-    epo = persistent_selectbox(
-        "Epo",
-        list(_CHOICES["epo"]),
-        "flt_epo",
-        help="The file's erythropoietin column.",
-        container=bar,
-    )
+    chosen = CohortFilter(**_filter_menus(bar, cohort))
     censored_rule = kept("censored_choice", "limit")
-    chosen = CohortFilter(
-        cohort=chosen_cohort,
-        age_group=_CHOICES["age_group"][age_group],
-        age_cutoff=float(cutoff),
-        sex=_CHOICES["sex"][sex],
-        iron=_CHOICES["iron"][iron],
-        epo=_CHOICES["epo"][epo],
-    )
     filtered = chosen.apply(cohort)
     bar.markdown(f"**{filtered.n} of {filtered.n_total} patients**")
     if chosen.is_active:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+from dataclasses import fields
 
 import streamlit as st
 
-from analytics.figures import CHARTS, FigureOptions
+from analytics.analysis import Selection
+from analytics.figures import CHARTS
 from analytics.filters import CohortFilter
 from analytics.outputs import ViewOutputs, commands, view_outputs
 from analytics.prevalence import Thresholds
+from analytics.settings import AnalysisSettings, ChartOptions
 from ui.selection import Settings
-from ui.shell import View, parse_dataset
+from ui.shell import Dataset, View, parse_dataset
 from ui.widgets import kept
 
 
@@ -28,27 +30,24 @@ def current_thresholds() -> Thresholds:
 
 @st.cache_data(scope="session", max_entries=16, show_spinner="Computing the figures…")
 def _cached_outputs(
-    data: bytes,
-    filename: str,
-    sheet: str | None,
-    mapping: tuple[tuple[str, str], ...],
-    is_demo: bool,
-    filter_items: tuple[tuple[str, object], ...],
-    analyte: str | None,
-    baseline: float | None,
-    follow_up: float | None,
-    option_items: tuple[tuple[str, object], ...],
-    threshold_items: tuple[tuple[str, float], ...],
+    dataset: Dataset,
+    cohort_filter: CohortFilter,
+    selection: Selection | None,
+    analysis: AnalysisSettings,
+    options: ChartOptions,
     charts: tuple[str, ...],
 ) -> ViewOutputs:
-    cohort = parse_dataset(data, filename, sheet, mapping, is_demo)
-    options = FigureOptions(**dict(option_items), thresholds=Thresholds(**dict(threshold_items)))
+    """Streamlit hashes the frozen dataclasses' fields, so each is a key as it is."""
+    cohort = parse_dataset(
+        dataset.data, dataset.filename, dataset.sheet, dataset.mapping, dataset.is_demo
+    )
     return view_outputs(
         cohort,
-        CohortFilter(**dict(filter_items)),
-        analyte=analyte,
-        baseline=baseline,
-        follow_up=follow_up,
+        cohort_filter,
+        analyte=selection.analyte if selection else None,
+        baseline=selection.baseline if selection else None,
+        follow_up=selection.follow_up if selection else None,
+        analysis=analysis,
         options=options,
         charts=charts,
     )
@@ -57,26 +56,14 @@ def _cached_outputs(
 def outputs_for(
     view: View,
     settings: Settings | None,
-    options: FigureOptions,
+    analysis: AnalysisSettings,
+    options: ChartOptions | None = None,
     charts: tuple[str, ...] = CHARTS,
 ) -> ViewOutputs:
     """Everything the view shows, computed once per settings in this session."""
-    dataset = view.dataset
-    option_items = tuple((k, v) for k, v in asdict(options).items() if k != "thresholds")
     selection = settings.selection if settings else None
     return _cached_outputs(
-        dataset.data,
-        dataset.filename,
-        dataset.sheet,
-        dataset.mapping,
-        dataset.is_demo,
-        tuple(view.filter.to_dict().items()),
-        selection.analyte if selection else None,
-        selection.baseline if selection else None,
-        selection.follow_up if selection else None,
-        option_items,
-        tuple(asdict(options.thresholds).items()),
-        charts,
+        view.dataset, view.filter, selection, analysis, options or ChartOptions(), charts
     )
 
 
@@ -93,6 +80,7 @@ def reproduce(
             view.cohort,
             view.filter,
             selection=outputs.selection if outputs else None,
+            analysis=outputs.analysis if outputs else None,
             options=outputs.options if outputs else None,
             chart=chart,
         )

@@ -6,6 +6,7 @@ from analytics.errors import AnalysisError
 from analytics.figures import FigureOptions
 from ui import paired_view
 from ui.downloads import view_buttons
+from ui.guards import require_patients
 from ui.selection import pick_selection
 from ui.shell import escape_md, page_view
 from ui.views import current_thresholds, outputs_for, reproduce
@@ -16,9 +17,7 @@ cohort = view.filtered.cohort
 
 st.title("Paired tests")
 st.text(view.filtered.sentence)
-if cohort.n_patients == 0:
-    st.warning("No patient matches the filters in the sidebar. Widen them to run the tests.")
-    st.stop()
+require_patients(view, "run the tests")
 settings = pick_selection(cohort)
 selection = settings.selection
 options = FigureOptions(

@@ -35,6 +35,7 @@ from .paired import PairedResult, leave_one_out
 from .power import PowerResult, power_summary
 from .prevalence import Thresholds
 from .report import html_report
+from .subgroups import SubgroupResult
 from .timecourse import TimecourseResult
 
 __all__ = [
@@ -59,6 +60,7 @@ class ViewOutputs:
     selection: Selection | None = None
     paired: PairedResult | None = None
     timecourse: TimecourseResult | None = None
+    subgroups: SubgroupResult | None = None
     power: PowerResult | None = None
     characteristics: Characteristics | None = None
     figures: tuple[Figure, ...] = ()
@@ -272,6 +274,7 @@ def view_outputs(
         tables[f"{stem}_contrasts"] = course.contrasts_frame()
     except AnalysisError as error:
         problems.append(f"all time points: {error}")
+    split = None
     try:
         split = subgroups_for(
             subset, selection, options.split, age_cutoff=options.age_cutoff,
@@ -301,6 +304,7 @@ def view_outputs(
         selection=selection,
         paired=paired,
         timecourse=course,
+        subgroups=split,
         power=power,
         characteristics=table_of_characteristics,
         figures=tuple(figures),

@@ -226,3 +226,27 @@ def test_paired_page_shows_the_views_leave_one_out():
     shown = [d.value for d in at.dataframe if list(d.value.columns) == list(expected.columns)]
     assert len(shown) == 1
     assert shown[0].reset_index(drop=True).equals(expected.reset_index(drop=True))
+
+
+def test_paired_page_compares_subgroups_only_in_the_view(monkeypatch):
+    """The page shows the view's subgroup comparison instead of making its own."""
+    import analytics.analysis
+    from analytics.filters import CohortFilter
+    from analytics.outputs import view_outputs
+
+    calls = []
+    original = analytics.analysis.subgroup_contrast
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(analytics.analysis, "subgroup_contrast", counted)
+    view_outputs(_demo(), CohortFilter(sex="M"), analyte="mcv", baseline=0, follow_up=2)
+    in_the_view = len(calls)  # the Subgroups tab's split and the forest plot
+    calls.clear()
+    at = _app()
+    at.selectbox(key="flt_sex").set_value("Male").run()
+    at.switch_page("pages/paired_tests.py").run()
+    assert not at.exception, at.exception
+    assert len(calls) == in_the_view

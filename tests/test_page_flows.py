@@ -142,6 +142,44 @@ def test_single_sheet_file_offers_no_sheet_choice():
     assert not [s for s in at.selectbox if s.key == "sheet_choice"]
 
 
+def _edit_role(at: AppTest, column: str, role: str) -> None:
+    """Type ``role`` for ``column`` in the Columns table, then apply."""
+    table = at.data_editor(key="mapping_editor").value
+    row = int(table.index[table["column"] == column][0])
+    at.session_state["mapping_editor"] = {
+        "edited_rows": {row: {"role": role}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    at.button(key="apply_mapping").click().run()
+    assert not at.exception, at.exception
+
+
+def _role_of(at: AppTest, column: str) -> dict[str, str]:
+    table = at.data_editor(key="mapping_editor").value
+    return table[table["column"] == column].iloc[0].to_dict()
+
+
+def test_column_role_corrected_in_the_table_rereads_the_file():
+    at = _app()
+    _edit_role(at, "epo", "ignore")
+    assert _errors(at) == []
+    assert _role_of(at, "epo") == {"column": "epo", "read as": "ignored", "role": "ignore"}
+    assert "--map epo=ignore" in at.code[-1].value
+    assert "Demo cohort" in _sidebar_text(at)
+
+
+def test_wrong_column_role_is_explained_and_the_file_kept():
+    at = _app()
+    _edit_role(at, "epo", "lab:nonsense")
+    errors = _errors(at)
+    assert len(errors) == 1
+    assert errors[0].startswith("Column correction for 'epo'")
+    assert _role_of(at, "epo")["read as"] == "Epo"
+    assert "--map" not in at.code[-1].value
+
+
 # --------------------------------------------------------------------------- empty filters
 
 EMPTY_MESSAGES = {

@@ -1,6 +1,6 @@
 """Sections of the Data page: choosing the data, correcting a failed upload, how it was read.
 
-The Data page's browser-session state is kept here and only here:
+The Data page's own ``st.session_state`` keys are handled here and nowhere else:
 
 ``upload_id``
     The file id of the last upload read, so that a rerun does not read it again.

@@ -30,7 +30,7 @@ def _table(outputs: ViewOutputs, name: str) -> pd.DataFrame:
     return outputs.tables[f"{outputs.selection.analyte}_{name}"]
 
 
-def problem(outputs: ViewOutputs, part: str) -> str | None:
+def _problem(outputs: ViewOutputs, part: str) -> str | None:
     """Why ``part`` of the view (e.g. ``"subgroups"``) could not be computed, if so."""
     prefix = f"{part}: "
     return next((p.removeprefix(prefix) for p in outputs.problems if p.startswith(prefix)), None)
@@ -189,7 +189,7 @@ def subgroups(outputs: ViewOutputs) -> None:
     )
     result = outputs.subgroups
     if result is None:
-        st.info(escape_md(problem(outputs, "subgroups")))
+        st.info(escape_md(_problem(outputs, "subgroups")))
         return
     groups = _table(outputs, f"subgroups_{split}")
     show_table(display_frame(groups), download=(f"subgroups_{split}", groups))

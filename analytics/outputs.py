@@ -35,6 +35,7 @@ from .paired import PairedResult, leave_one_out
 from .power import PowerResult, power_summary
 from .report import html_report
 from .settings import AnalysisSettings, ChartOptions
+from .subgroups import SubgroupResult
 from .timecourse import TimecourseResult
 
 __all__ = [
@@ -71,6 +72,7 @@ class ViewOutputs:
     selection: Selection | None = None
     paired: PairedResult | None = None
     timecourse: TimecourseResult | None = None
+    subgroups: SubgroupResult | None = None
     power: PowerResult | None = None
     characteristics: Characteristics | None = None
     figures: tuple[Figure, ...] = ()
@@ -235,7 +237,7 @@ def _lab_tables(
     paired: PairedResult,
     analysis: AnalysisSettings,
     split: str,
-) -> tuple[TimecourseResult | None, dict[str, pd.DataFrame], list[str]]:
+) -> tuple[TimecourseResult | None, SubgroupResult | None, dict[str, pd.DataFrame], list[str]]:
     """The tables of one lab: pairs, test, leave-one-out, every time, subgroups."""
     stem = selection.analyte
     tables = {
@@ -243,7 +245,7 @@ def _lab_tables(
         f"{stem}_paired_test": paired.to_frame(),
         f"{stem}_leave_one_out": leave_one_out(paired, alpha=analysis.alpha),
     }
-    course, problems = None, []
+    course, split_result, problems = None, None, []
     try:
         course = timecourse_for(
             subset,
@@ -270,9 +272,10 @@ def _lab_tables(
         tables[f"{stem}_subgroups_{split}"] = result.to_frame()
         if result.pairwise:
             tables[f"{stem}_subgroup_contrasts"] = result.contrasts_frame()
+        split_result = result
     except AnalysisError as error:
         problems.append(f"subgroups: {error}")
-    return course, tables, problems
+    return course, split_result, tables, problems
 
 
 def view_outputs(
@@ -305,7 +308,9 @@ def view_outputs(
         return ViewOutputs(*chosen, characteristics=table_of_characteristics, tables=tables)
     selection = select(subset, analyte, baseline, follow_up)
     paired = _paired(subset, selection, analysis)
-    course, lab_tables, problems = _lab_tables(subset, selection, paired, analysis, options.split)
+    course, split, lab_tables, problems = _lab_tables(
+        subset, selection, paired, analysis, options.split
+    )
     tables.update(lab_tables)
     worth = delta if delta is not None else default_change(selection.analyte, selection.unit)
     power = None
@@ -324,6 +329,7 @@ def view_outputs(
         selection=selection,
         paired=paired,
         timecourse=course,
+        subgroups=split,
         power=power,
         characteristics=table_of_characteristics,
         figures=tuple(figures),

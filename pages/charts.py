@@ -7,6 +7,7 @@ from analytics.errors import AnalysisError
 from analytics.settings import AnalysisSettings, ChartOptions
 from ui.charts import show_chart
 from ui.downloads import figure_buttons, png_width_choice, view_buttons
+from ui.guards import require_patients
 from ui.selection import pick_selection
 from ui.shell import escape_md, page_view
 from ui.views import current_thresholds, outputs_for, reproduce
@@ -17,9 +18,7 @@ cohort = view.filtered.cohort
 
 st.title("Charts")
 st.text(view.filtered.sentence)
-if cohort.n_patients == 0:
-    st.warning("No patient matches the filters in the sidebar. Widen them to draw charts.")
-    st.stop()
+require_patients(view, "draw charts")
 settings = pick_selection(cohort)
 
 COLOURS = {"none": "No colour", **{key: f"By {label.lower()}" for key, label in SPLITS.items()}}

@@ -6,6 +6,7 @@ from analytics.characteristics import characteristics
 from analytics.outputs import commands
 from analytics.settings import AnalysisSettings
 from ui import prevalence_view
+from ui.guards import require_patients
 from ui.shell import page_view
 from ui.tables import show_table
 from ui.views import reproduce
@@ -18,9 +19,7 @@ st.text(filtered.sentence)
 if view.cohort.source.is_demo:
     st.caption("Demo cohort: attributes as published (Tables 1 and 4); lab values synthetic.")
 
-if filtered.n == 0:
-    st.warning("No patient matches the filters in the sidebar. Widen them to see the cohort.")
-    st.stop()
+require_patients(view, "see the cohort")
 
 st.subheader("Patient characteristics")
 table = characteristics(filtered.cohort, view.filter.age_cutoff)

@@ -6,6 +6,7 @@ from analytics.errors import AnalysisError
 from analytics.settings import AnalysisSettings, ChartOptions
 from ui import paired_view
 from ui.downloads import view_buttons
+from ui.guards import require_patients
 from ui.selection import pick_selection
 from ui.shell import escape_md, page_view
 from ui.views import current_thresholds, outputs_for, reproduce
@@ -16,9 +17,7 @@ cohort = view.filtered.cohort
 
 st.title("Paired tests")
 st.text(view.filtered.sentence)
-if cohort.n_patients == 0:
-    st.warning("No patient matches the filters in the sidebar. Widen them to run the tests.")
-    st.stop()
+require_patients(view, "run the tests")
 settings = pick_selection(cohort)
 selection = settings.selection
 analysis = AnalysisSettings(
@@ -34,7 +33,7 @@ try:
 except AnalysisError as error:
     st.warning(escape_md(str(error)))
     st.stop()
-result, course = outputs.paired, outputs.timecourse
+course = outputs.timecourse
 view_buttons(outputs)
 st.caption(
     "Change = follow-up − baseline, so a fall is negative. Only patients with both values "
@@ -43,25 +42,22 @@ st.caption(
 
 st.header(f"{escape_md(selection.name)} at every time point")
 if course is not None:
-    paired_view.study_table(course, selection)
+    paired_view.study_table(outputs)
 for problem in outputs.problems:
     if problem.startswith("all time points"):
         st.info(escape_md(problem))
 
 st.header(f"Paired comparison, {selection.times_label}")
-paired_view.paired_summary(result, selection)
+paired_view.paired_summary(outputs)
 
 robust, repeated, split = st.tabs(["Robustness", "All time points", "Subgroups"])
 with robust:
-    qq = next((figure for figure in outputs.figures if figure.name == "qq"), None)
-    paired_view.robustness(result, selection, qq)
+    paired_view.robustness(outputs)
 with repeated:
     if course is not None and len(course.times) > 2:
-        paired_view.repeated_times(course)
+        paired_view.repeated_times(outputs)
     else:
         st.write("This lab has only two time points here: the paired comparison is the test.")
 with split:
-    paired_view.subgroups(
-        cohort, selection, view.filter.age_cutoff, view.censored_rule, settings.confidence
-    )
+    paired_view.subgroups(outputs)
 reproduce(view, outputs)

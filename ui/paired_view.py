@@ -1,16 +1,17 @@
-"""Sections of the Paired tests page: each renders one analytics result with its reading."""
+"""Sections of the Paired tests page: each renders what the view computed, with its reading.
+
+Every section takes the view's :class:`~analytics.outputs.ViewOutputs`, so the page
+shows exactly the numbers that its downloads, the report and the command line give.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from analytics.analysis import SPLITS, Selection, subgroups_for, thesis_table
-from analytics.cohort import Cohort
-from analytics.errors import AnalysisError
-from analytics.figures import Figure
-from analytics.paired import PairedResult, leave_one_out
-from analytics.timecourse import TimecourseResult
+from analytics.analysis import SPLITS, Selection
+from analytics.outputs import ViewOutputs
+from analytics.paired import PairedResult
 from ui.charts import show_chart
 from ui.downloads import figure_buttons
 from ui.format import display_frame, fmt_num, fmt_p, fmt_signed
@@ -24,8 +25,21 @@ def _unit(selection: Selection) -> str:
     return f" {escape_md(selection.unit)}" if selection.unit else ""
 
 
-def study_table(result: TimecourseResult, selection: Selection) -> None:
-    table = thesis_table(result).drop(columns=["months"])
+def _table(outputs: ViewOutputs, name: str) -> pd.DataFrame:
+    """One of the view's tables of the selected lab, e.g. ``"leave_one_out"``."""
+    return outputs.tables[f"{outputs.selection.analyte}_{name}"]
+
+
+def _problem(outputs: ViewOutputs, part: str) -> str | None:
+    """Why ``part`` of the view (e.g. ``"subgroups"``) could not be computed, if so."""
+    prefix = f"{part}: "
+    return next((p.removeprefix(prefix) for p in outputs.problems if p.startswith(prefix)), None)
+
+
+def study_table(outputs: ViewOutputs) -> None:
+    result, selection = outputs.timecourse, outputs.selection
+    by_time = _table(outputs, "by_time")
+    table = by_time.drop(columns=["months"])
     show_table(display_frame(table), download=(f"{selection.analyte}_by_time", table))
     st.caption(
         f"{escape_md(selection.label().split(',')[0])} at every time "
@@ -37,7 +51,8 @@ def study_table(result: TimecourseResult, selection: Selection) -> None:
     )
 
 
-def paired_summary(result: PairedResult, selection: Selection) -> None:
+def paired_summary(outputs: ViewOutputs) -> None:
+    result, selection = outputs.paired, outputs.selection
     st.markdown(escape_md(result.sentence(selection.name, selection.unit)))
     unit = _unit(selection)
     level = f"{result.confidence * 100:.0f} %"
@@ -64,18 +79,32 @@ def paired_summary(result: PairedResult, selection: Selection) -> None:
         excluded = pd.DataFrame(result.excluded, columns=["patient", "reason"])
         show_table(excluded)
     with st.expander("Every quantity (as JMP's Matched Pairs reports it, and more)"):
-        frame = result.to_frame()
+        table = _table(outputs, "paired_test")
+        frame = table.copy()
         frame["value"] = frame["value"].map(
             lambda v: "—" if v is None else (f"{v:.6g}" if isinstance(v, float) else str(v))
         )
-        show_table(
-            frame[["label", "value"]],
-            download=(f"{selection.analyte}_paired_test", result.to_frame()),
-        )
+        show_table(frame[["label", "value"]], download=(f"{selection.analyte}_paired_test", table))
 
 
-def robustness(result: PairedResult, selection: Selection, qq: Figure | None) -> None:
-    unit = _unit(selection)
+def robustness(outputs: ViewOutputs) -> None:
+    """Rank and permutation tests, the bootstrap, normality, leave-one-out, ratio test."""
+    result, selection = outputs.paired, outputs.selection
+    _rank_tests(result, _unit(selection))
+    _normality(result)
+    qq = next((figure for figure in outputs.figures if figure.name == "qq"), None)
+    if qq is not None:
+        show_chart(qq.chart)
+        figure_buttons(qq, "qq")
+    _leave_one_out(result, selection, _table(outputs, "leave_one_out"))
+    if result.ratio is not None:
+        st.markdown("**Ratio (log) paired t-test** — for a lab with a skewed distribution")
+        st.write(escape_md(result.ratio.sentence(selection.name)))
+    elif result.ratio_note:
+        st.caption(escape_md(result.ratio_note))
+
+
+def _rank_tests(result: PairedResult, unit: str) -> None:
     st.markdown("**Wilcoxon signed-rank test**")
     st.write(
         f"W+ = {fmt_num(result.wilcoxon_statistic, 1)}, p = {fmt_p(result.wilcoxon_p)} "
@@ -98,6 +127,9 @@ def robustness(result: PairedResult, selection: Selection, qq: Figure | None) ->
         )
     if result.bootstrap_note:
         st.caption(result.bootstrap_note)
+
+
+def _normality(result: PairedResult) -> None:
     st.markdown("**Normality of the changes**")
     if result.shapiro_w is not None:
         st.write(
@@ -107,11 +139,10 @@ def robustness(result: PairedResult, selection: Selection, qq: Figure | None) ->
         )
     else:
         st.write("Shapiro–Wilk needs at least 3 pairs.")
-    if qq is not None:
-        show_chart(qq.chart)
-        figure_buttons(qq, "qq")
+
+
+def _leave_one_out(result: PairedResult, selection: Selection, loo: pd.DataFrame) -> None:
     st.markdown("**Leave-one-out**")
-    loo = leave_one_out(result, alpha=result.alpha)
     show_table(display_frame(loo), download=(f"{selection.analyte}_leave_one_out", loo))
     flagged = loo[loo["sign_flips"] | loo["crosses_alpha"]]
     if flagged.empty:
@@ -122,17 +153,12 @@ def robustness(result: PairedResult, selection: Selection, qq: Figure | None) ->
             + escape_md(", ".join(str(p) for p in flagged["patient_id"]))
             + f" flips the sign of the mean change or moves p across {result.alpha}."
         )
-    if result.ratio is not None:
-        st.markdown("**Ratio (log) paired t-test** — for a lab with a skewed distribution")
-        st.write(escape_md(result.ratio.sentence(selection.name)))
-    elif result.ratio_note:
-        st.caption(escape_md(result.ratio_note))
 
 
-def repeated_times(result: TimecourseResult) -> None:
-    show_table(
-        display_frame(result.tests_frame()), download=("repeated_tests", result.tests_frame())
-    )
+def repeated_times(outputs: ViewOutputs) -> None:
+    result = outputs.timecourse
+    tests, contrasts = _table(outputs, "repeated_tests"), _table(outputs, "contrasts")
+    show_table(display_frame(tests), download=("repeated_tests", tests))
     st.caption(
         f"Friedman and repeated-measures ANOVA use the {result.n_complete} patients with a "
         "value at every time point (complete cases). Greenhouse–Geisser corrects the ANOVA's "
@@ -144,14 +170,16 @@ def repeated_times(result: TimecourseResult) -> None:
             + escape_md("; ".join(f"{pid} ({why})" for pid, why in result.incomplete))
         )
     st.markdown(f"**Each time point against baseline** — Holm family: {escape_md(result.family)}")
-    show_table(
-        display_frame(result.contrasts_frame()), download=("contrasts", result.contrasts_frame())
-    )
+    show_table(display_frame(contrasts), download=("contrasts", contrasts))
 
 
-def subgroups(
-    cohort: Cohort, selection: Selection, age_cutoff: float, censored: str, confidence: float
-) -> None:
+def subgroups(outputs: ViewOutputs) -> None:
+    """The split's widget, then the view's comparison of the change between its subgroups.
+
+    The page computes the view with this widget's kept value as its split, so the
+    comparison shown is the one for the split the widget shows.
+    """
+    selection = outputs.selection
     split = persistent_selectbox(
         "Compare the change between",
         list(SPLITS),
@@ -159,26 +187,17 @@ def subgroups(
         default="sex",
         format_func=SPLITS.get,
     )
-    try:
-        result = subgroups_for(
-            cohort,
-            selection,
-            split,
-            age_cutoff=age_cutoff,
-            confidence=confidence,
-            censored=censored,
-        )
-    except AnalysisError as error:
-        st.info(escape_md(str(error)))
+    result = outputs.subgroups
+    if result is None:
+        st.info(escape_md(_problem(outputs, "subgroups")))
         return
-    show_table(display_frame(result.to_frame()), download=(f"subgroups_{split}", result.to_frame()))
+    groups = _table(outputs, f"subgroups_{split}")
+    show_table(display_frame(groups), download=(f"subgroups_{split}", groups))
     st.markdown(escape_md(result.sentence(selection.name, selection.unit)))
     if result.pairwise:
         st.markdown(f"**Pairwise contrasts** — Holm family: {escape_md(result.family)}")
-        show_table(
-            display_frame(result.contrasts_frame()),
-            download=(f"subgroup_contrasts_{split}", result.contrasts_frame()),
-        )
+        contrasts = _table(outputs, "subgroup_contrasts")
+        show_table(display_frame(contrasts), download=(f"subgroup_contrasts_{split}", contrasts))
     if result.welch_p is not None:
         st.write(
             f"Mann–Whitney U = {fmt_num(result.mann_whitney_u, 1)}, p = "

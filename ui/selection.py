@@ -15,6 +15,7 @@ from analytics.cohort import Cohort
 from analytics.errors import AnalysisError
 from analytics.labs import format_time
 from analytics.paired import PairedResult
+from ui.guards import require_patients
 from ui.shell import View, escape_md
 from ui.widgets import persistent_selectbox
 
@@ -86,10 +87,8 @@ def pick_selection(cohort: Cohort, *, with_levels: bool = True) -> Settings:
 
 def paired_or_stop(view: View) -> tuple[Settings, PairedResult]:
     """The lab/time widgets and the paired result; stops the page with a message if none."""
+    require_patients(view, "run the tests")
     cohort = view.filtered.cohort
-    if cohort.n_patients == 0:
-        st.warning("No patient matches the filters in the sidebar. Widen them to run the tests.")
-        st.stop()
     settings = pick_selection(cohort)
     try:
         result = paired_for(

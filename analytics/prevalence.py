@@ -17,14 +17,14 @@ import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
 from analytics.errors import AnalysisError
-from analytics.paired import (
-    _check_level,
-    _dataclass_dict,
-    _describe_excluded,
-    _float_array,
-    _frame,
-    _patient_ids,
-    _percent,
+from analytics.plain import format_level
+from analytics.stats.common import (
+    check_level,
+    dataclass_dict,
+    describe_excluded,
+    float_array,
+    patient_labels,
+    quantity_frame,
 )
 
 __all__ = [
@@ -159,7 +159,7 @@ class PatientAssessment:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dictionary."""
-        return _dataclass_dict(self)
+        return dataclass_dict(self)
 
 
 @dataclass(frozen=True)
@@ -202,21 +202,21 @@ class PrevalenceResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dictionary, unrounded."""
-        return _dataclass_dict(self)
+        return dataclass_dict(self)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per quantity: ``quantity``, ``label``, ``value``."""
-        level = _percent(self.confidence)
+        level = format_level(self.confidence)
         rows = [
             ("n_assessed", "Patients assessed", self.n_assessed),
             ("n_affected", f"Patients with {self.kind}", self.n_affected),
             ("proportion", f"Proportion with {self.kind}", self.proportion),
             ("ci_low", f"{level} CI, lower ({self.ci_method})", self.ci_low),
             ("ci_high", f"{level} CI, upper ({self.ci_method})", self.ci_high),
-            ("excluded", "Excluded patients", _describe_excluded(self.excluded) or "none"),
+            ("excluded", "Excluded patients", describe_excluded(self.excluded) or "none"),
             ("thresholds_description", "Thresholds", self.thresholds_description),
         ]
-        return _frame(rows)
+        return quantity_frame(rows)
 
     def patients_frame(self) -> pd.DataFrame:
         """One row per patient: id, age, sex, value, threshold, affected, reason."""
@@ -227,11 +227,11 @@ class PrevalenceResult:
         noun = "patient" if self.n_assessed == 1 else "patients"
         text = (
             f"{self.n_affected} of {self.n_assessed} {noun} had {self.kind} "
-            f"({self.proportion * 100:.0f} %, {_percent(self.confidence)} CI "
+            f"({self.proportion * 100:.0f} %, {format_level(self.confidence)} CI "
             f"{self.ci_low * 100:.1f} to {self.ci_high * 100:.1f} %, exact)"
         )
         if self.excluded:
-            text += f"; {len(self.excluded)} not assessed: {_describe_excluded(self.excluded)}"
+            text += f"; {len(self.excluded)} not assessed: {describe_excluded(self.excluded)}"
         return text + "."
 
 
@@ -301,7 +301,7 @@ def _aligned(
     for name, column in (("ages", ages), ("sexes", sexes)):
         if np.ndim(column) != 1 or len(column) != len(values):
             raise AnalysisError(f"There are {len(values)} values but the {name} do not match them.")
-    ids = _patient_ids(patient_ids, len(values), values)
+    ids = patient_labels(patient_ids, len(values), values)
     return ids, ages, sexes
 
 
@@ -313,8 +313,8 @@ def _assess(
     if not isinstance(thresholds, Thresholds):
         raise AnalysisError("Thresholds must be a Thresholds object.")
     ids, ages, sexes = _aligned(values, ages, sexes, patient_ids)
-    numbers = _float_array(values, KINDS[kind][0], ids)
-    years = _float_array(ages, "age", ids)
+    numbers = float_array(values, KINDS[kind][0], ids)
+    years = float_array(ages, "age", ids)
     sex_list = sexes.tolist() if hasattr(sexes, "tolist") else list(sexes)
     return tuple(
         _assess_one(label, value, age, sex, kind, thresholds)
@@ -399,11 +399,11 @@ def prevalence(
     :math:`[B(a/2; k, n-k+1), B(1-a/2; k+1, n-k)]` with :math:`B` the beta quantile
     (statsmodels ``proportion_confint(method="beta")``, as R's ``binom.test``).
     """
-    confidence = _check_level(confidence, "confidence level")
+    confidence = check_level(confidence, "confidence level")
     thresholds = Thresholds() if thresholds is None else thresholds
     patients = _assess(values, ages, sexes, kind, thresholds, patient_ids)
     if not any(p.reason is None for p in patients):
-        reasons = _describe_excluded([(p.patient_id, p.reason or "") for p in patients])
+        reasons = describe_excluded([(p.patient_id, p.reason or "") for p in patients])
         raise AnalysisError(
             f"No patient could be assessed for {kind}. {reasons or 'There are no patients.'}"
         )
@@ -447,7 +447,7 @@ def prevalence_by_time(
         raise AnalysisError(
             "Prevalence by time needs a table: one row per patient, one column per time."
         )
-    confidence = _check_level(confidence, "confidence level")
+    confidence = check_level(confidence, "confidence level")
     thresholds = Thresholds() if thresholds is None else thresholds
     index = values_by_time.index
     ages = ages.reindex(index) if isinstance(ages, pd.Series) else ages
@@ -470,7 +470,7 @@ def prevalence_by_time(
             row.update(n_assessed=0, n_affected=0, proportion=np.nan, ci_low=np.nan, ci_high=np.nan)
         row.update(
             n_excluded=len(excluded),
-            excluded=_describe_excluded(excluded),
+            excluded=describe_excluded(excluded),
             thresholds=thresholds.describe(kind),
         )
         rows.append(row)

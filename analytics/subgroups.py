@@ -19,18 +19,15 @@ from scipy import special, stats
 from statsmodels.stats.multitest import multipletests
 
 from analytics.errors import AnalysisError
-from analytics.paired import (
-    _check_level,
-    _dataclass_dict,
-    _describe_excluded,
-    _float_array,
-    _fmt_number,
-    _fmt_p,
-    _fmt_signed,
-    _frame,
-    _midranks_and_ties,
-    _patient_ids,
-    _percent,
+from analytics.plain import format_interval, format_level, format_number, format_p
+from analytics.stats.common import (
+    check_level,
+    dataclass_dict,
+    describe_excluded,
+    float_array,
+    midranks_and_ties,
+    patient_labels,
+    quantity_frame,
 )
 
 __all__ = [
@@ -69,7 +66,7 @@ class GroupSummary:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dictionary."""
-        return _dataclass_dict(self)
+        return dataclass_dict(self)
 
 
 @dataclass(frozen=True)
@@ -101,7 +98,7 @@ class PairwiseContrast:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dictionary."""
-        return _dataclass_dict(self)
+        return dataclass_dict(self)
 
 
 @dataclass(frozen=True)
@@ -153,7 +150,7 @@ class SubgroupResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dictionary, unrounded; missing quantities are None."""
-        return _dataclass_dict(self)
+        return dataclass_dict(self)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per subgroup (for a forest plot): n, mean change, SD, SE, CI, note."""
@@ -170,7 +167,7 @@ class SubgroupResult:
 
     def summary_frame(self) -> pd.DataFrame:
         """The two-group comparison, one row per quantity: ``quantity``, ``label``, ``value``."""
-        level = _percent(self.confidence)
+        level = format_level(self.confidence)
         rows = [
             ("reference_group", "Reference subgroup (A)", self.reference_group),
             ("comparison_group", "Comparison subgroup (B)", self.comparison_group),
@@ -184,14 +181,14 @@ class SubgroupResult:
             ("mann_whitney_u", "Mann–Whitney U (for B)", self.mann_whitney_u),
             ("mann_whitney_p", "Mann–Whitney p, two-sided", self.mann_whitney_p),
             ("mann_whitney_method", "Mann–Whitney method", self.mann_whitney_method),
-            ("excluded", "Excluded patients", _describe_excluded(self.excluded) or "none"),
+            ("excluded", "Excluded patients", describe_excluded(self.excluded) or "none"),
             (
                 "excluded_groups",
                 "Subgroups left out",
-                _describe_excluded(self.excluded_groups) or "none",
+                describe_excluded(self.excluded_groups) or "none",
             ),
         ]
-        return _frame(rows)
+        return quantity_frame(rows)
 
     def sentence(self, lab_name: str, unit: str) -> str:
         """A short plain reading of the two-group difference in change."""
@@ -201,15 +198,13 @@ class SubgroupResult:
             )
         u = f" {unit}" if unit else ""
 
-        def signed(value: float) -> str:
-            return _fmt_number(value).replace("-", "−")
-
+        interval = format_interval(self.diff_ci_low, self.diff_ci_high, digits=3)
         return (
             f"Difference in the mean change of {lab_name}, {self.comparison_group} minus "
-            f"{self.reference_group}: {signed(self.difference)}{u} "
-            f"({_percent(self.confidence)} CI {signed(self.diff_ci_low)} to "
-            f"{signed(self.diff_ci_high)}{u}; Welch t = {_fmt_signed(self.welch_t)}, "
-            f"df = {self.welch_df:.1f}, {_fmt_p(self.welch_p)})."
+            f"{self.reference_group}: {format_number(self.difference, digits=3)}{u} "
+            f"({format_level(self.confidence)} CI {interval}{u}; "
+            f"Welch t = {format_number(self.welch_t)}, "
+            f"df = {self.welch_df:.1f}, {format_p(self.welch_p, prefix=True)})."
         )
 
 
@@ -299,7 +294,7 @@ def _normal_rank_sum_p(u_b: float, n_a: int, n_b: int, tie_sizes: Any) -> float:
 def _mann_whitney(a: np.ndarray, b: np.ndarray) -> tuple[float, float, str]:
     pooled = np.concatenate([a, b])
     tolerance = 1e-9 * max(float(np.max(np.abs(pooled))), 1.0)
-    doubled, tie_sizes = _midranks_and_ties(pooled, tolerance)
+    doubled, tie_sizes = midranks_and_ties(pooled, tolerance)
     doubled_sum_b = int(doubled[len(a) :].sum())
     u_b = doubled_sum_b / 2.0 - len(b) * (len(b) + 1) / 2.0
     n_tied = len(tie_sizes)
@@ -436,15 +431,15 @@ def subgroup_contrast(
     than two subgroups every pair is contrasted and Holm-adjusted within the named
     family; no Welch ANOVA is given.
     """
-    confidence = _check_level(confidence, "confidence level")
+    confidence = check_level(confidence, "confidence level")
     if np.ndim(changes) != 1 or np.ndim(groups) != 1:
         raise AnalysisError("Changes and subgroups must each be a single column.")
     if len(changes) != len(groups):
         raise AnalysisError(
             f"There are {len(changes)} changes but {len(groups)} subgroup labels; they must match."
         )
-    ids = _patient_ids(patient_ids, len(changes), changes, groups)
-    values = _float_array(changes, "change", ids)
+    ids = patient_labels(patient_ids, len(changes), changes, groups)
+    values = float_array(changes, "change", ids)
     labels = [_group_label(g) for g in (groups.tolist() if hasattr(groups, "tolist") else groups)]
     members, excluded = _assign(values, labels, ids)
     summaries = [

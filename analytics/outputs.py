@@ -7,7 +7,6 @@ same file and settings give the same numbers and figures everywhere.
 
 from __future__ import annotations
 
-import contextlib
 import shlex
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -27,7 +26,7 @@ from .analysis import (
 )
 from .characteristics import Characteristics, characteristics
 from .cohort import Cohort
-from .errors import AnalysisError
+from .errors import AnalysisError, LabNotFoundError
 from .export import bundle_zip, settings_dict, settings_json, tables_xlsx
 from .figures import CHARTS, Figure, FigureOptions, make_figure
 from .filters import CohortFilter, FilteredCohort
@@ -64,6 +63,7 @@ class ViewOutputs:
     figures: tuple[Figure, ...] = ()
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     problems: tuple[str, ...] = ()
+    left_out: tuple[str, ...] = ()
 
     def settings(self, generated_at: datetime | None = None) -> dict[str, Any]:
         return settings_dict(
@@ -93,6 +93,7 @@ class ViewOutputs:
             characteristics=self.characteristics,
             figures=[(f.title, f.chart) for f in self.figures],
             generated_at=generated_at,
+            not_included=[*self.left_out, *(f"Not drawn: {p}" for p in self.problems)],
         )
 
     def bundle(self, generated_at: datetime | None = None) -> bytes:
@@ -106,6 +107,8 @@ class ViewOutputs:
             readme += f"Lab and times: {self.selection.label()}.\n"
         for problem in self.problems:
             readme += f"Not drawn: {problem}\n"
+        for item in self.left_out:
+            readme += f"Not included: {item}\n"
         return bundle_zip(
             [(f.filename_stem, f.chart) for f in self.figures],
             self.tables,
@@ -236,12 +239,17 @@ def view_outputs(
         "validation_issues": cohort.report.issues_frame(),
         "excluded_rows": cohort.report.excluded_frame(),
     }
+    left_out = []
     for kind in ("anemia", "microcytosis"):
-        with contextlib.suppress(AnalysisError):  # a file without Hgb or MCV values
+        try:
             tables[f"prevalence_{kind}"] = prevalence_for(
                 subset, kind, options.thresholds, confidence=options.confidence,
                 censored=options.censored,
             )  # fmt: skip
+        except LabNotFoundError:  # a file without Hgb or MCV values: nothing to leave out
+            pass
+        except AnalysisError as error:  # e.g. a unit that cannot be converted
+            left_out.append(f"Prevalence of {kind}: not computed — {error}")
     if analyte is None:
         tables["paired_all_labs"] = all_labs_table(
             filtered, alpha=options.alpha, confidence=options.confidence,
@@ -249,7 +257,7 @@ def view_outputs(
         )  # fmt: skip
         return ViewOutputs(
             cohort, filtered, cohort_filter, options,
-            characteristics=table_of_characteristics, tables=tables,
+            characteristics=table_of_characteristics, tables=tables, left_out=tuple(left_out),
         )  # fmt: skip
     selection = select(subset, analyte, baseline, follow_up)
     paired = paired_for(
@@ -306,6 +314,7 @@ def view_outputs(
         figures=tuple(figures),
         tables=tables,
         problems=tuple(problems),
+        left_out=tuple(left_out),
     )
 
 

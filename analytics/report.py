@@ -621,6 +621,7 @@ def html_report(
     figures: Sequence[tuple[str, alt.TopLevelMixin | Mapping[str, Any] | bytes | str]] = (),
     generated_at: datetime | None = None,
     title: str | None = None,
+    not_included: Sequence[str] = (),
 ) -> bytes:
     """The current view as one self-contained HTML file (UTF-8 bytes).
 
@@ -652,6 +653,9 @@ def html_report(
         Shown as the report's date; default the settings' ``exported_at``, else now.
     title : str, optional
         Default: "Sirolimus lab-value report" and the lab and times.
+    not_included : sequence of str
+        What the view could not compute or draw, and why; listed in a "Not included"
+        section so that nothing is left out silently.
 
     Returns
     -------
@@ -693,6 +697,9 @@ def html_report(
         body.append(_power_section(power, selection))
     if figures:
         body.append(_figures_section(figures))
+    if not_included:
+        items = "".join(f"<li>{_e(item)}</li>" for item in not_included)
+        body.append(f'<section id="not-included"><h2>Not included</h2><ul>{items}</ul></section>')
     body.append(_versions_section(settings, generated))
     document = (
         "<!DOCTYPE html>\n"

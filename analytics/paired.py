@@ -442,61 +442,17 @@ def paired_change(
     _validate_options(alpha, confidence, n_permutations, n_bootstrap)
     alpha, confidence = float(alpha), float(confidence)
     pairs = complete_pairs(baseline, follow_up, patient_ids)
-    n = len(pairs.ids)
-    require_pairs(n, pairs.excluded)
+    require_pairs(len(pairs.ids), pairs.excluded)
     changes = pairs.follow_up - pairs.baseline
     scale = float(max(np.max(np.abs(pairs.baseline)), np.max(np.abs(pairs.follow_up))))
-    summary = t_summary(changes, confidence, scale)
-    baseline_mean, baseline_sd, baseline_se = _describe(pairs.baseline)
-    follow_up_mean, follow_up_sd, follow_up_se = _describe(pairs.follow_up)
-    cohen_dz = summary.mean / summary.sd
-    dz_low, dz_high = dz_interval(summary.t, n, confidence)
-    ranks = signed_rank(changes, scale, alpha)
-    shapiro_w = shapiro_p = None
-    if n >= 3:
-        shapiro = stats.shapiro(changes)
-        shapiro_w, shapiro_p = float(shapiro.statistic), float(shapiro.pvalue)
-    sign_flip_p, sign_flip_method = sign_flip(changes, int(n_permutations), int(seed))
-    boot_low, boot_high, boot_note = bootstrap_bca(changes, confidence, int(n_bootstrap), int(seed))
+    t_part = _t_fields(pairs, changes, scale, confidence, alpha)
+    robust_part = _robust_fields(
+        changes, scale, alpha, confidence, int(n_permutations), int(n_bootstrap), int(seed)
+    )
     ratio, ratio_note = _optional_ratio(pairs, confidence) if log_scale_available else (None, None)
     return PairedResult(
-        n_pairs=n,
-        n_excluded=len(pairs.excluded),
-        excluded=pairs.excluded,
-        baseline_mean=baseline_mean,
-        baseline_sd=baseline_sd,
-        baseline_se=baseline_se,
-        follow_up_mean=follow_up_mean,
-        follow_up_sd=follow_up_sd,
-        follow_up_se=follow_up_se,
-        mean_change=summary.mean,
-        sd_change=summary.sd,
-        se_change=summary.se,
-        confidence=confidence,
-        ci_low=summary.ci_low,
-        ci_high=summary.ci_high,
-        t=summary.t,
-        df=summary.df,
-        p_two_sided=summary.p_two_sided,
-        p_less=summary.p_less,
-        p_greater=summary.p_greater,
-        r=_pearson_r(pairs.baseline, pairs.follow_up),
-        cohen_dz=cohen_dz,
-        dz_ci_low=dz_low,
-        dz_ci_high=dz_high,
-        wilcoxon_statistic=ranks.statistic,
-        wilcoxon_p=ranks.p,
-        wilcoxon_method=ranks.method,
-        wilcoxon_note=ranks.note,
-        shapiro_w=shapiro_w,
-        shapiro_p=shapiro_p,
-        sign_flip_p=sign_flip_p,
-        sign_flip_method=sign_flip_method,
-        bootstrap_ci_low=boot_low,
-        bootstrap_ci_high=boot_high,
-        bootstrap_note=boot_note,
-        mde_dz_80=_power.mde_dz(n, 0.8, alpha),
-        n_for_80_power=_pairs_for_80_power(cohen_dz, alpha),
+        **t_part,
+        **robust_part,
         alpha=alpha,
         baseline_values=tuple(float(v) for v in pairs.baseline),
         follow_up_values=tuple(float(v) for v in pairs.follow_up),
@@ -504,3 +460,75 @@ def paired_change(
         ratio=ratio,
         ratio_note=ratio_note,
     )
+
+
+def _t_fields(
+    pairs: Pairs, changes: np.ndarray, scale: float, confidence: float, alpha: float
+) -> dict[str, Any]:
+    """Descriptives, the paired t-test, d_z with its interval and the power figures."""
+    n = len(pairs.ids)
+    summary = t_summary(changes, confidence, scale)
+    baseline_mean, baseline_sd, baseline_se = _describe(pairs.baseline)
+    follow_up_mean, follow_up_sd, follow_up_se = _describe(pairs.follow_up)
+    cohen_dz = summary.mean / summary.sd
+    dz_low, dz_high = dz_interval(summary.t, n, confidence)
+    return {
+        "n_pairs": n,
+        "n_excluded": len(pairs.excluded),
+        "excluded": pairs.excluded,
+        "baseline_mean": baseline_mean,
+        "baseline_sd": baseline_sd,
+        "baseline_se": baseline_se,
+        "follow_up_mean": follow_up_mean,
+        "follow_up_sd": follow_up_sd,
+        "follow_up_se": follow_up_se,
+        "mean_change": summary.mean,
+        "sd_change": summary.sd,
+        "se_change": summary.se,
+        "confidence": confidence,
+        "ci_low": summary.ci_low,
+        "ci_high": summary.ci_high,
+        "t": summary.t,
+        "df": summary.df,
+        "p_two_sided": summary.p_two_sided,
+        "p_less": summary.p_less,
+        "p_greater": summary.p_greater,
+        "r": _pearson_r(pairs.baseline, pairs.follow_up),
+        "cohen_dz": cohen_dz,
+        "dz_ci_low": dz_low,
+        "dz_ci_high": dz_high,
+        "mde_dz_80": _power.mde_dz(n, 0.8, alpha),
+        "n_for_80_power": _pairs_for_80_power(cohen_dz, alpha),
+    }
+
+
+def _robust_fields(
+    changes: np.ndarray,
+    scale: float,
+    alpha: float,
+    confidence: float,
+    n_permutations: int,
+    n_bootstrap: int,
+    seed: int,
+) -> dict[str, Any]:
+    """Wilcoxon, Shapiro–Wilk, the sign-flip test and the bootstrap interval."""
+    ranks = signed_rank(changes, scale, alpha)
+    shapiro_w = shapiro_p = None
+    if len(changes) >= 3:
+        shapiro = stats.shapiro(changes)
+        shapiro_w, shapiro_p = float(shapiro.statistic), float(shapiro.pvalue)
+    sign_flip_p, sign_flip_method = sign_flip(changes, n_permutations, seed)
+    boot_low, boot_high, boot_note = bootstrap_bca(changes, confidence, n_bootstrap, seed)
+    return {
+        "wilcoxon_statistic": ranks.statistic,
+        "wilcoxon_p": ranks.p,
+        "wilcoxon_method": ranks.method,
+        "wilcoxon_note": ranks.note,
+        "shapiro_w": shapiro_w,
+        "shapiro_p": shapiro_p,
+        "sign_flip_p": sign_flip_p,
+        "sign_flip_method": sign_flip_method,
+        "bootstrap_ci_low": boot_low,
+        "bootstrap_ci_high": boot_high,
+        "bootstrap_note": boot_note,
+    }

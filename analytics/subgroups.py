@@ -375,6 +375,23 @@ def _holm(contrasts: list[PairwiseContrast]) -> tuple[PairwiseContrast, ...]:
     )
 
 
+def _grouped_changes(
+    changes: Any, groups: Any, patient_ids: Any
+) -> tuple[tuple[str, ...], np.ndarray, dict[str, list[int]], tuple[tuple[str, str], ...]]:
+    """Patient labels, changes as floats, each subgroup's positions, and who is left out."""
+    if np.ndim(changes) != 1 or np.ndim(groups) != 1:
+        raise AnalysisError("Changes and subgroups must each be a single column.")
+    if len(changes) != len(groups):
+        raise AnalysisError(
+            f"There are {len(changes)} changes but {len(groups)} subgroup labels; they must match."
+        )
+    ids = patient_labels(patient_ids, len(changes), changes, groups)
+    values = float_array(changes, "change", ids)
+    labels = [_group_label(g) for g in (groups.tolist() if hasattr(groups, "tolist") else groups)]
+    members, excluded = _assign(values, labels, ids)
+    return ids, values, members, excluded
+
+
 def subgroup_contrast(
     changes: Any,
     groups: Any,
@@ -432,16 +449,7 @@ def subgroup_contrast(
     family; no Welch ANOVA is given.
     """
     confidence = check_level(confidence, "confidence level")
-    if np.ndim(changes) != 1 or np.ndim(groups) != 1:
-        raise AnalysisError("Changes and subgroups must each be a single column.")
-    if len(changes) != len(groups):
-        raise AnalysisError(
-            f"There are {len(changes)} changes but {len(groups)} subgroup labels; they must match."
-        )
-    ids = patient_labels(patient_ids, len(changes), changes, groups)
-    values = float_array(changes, "change", ids)
-    labels = [_group_label(g) for g in (groups.tolist() if hasattr(groups, "tolist") else groups)]
-    members, excluded = _assign(values, labels, ids)
+    ids, values, members, excluded = _grouped_changes(changes, groups, patient_ids)
     summaries = [
         _summarise_group(g, values[members[g]], tuple(ids[i] for i in members[g]), confidence)
         for g in _ordered(list(members), order)

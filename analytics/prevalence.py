@@ -182,6 +182,18 @@ class PrevalenceResult:
         Every patient, classified or not.
     thresholds_description : str
         :meth:`Thresholds.describe` for this kind.
+
+    Examples
+    --------
+    Five patients, the exact interval cross-checked against SciPy:
+
+    >>> from scipy import stats
+    >>> result = prevalence([10.0, 12.5, 11.0, 13.5, 9.0], [3, 8, 20, 30, 40], list("mffmf"))
+    >>> result.n_affected, result.n_assessed, result.affected_patient_ids
+    (3, 5, ('1', '3', '5'))
+    >>> exact = stats.binomtest(3, 5).proportion_ci(0.95, method="exact")
+    >>> bool(np.allclose([result.ci_low, result.ci_high], [exact.low, exact.high]))
+    True
     """
 
     kind: str

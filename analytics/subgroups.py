@@ -126,6 +126,26 @@ class SubgroupResult:
         Every pair of comparable subgroups (one row when there are two).
     family : str
         The Holm family, e.g. "3 pairwise Welch contrasts among 3 subgroups".
+
+    Examples
+    --------
+    Two subgroups of three patients, cross-checked against SciPy:
+
+    >>> from scipy import stats
+    >>> adult, pediatric = [3.0, 1.0, 2.5], [-1.0, -2.0, -0.5]
+    >>> result = subgroup_contrast(adult + pediatric, ["adult"] * 3 + ["pediatric"] * 3)
+    >>> result.comparison_group, result.reference_group, round(result.difference, 3)
+    ('pediatric', 'adult', -3.333)
+    >>> welch = stats.ttest_ind(pediatric, adult, equal_var=False)
+    >>> bool(np.isclose(result.welch_t, welch.statistic))
+    True
+    >>> bool(np.isclose(result.welch_p, welch.pvalue) and np.isclose(result.welch_df, welch.df))
+    True
+    >>> mann_whitney = stats.mannwhitneyu(pediatric, adult, method="exact")
+    >>> bool(result.mann_whitney_u == mann_whitney.statistic)
+    True
+    >>> bool(np.isclose(result.mann_whitney_p, mann_whitney.pvalue))
+    True
     """
 
     confidence: float

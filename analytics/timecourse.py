@@ -192,6 +192,27 @@ class TimecourseResult:
         Each later time point against baseline.
     family : str
         The Holm family, e.g. "3 contrasts against month 0".
+
+    Examples
+    --------
+    MCV of five patients at months 0, 2 and 6, cross-checked against SciPy:
+
+    >>> from scipy import stats
+    >>> values = pd.DataFrame(
+    ...     {0: [80.0, 82, 79, 85, 81], 2: [78.0, 80, 77, 84, 80], 6: [77.0, 79, 78, 82, 78]},
+    ...     index=list("ABCDE"),
+    ... )
+    >>> result = timecourse(values)
+    >>> result.times, result.n_complete, [c.label for c in result.contrasts]
+    ((0.0, 2.0, 6.0), 5, ['month 2', 'month 6'])
+    >>> friedman = stats.friedmanchisquare(values[0], values[2], values[6])
+    >>> bool(np.isclose(result.friedman_statistic, friedman.statistic))
+    True
+    >>> bool(np.isclose(result.friedman_p, friedman.pvalue))
+    True
+    >>> month_2 = stats.ttest_rel(values[2], values[0])
+    >>> bool(np.isclose(result.contrasts[0].p_raw, month_2.pvalue))
+    True
     """
 
     times: tuple[float, ...]

@@ -1,0 +1,43 @@
+"""The Examples in the docstrings of the result objects run, and agree with SciPy."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "analytics.plain",
+    "analytics.paired",
+    "analytics.power",
+    "analytics.prevalence",
+    "analytics.subgroups",
+    "analytics.timecourse",
+    "analytics.stats.ratio",
+]
+#: Result objects whose docstring must carry a runnable example.
+RESULTS = [
+    "analytics.paired.PairedResult",
+    "analytics.power.PowerResult",
+    "analytics.prevalence.PrevalenceResult",
+    "analytics.subgroups.SubgroupResult",
+    "analytics.timecourse.TimecourseResult",
+    "analytics.stats.ratio.RatioResult",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples_run(name):
+    module = importlib.import_module(name)
+    outcome = doctest.testmod(module, optionflags=doctest.ELLIPSIS, raise_on_error=False)
+    assert outcome.failed == 0, f"{outcome.failed} of {outcome.attempted} examples failed"
+
+
+@pytest.mark.parametrize("path", RESULTS)
+def test_result_objects_have_examples(path):
+    module_name, _, class_name = path.rpartition(".")
+    docstring = getattr(importlib.import_module(module_name), class_name).__doc__ or ""
+    assert "Examples\n    --------" in docstring
+    examples = doctest.DocTestParser().get_examples(docstring)
+    assert any("stats." in example.source for example in examples), "no SciPy cross-check"

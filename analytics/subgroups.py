@@ -211,17 +211,17 @@ class SubgroupResult:
         return quantity_frame(rows)
 
     def sentence(self, lab_name: str, unit: str) -> str:
-        """A short plain reading of the two-group difference in change."""
+        """A short plain reading of the two-group difference in change (signed: +/−)."""
         if self.difference is None or self.welch_t is None:
             return (
                 f"The change in {lab_name} was not compared between two subgroups ({self.family})."
             )
         u = f" {unit}" if unit else ""
 
-        interval = format_interval(self.diff_ci_low, self.diff_ci_high, digits=3)
+        interval = format_interval(self.diff_ci_low, self.diff_ci_high, digits=3, signed=True)
         return (
             f"Difference in the mean change of {lab_name}, {self.comparison_group} minus "
-            f"{self.reference_group}: {format_number(self.difference, digits=3)}{u} "
+            f"{self.reference_group}: {format_number(self.difference, digits=3, signed=True)}{u} "
             f"({format_level(self.confidence)} CI {interval}{u}; "
             f"Welch t = {format_number(self.welch_t)}, "
             f"df = {self.welch_df:.1f}, {format_p(self.welch_p, prefix=True)})."

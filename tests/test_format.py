@@ -58,6 +58,12 @@ def test_subgroup_sentence_text():
         "Difference in the mean change of MCV, pediatric minus adult: −3.33 fL (95 % CI "
         "−5.48 to −1.19 fL; Welch t = −4.47, df = 3.7, p = 0.0134)."
     )
+    # A difference in change carries its sign either way, as changes do on the pages.
+    rise = subgroup_contrast([-3.0, -1.0, -2.5, 1.0, 2.0, 0.5], groups)
+    assert rise.sentence("MCV", "fL") == (
+        "Difference in the mean change of MCV, pediatric minus adult: +3.33 fL (95 % CI "
+        "+1.19 to +5.48 fL; Welch t = 4.47, df = 3.7, p = 0.0134)."
+    )
 
 
 def test_prevalence_sentence_text():

@@ -35,6 +35,8 @@ __all__ = [
     "GroupSummary",
     "PairwiseContrast",
     "SubgroupResult",
+    "exact_rank_sum_p",
+    "normal_rank_sum_p",
     "subgroup_contrast",
 ]
 
@@ -284,7 +286,7 @@ def _summarise_group(
     return GroupSummary(group, n, ids, mean, sd, se, mean - half, mean + half, None)
 
 
-def _exact_rank_sum_p(doubled_ranks: np.ndarray, n_b: int, doubled_observed: int) -> float:
+def exact_rank_sum_p(doubled_ranks: np.ndarray, n_b: int, doubled_observed: int) -> float:
     """P(|S - E S| >= |s - E S|) for the rank sum S of n_b values, all subsets equally likely."""
     total = int(doubled_ranks.sum())
     counts = np.zeros((n_b + 1, total + 1))
@@ -298,7 +300,7 @@ def _exact_rank_sum_p(doubled_ranks: np.ndarray, n_b: int, doubled_observed: int
     return float(min(1.0, counts[n_b, extreme].sum() / special.comb(size, n_b, exact=True)))
 
 
-def _normal_rank_sum_p(u_b: float, n_a: int, n_b: int, tie_sizes: Any) -> float:
+def normal_rank_sum_p(u_b: float, n_a: int, n_b: int, tie_sizes: Any) -> float:
     """R ``wilcox.test(x, y)`` two-sided p: normal, tie- and continuity-corrected."""
     size = n_a + n_b
     sizes = np.asarray(tie_sizes, dtype=float)
@@ -320,7 +322,7 @@ def _mann_whitney(a: np.ndarray, b: np.ndarray) -> tuple[float, float, str]:
     n_tied = len(tie_sizes)
     tied_text = f"{n_tied} group{'s' if n_tied > 1 else ''} of tied changes"
     if len(pooled) > MANN_WHITNEY_EXACT_MAX_PATIENTS:
-        p = _normal_rank_sum_p(u_b, len(a), len(b), tie_sizes)
+        p = normal_rank_sum_p(u_b, len(a), len(b), tie_sizes)
         method = (
             "normal approximation with tie and continuity correction (R's method; exact "
             f"only up to {MANN_WHITNEY_EXACT_MAX_PATIENTS} patients in the two subgroups)"
@@ -329,7 +331,7 @@ def _mann_whitney(a: np.ndarray, b: np.ndarray) -> tuple[float, float, str]:
     if n_tied == 0:
         result = stats.mannwhitneyu(b, a, method="exact", alternative="two-sided")
         return float(result.statistic), float(result.pvalue), "exact, no tied changes"
-    p = _exact_rank_sum_p(doubled, len(b), doubled_sum_b)
+    p = exact_rank_sum_p(doubled, len(b), doubled_sum_b)
     method = (
         "exact conditional distribution of the mid-ranks over all "
         f"{special.comb(len(pooled), len(b), exact=True)} splits ({tied_text})"

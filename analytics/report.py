@@ -592,6 +592,11 @@ def _figures_section(figures: Sequence[tuple[str, Any]]) -> str:
     return "".join(parts)
 
 
+def _not_included_section(items: Sequence[str]) -> str:
+    listed = "".join(f"<li>{_e(item)}</li>" for item in items)
+    return f'<section id="not-included"><h2>Not included</h2><ul>{listed}</ul></section>'
+
+
 def _versions_section(settings: Mapping[str, Any], generated: str) -> str:
     versions = settings.get("versions") or {}
     listed = ", ".join(f"{name} {version or 'not installed'}" for name, version in versions.items())
@@ -698,8 +703,7 @@ def html_report(
     if figures:
         body.append(_figures_section(figures))
     if not_included:
-        items = "".join(f"<li>{_e(item)}</li>" for item in not_included)
-        body.append(f'<section id="not-included"><h2>Not included</h2><ul>{items}</ul></section>')
+        body.append(_not_included_section(not_included))
     body.append(_versions_section(settings, generated))
     document = (
         "<!DOCTYPE html>\n"

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .cohort import Cohort
-from .errors import AnalysisError
+from .errors import AnalysisError, LabNotFoundError, UnitError
 from .filters import age_groups
 from .labs import conventional_unit, format_time, is_log_scale, threshold_lab, unit_factor
 from .paired import PairedResult, paired_change
@@ -252,19 +252,25 @@ def prevalence_for(
 
     Raises
     ------
-    AnalysisError
+    LabNotFoundError
         When the cohort has no values of the lab the prevalence needs.
+    UnitError
+        When the lab's unit cannot be converted to the thresholds' unit.
     """
     lab = threshold_lab(kind).key
     needed = "hemoglobin" if lab == "hgb" else "MCV"
     if lab not in cohort.analytes:
-        raise AnalysisError(f"The {kind} prevalence needs {needed} values; this file has none.")
+        raise LabNotFoundError(
+            f"The {kind} prevalence needs {needed} values; this file has none.", lab
+        )
     unit = cohort.analytes[lab].unit
     factor = unit_factor(lab, unit)
     if factor is None:
-        raise AnalysisError(
+        raise UnitError(
             f"The {kind} thresholds are in {conventional_unit(lab)}; this file's {needed} is "
-            f"in '{unit}', which cannot be converted. Correct the unit in the column mapping."
+            f"in '{unit}', which cannot be converted. Correct the unit in the column mapping.",
+            lab,
+            unit,
         )
     # thresholds are in the conventional unit: compare values converted to it
     matrix = cohort.lab_matrix(lab, censored) / factor

@@ -7,7 +7,7 @@ message as it is; it never shows a traceback.
 
 from __future__ import annotations
 
-__all__ = ["AnalysisError", "InputError", "ReadAborted"]
+__all__ = ["AnalysisError", "InputError", "LabNotFoundError", "ReadAborted", "UnitError"]
 
 
 class AnalysisError(ValueError):
@@ -27,3 +27,26 @@ class ReadAborted(InputError):
     def __init__(self, message: str, reason: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class LabNotFoundError(AnalysisError):
+    """The file has no values of a lab the analysis needs (no hemoglobin for anemia).
+
+    ``lab`` is the lab's key (``"hgb"``).
+    """
+
+    def __init__(self, message: str, lab: str) -> None:
+        super().__init__(message)
+        self.lab = lab
+
+
+class UnitError(AnalysisError):
+    """A lab's unit cannot be converted to the unit its thresholds are stated in.
+
+    ``lab`` is the lab's key, ``unit`` the unit as the file gives it.
+    """
+
+    def __init__(self, message: str, lab: str, unit: str) -> None:
+        super().__init__(message)
+        self.lab = lab
+        self.unit = unit

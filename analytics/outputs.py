@@ -7,7 +7,6 @@ same file and settings give the same numbers and figures everywhere.
 
 from __future__ import annotations
 
-import contextlib
 import shlex
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -26,7 +25,7 @@ from .analysis import (
 )
 from .characteristics import Characteristics, characteristics
 from .cohort import Cohort
-from .errors import AnalysisError
+from .errors import AnalysisError, LabNotFoundError
 from .export import bundle_zip, settings_dict, settings_json, tables_xlsx
 from .figures import CHARTS, Figure, FigureContext, draw
 from .filters import CohortFilter, FilteredCohort
@@ -78,6 +77,7 @@ class ViewOutputs:
     figures: tuple[Figure, ...] = ()
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     problems: tuple[str, ...] = ()
+    left_out: tuple[str, ...] = ()
 
     def settings(self, generated_at: datetime | None = None) -> dict[str, Any]:
         figure_options = {**asdict(self.options), "age_cutoff": self.analysis.age_cutoff}
@@ -105,6 +105,7 @@ class ViewOutputs:
             characteristics=self.characteristics,
             figures=[(f.title, f.chart) for f in self.figures],
             generated_at=generated_at,
+            not_included=[*self.left_out, *(f"Not drawn: {p}" for p in self.problems)],
         )
 
     def bundle(self, generated_at: datetime | None = None) -> bytes:
@@ -118,6 +119,8 @@ class ViewOutputs:
             readme += f"Lab and times: {self.selection.label()}.\n"
         for problem in self.problems:
             readme += f"Not drawn: {problem}\n"
+        for item in self.left_out:
+            readme += f"Not included: {item}\n"
         return bundle_zip(
             [(f.filename_stem, f.chart) for f in self.figures],
             self.tables,
@@ -211,16 +214,21 @@ def all_labs_table(
 
 def _cohort_tables(
     cohort: Cohort, subset: Cohort, analysis: AnalysisSettings
-) -> tuple[Characteristics, dict[str, pd.DataFrame]]:
-    """The characteristics, validation and prevalence tables every view has."""
+) -> tuple[Characteristics, dict[str, pd.DataFrame], tuple[str, ...]]:
+    """The characteristics, validation and prevalence tables every view has.
+
+    Also what was left out and why: a prevalence that could not be computed (e.g. a
+    unit that cannot be converted) is named; a file without the lab is not.
+    """
     table_of_characteristics = characteristics(subset, analysis.age_cutoff)
     tables: dict[str, pd.DataFrame] = {
         "characteristics": table_of_characteristics.to_frame().reset_index(),
         "validation_issues": cohort.report.issues_frame(),
         "excluded_rows": cohort.report.excluded_frame(),
     }
+    left_out = []
     for kind in ("anemia", "microcytosis"):
-        with contextlib.suppress(AnalysisError):  # a file without Hgb or MCV values
+        try:
             tables[f"prevalence_{kind}"] = prevalence_for(
                 subset,
                 kind,
@@ -228,7 +236,11 @@ def _cohort_tables(
                 confidence=analysis.confidence,
                 censored=analysis.censored,
             )
-    return table_of_characteristics, tables
+        except LabNotFoundError:  # a file without Hgb or MCV values: nothing to leave out
+            pass
+        except AnalysisError as error:  # e.g. a unit that cannot be converted
+            left_out.append(f"Prevalence of {kind}: not computed — {error}")
+    return table_of_characteristics, tables, tuple(left_out)
 
 
 def _lab_tables(
@@ -301,11 +313,13 @@ def view_outputs(
     options = options or ChartOptions()
     filtered = cohort_filter.apply(cohort)
     subset = filtered.cohort
-    table_of_characteristics, tables = _cohort_tables(cohort, subset, analysis)
+    table_of_characteristics, tables, left_out = _cohort_tables(cohort, subset, analysis)
     chosen = (cohort, filtered, cohort_filter, analysis, options)
     if analyte is None:
         tables["paired_all_labs"] = all_labs_table(filtered, analysis)
-        return ViewOutputs(*chosen, characteristics=table_of_characteristics, tables=tables)
+        return ViewOutputs(
+            *chosen, characteristics=table_of_characteristics, tables=tables, left_out=left_out
+        )
     selection = select(subset, analyte, baseline, follow_up)
     paired = _paired(subset, selection, analysis)
     course, split, lab_tables, problems = _lab_tables(
@@ -335,6 +349,7 @@ def view_outputs(
         figures=tuple(figures),
         tables=tables,
         problems=tuple(problems),
+        left_out=tuple(left_out),
     )
 
 

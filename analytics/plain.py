@@ -1,4 +1,9 @@
-"""Plain Python values for JSON, charts and spreadsheets (one conversion for all)."""
+"""Plain values for JSON, charts and spreadsheets, and numbers as text for reading.
+
+One conversion for all (:func:`jsonable`), and one formatter for every number a person
+reads (:func:`format_number`, :func:`format_interval`, :func:`format_p`,
+:func:`format_level`): the pages, the report and the sentences of the results.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["jsonable", "plain_value"]
+__all__ = [
+    "MISSING",
+    "format_interval",
+    "format_level",
+    "format_number",
+    "format_p",
+    "jsonable",
+    "plain_value",
+]
+
+#: How a missing number reads.
+MISSING = "—"
 
 
 def plain_value(value: Any) -> Any:
@@ -58,12 +74,88 @@ def jsonable(value: Any) -> Any:
 _P_BOUNDARIES = (0.05, 0.01, 0.001)
 
 
-def format_p(p: float | None) -> str:
+def _missing(value: Any) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    return isinstance(value, float | np.floating) and math.isnan(value)
+
+
+def format_number(
+    value: Any,
+    decimals: int = 2,
+    *,
+    digits: int | None = None,
+    signed: bool = False,
+    keep_small: bool = False,
+) -> str:
+    """A number for reading: ``decimals`` decimals, or ``digits`` significant digits.
+
+    The sign convention, everywhere: a true minus sign (−) on a negative number; with
+    ``signed`` (changes and differences, so a rise and a fall read apart at a glance)
+    a plus sign on a positive one; no sign on a number that reads as zero. Missing and
+    non-finite values read ``—``. With ``digits`` there is never scientific notation.
+    With ``keep_small``, a number that would round to zero is shown to two significant
+    digits instead (0.0042), so nothing non-zero reads as 0.
+
+    Examples
+    --------
+    >>> format_number(-2.456), format_number(1.5, signed=True), format_number(0.7, digits=3)
+    ('−2.46', '+1.50', '0.700')
+    >>> format_number(0.0042, keep_small=True), format_number(-0.001), format_number(None)
+    ('0.0042', '0.00', '—')
+    """
+    if _missing(value):
+        return MISSING
+    number = float(value)
+    if not math.isfinite(number):
+        return MISSING
+    if digits is not None:
+        if number == 0:
+            return "0"
+        decimals = max(0, digits - 1 - math.floor(math.log10(abs(number))))
+    elif keep_small and 0 < abs(number) < 0.5 * 10**-decimals:
+        decimals = 1 - math.floor(math.log10(abs(number)))
+    text = f"{number:.{decimals}f}"
+    if float(text) == 0:
+        return text.lstrip("-")
+    if signed and number > 0:
+        text = "+" + text
+    return text.replace("-", "−")
+
+
+def format_interval(low: Any, high: Any, decimals: int = 2, **options: Any) -> str:
+    """A confidence interval as "low to high", each end as :func:`format_number` with
+    the same options; ``—`` when either end is missing.
+
+    >>> format_interval(-5.478, -1.19, digits=3, signed=True)
+    '−5.48 to −1.19'
+    """
+    if _missing(low) or _missing(high):
+        return MISSING
+    return (
+        f"{format_number(low, decimals, **options)} to {format_number(high, decimals, **options)}"
+    )
+
+
+def format_level(level: float) -> str:
+    """A confidence or significance level as a percentage: 0.95 reads "95 %"."""
+    return f"{level * 100:g} %"
+
+
+def format_p(p: float | None, *, prefix: bool = False) -> str:
     """A p-value for reading: three significant digits (0.00404, 0.0425, 0.822),
     ``< 0.0001`` below that, ``—`` when missing. More digits are shown when three
-    would round across 0.05, 0.01 or 0.001 (0.04996 reads 0.04996, not 0.0500)."""
+    would round across 0.05, 0.01 or 0.001 (0.04996 reads 0.04996, not 0.0500).
+    With ``prefix``, as in a sentence: "p = 0.00404", "p < 0.0001"."""
+    text = _p_digits(p)
+    if not prefix:
+        return text
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
+def _p_digits(p: float | None) -> str:
     if p is None or (isinstance(p, float) and math.isnan(p)):
-        return "—"
+        return MISSING
     if p < 0.0001:
         return "< 0.0001"
     for digits in range(3, 8):

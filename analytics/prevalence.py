@@ -18,14 +18,14 @@ from statsmodels.stats.proportion import proportion_confint
 
 from analytics.errors import AnalysisError
 from analytics.labs import LABS
-from analytics.paired import (
-    _check_level,
-    _dataclass_dict,
-    _describe_excluded,
-    _float_array,
-    _frame,
-    _patient_ids,
-    _percent,
+from analytics.plain import format_level
+from analytics.stats.common import (
+    check_level,
+    dataclass_dict,
+    describe_excluded,
+    float_array,
+    patient_labels,
+    quantity_frame,
 )
 
 __all__ = [
@@ -162,7 +162,7 @@ class PatientAssessment:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dictionary."""
-        return _dataclass_dict(self)
+        return dataclass_dict(self)
 
 
 @dataclass(frozen=True)
@@ -185,6 +185,18 @@ class PrevalenceResult:
         Every patient, classified or not.
     thresholds_description : str
         :meth:`Thresholds.describe` for this kind.
+
+    Examples
+    --------
+    Five patients, the exact interval cross-checked against SciPy:
+
+    >>> from scipy import stats
+    >>> result = prevalence([10.0, 12.5, 11.0, 13.5, 9.0], [3, 8, 20, 30, 40], list("mffmf"))
+    >>> result.n_affected, result.n_assessed, result.affected_patient_ids
+    (3, 5, ('1', '3', '5'))
+    >>> exact = stats.binomtest(3, 5).proportion_ci(0.95, method="exact")
+    >>> bool(np.allclose([result.ci_low, result.ci_high], [exact.low, exact.high]))
+    True
     """
 
     kind: str
@@ -205,21 +217,21 @@ class PrevalenceResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dictionary, unrounded."""
-        return _dataclass_dict(self)
+        return dataclass_dict(self)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per quantity: ``quantity``, ``label``, ``value``."""
-        level = _percent(self.confidence)
+        level = format_level(self.confidence)
         rows = [
             ("n_assessed", "Patients assessed", self.n_assessed),
             ("n_affected", f"Patients with {self.kind}", self.n_affected),
             ("proportion", f"Proportion with {self.kind}", self.proportion),
             ("ci_low", f"{level} CI, lower ({self.ci_method})", self.ci_low),
             ("ci_high", f"{level} CI, upper ({self.ci_method})", self.ci_high),
-            ("excluded", "Excluded patients", _describe_excluded(self.excluded) or "none"),
+            ("excluded", "Excluded patients", describe_excluded(self.excluded) or "none"),
             ("thresholds_description", "Thresholds", self.thresholds_description),
         ]
-        return _frame(rows)
+        return quantity_frame(rows)
 
     def patients_frame(self) -> pd.DataFrame:
         """One row per patient: id, age, sex, value, threshold, affected, reason."""
@@ -230,11 +242,11 @@ class PrevalenceResult:
         noun = "patient" if self.n_assessed == 1 else "patients"
         text = (
             f"{self.n_affected} of {self.n_assessed} {noun} had {self.kind} "
-            f"({self.proportion * 100:.0f} %, {_percent(self.confidence)} CI "
+            f"({self.proportion * 100:.0f} %, {format_level(self.confidence)} CI "
             f"{self.ci_low * 100:.1f} to {self.ci_high * 100:.1f} %, exact)"
         )
         if self.excluded:
-            text += f"; {len(self.excluded)} not assessed: {_describe_excluded(self.excluded)}"
+            text += f"; {len(self.excluded)} not assessed: {describe_excluded(self.excluded)}"
         return text + "."
 
 
@@ -304,7 +316,7 @@ def _aligned(
     for name, column in (("ages", ages), ("sexes", sexes)):
         if np.ndim(column) != 1 or len(column) != len(values):
             raise AnalysisError(f"There are {len(values)} values but the {name} do not match them.")
-    ids = _patient_ids(patient_ids, len(values), values)
+    ids = patient_labels(patient_ids, len(values), values)
     return ids, ages, sexes
 
 
@@ -316,8 +328,8 @@ def _assess(
     if not isinstance(thresholds, Thresholds):
         raise AnalysisError("Thresholds must be a Thresholds object.")
     ids, ages, sexes = _aligned(values, ages, sexes, patient_ids)
-    numbers = _float_array(values, KINDS[kind][0], ids)
-    years = _float_array(ages, "age", ids)
+    numbers = float_array(values, KINDS[kind][0], ids)
+    years = float_array(ages, "age", ids)
     sex_list = sexes.tolist() if hasattr(sexes, "tolist") else list(sexes)
     return tuple(
         _assess_one(label, value, age, sex, kind, thresholds)
@@ -402,11 +414,11 @@ def prevalence(
     :math:`[B(a/2; k, n-k+1), B(1-a/2; k+1, n-k)]` with :math:`B` the beta quantile
     (statsmodels ``proportion_confint(method="beta")``, as R's ``binom.test``).
     """
-    confidence = _check_level(confidence, "confidence level")
+    confidence = check_level(confidence, "confidence level")
     thresholds = Thresholds() if thresholds is None else thresholds
     patients = _assess(values, ages, sexes, kind, thresholds, patient_ids)
     if not any(p.reason is None for p in patients):
-        reasons = _describe_excluded([(p.patient_id, p.reason or "") for p in patients])
+        reasons = describe_excluded([(p.patient_id, p.reason or "") for p in patients])
         raise AnalysisError(
             f"No patient could be assessed for {kind}. {reasons or 'There are no patients.'}"
         )
@@ -450,7 +462,7 @@ def prevalence_by_time(
         raise AnalysisError(
             "Prevalence by time needs a table: one row per patient, one column per time."
         )
-    confidence = _check_level(confidence, "confidence level")
+    confidence = check_level(confidence, "confidence level")
     thresholds = Thresholds() if thresholds is None else thresholds
     index = values_by_time.index
     ages = ages.reindex(index) if isinstance(ages, pd.Series) else ages
@@ -473,7 +485,7 @@ def prevalence_by_time(
             row.update(n_assessed=0, n_affected=0, proportion=np.nan, ci_low=np.nan, ci_high=np.nan)
         row.update(
             n_excluded=len(excluded),
-            excluded=_describe_excluded(excluded),
+            excluded=describe_excluded(excluded),
             thresholds=thresholds.describe(kind),
         )
         rows.append(row)

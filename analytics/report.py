@@ -33,7 +33,7 @@ from .errors import AnalysisError
 from .export import chart_bytes
 from .filters import FilteredCohort
 from .paired import PairedResult, leave_one_out
-from .plain import format_p
+from .plain import format_interval, format_level, format_number, format_p
 from .power import OBSERVED_POWER_CAVEAT, PowerResult
 from .timecourse import TimecourseResult
 
@@ -198,23 +198,14 @@ def fmt_number(value: Any, decimals: int = 2) -> str:
     """A number for reading, with a true minus sign, to ``decimals`` decimals.
 
     Integers are shown whole; a number that would round to 0 is shown to two
-    significant digits instead (0.0042), so nothing non-zero reads as 0.
+    significant digits instead (0.0042), so nothing non-zero reads as 0
+    (:func:`analytics.plain.format_number` with ``keep_small``).
     """
-    if _missing(value):
-        return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int):
-        return str(value).replace("-", "−")
-    number = float(value)
-    if not math.isfinite(number):
-        return "—"
-    if 0 < abs(number) < 0.5 * 10**-decimals:
-        decimals = 1 - math.floor(math.log10(abs(number)))
-    text = f"{number:.{decimals}f}"
-    if float(text) == 0:
-        text = text.lstrip("-")
-    return text.replace("-", "−")
+        return format_number(value, 0)
+    return format_number(value, decimals, keep_small=True)
 
 
 def _e(value: Any) -> str:
@@ -230,7 +221,7 @@ def _value_text(key: str, value: Any) -> str:
         return fmt_p(float(value))
     if key in _PERCENT_KEYS and isinstance(value, int | float):
         exact = key in ("confidence", "power")
-        return f"{value * 100:g} %" if exact else f"{value * 100:.1f} %"
+        return format_level(value) if exact else f"{format_number(value * 100, 1)} %"
     if key == "alpha" and isinstance(value, int | float):
         return f"{value:g}"
     if isinstance(value, bool | int | float):
@@ -409,7 +400,7 @@ def _settings_section(
     if alpha is not None:
         pairs.append(("Significance level (alpha)", f"{alpha:g}"))
     if confidence is not None:
-        pairs.append(("Confidence level", f"{confidence * 100:g} %"))
+        pairs.append(("Confidence level", format_level(confidence)))
     censored = settings.get("censored_values") or {}
     rule = censored.get("rule") if isinstance(censored, Mapping) else None
     if rule in CENSORED_RULES:
@@ -532,7 +523,7 @@ def _timecourse_section(timecourse: TimecourseResult, selection: Selection | Non
             c.label,
             str(c.n_pairs),
             fmt_number(c.mean_change, 2),
-            "—" if c.ci_low is None else f"{fmt_number(c.ci_low, 2)} to {fmt_number(c.ci_high, 2)}",
+            format_interval(c.ci_low, c.ci_high, 2, keep_small=True),
             fmt_number(c.t, 2),
             "—" if c.df is None else str(c.df),
             fmt_p(c.p_raw),
@@ -541,7 +532,7 @@ def _timecourse_section(timecourse: TimecourseResult, selection: Selection | Non
         ]
         for c in timecourse.contrasts
     ]
-    level = f"{timecourse.confidence * 100:g} %"
+    level = format_level(timecourse.confidence)
     parts = [
         f'<section id="timecourse"><h2>{_e(title)}</h2>',
         _frame_table(study),
@@ -601,6 +592,11 @@ def _figures_section(figures: Sequence[tuple[str, Any]]) -> str:
     return "".join(parts)
 
 
+def _not_included_section(items: Sequence[str]) -> str:
+    listed = "".join(f"<li>{_e(item)}</li>" for item in items)
+    return f'<section id="not-included"><h2>Not included</h2><ul>{listed}</ul></section>'
+
+
 def _versions_section(settings: Mapping[str, Any], generated: str) -> str:
     versions = settings.get("versions") or {}
     listed = ", ".join(f"{name} {version or 'not installed'}" for name, version in versions.items())
@@ -630,6 +626,7 @@ def html_report(
     figures: Sequence[tuple[str, alt.TopLevelMixin | Mapping[str, Any] | bytes | str]] = (),
     generated_at: datetime | None = None,
     title: str | None = None,
+    not_included: Sequence[str] = (),
 ) -> bytes:
     """The current view as one self-contained HTML file (UTF-8 bytes).
 
@@ -661,6 +658,9 @@ def html_report(
         Shown as the report's date; default the settings' ``exported_at``, else now.
     title : str, optional
         Default: "Sirolimus lab-value report" and the lab and times.
+    not_included : sequence of str
+        What the view could not compute or draw, and why; listed in a "Not included"
+        section so that nothing is left out silently.
 
     Returns
     -------
@@ -702,6 +702,8 @@ def html_report(
         body.append(_power_section(power, selection))
     if figures:
         body.append(_figures_section(figures))
+    if not_included:
+        body.append(_not_included_section(not_included))
     body.append(_versions_section(settings, generated))
     document = (
         "<!DOCTYPE html>\n"

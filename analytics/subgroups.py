@@ -19,18 +19,15 @@ from scipy import special, stats
 from statsmodels.stats.multitest import multipletests
 
 from analytics.errors import AnalysisError
-from analytics.paired import (
-    _check_level,
-    _dataclass_dict,
-    _describe_excluded,
-    _float_array,
-    _fmt_number,
-    _fmt_p,
-    _fmt_signed,
-    _frame,
-    _midranks_and_ties,
-    _patient_ids,
-    _percent,
+from analytics.plain import format_interval, format_level, format_number, format_p
+from analytics.stats.common import (
+    check_level,
+    dataclass_dict,
+    describe_excluded,
+    float_array,
+    midranks_and_ties,
+    patient_labels,
+    quantity_frame,
 )
 
 __all__ = [
@@ -38,6 +35,8 @@ __all__ = [
     "GroupSummary",
     "PairwiseContrast",
     "SubgroupResult",
+    "exact_rank_sum_p",
+    "normal_rank_sum_p",
     "subgroup_contrast",
 ]
 
@@ -69,7 +68,7 @@ class GroupSummary:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dictionary."""
-        return _dataclass_dict(self)
+        return dataclass_dict(self)
 
 
 @dataclass(frozen=True)
@@ -101,7 +100,7 @@ class PairwiseContrast:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dictionary."""
-        return _dataclass_dict(self)
+        return dataclass_dict(self)
 
 
 @dataclass(frozen=True)
@@ -129,6 +128,26 @@ class SubgroupResult:
         Every pair of comparable subgroups (one row when there are two).
     family : str
         The Holm family, e.g. "3 pairwise Welch contrasts among 3 subgroups".
+
+    Examples
+    --------
+    Two subgroups of three patients, cross-checked against SciPy:
+
+    >>> from scipy import stats
+    >>> adult, pediatric = [3.0, 1.0, 2.5], [-1.0, -2.0, -0.5]
+    >>> result = subgroup_contrast(adult + pediatric, ["adult"] * 3 + ["pediatric"] * 3)
+    >>> result.comparison_group, result.reference_group, round(result.difference, 3)
+    ('pediatric', 'adult', -3.333)
+    >>> welch = stats.ttest_ind(pediatric, adult, equal_var=False)
+    >>> bool(np.isclose(result.welch_t, welch.statistic))
+    True
+    >>> bool(np.isclose(result.welch_p, welch.pvalue) and np.isclose(result.welch_df, welch.df))
+    True
+    >>> mann_whitney = stats.mannwhitneyu(pediatric, adult, method="exact")
+    >>> bool(result.mann_whitney_u == mann_whitney.statistic)
+    True
+    >>> bool(np.isclose(result.mann_whitney_p, mann_whitney.pvalue))
+    True
     """
 
     confidence: float
@@ -153,7 +172,7 @@ class SubgroupResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dictionary, unrounded; missing quantities are None."""
-        return _dataclass_dict(self)
+        return dataclass_dict(self)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per subgroup (for a forest plot): n, mean change, SD, SE, CI, note."""
@@ -170,7 +189,7 @@ class SubgroupResult:
 
     def summary_frame(self) -> pd.DataFrame:
         """The two-group comparison, one row per quantity: ``quantity``, ``label``, ``value``."""
-        level = _percent(self.confidence)
+        level = format_level(self.confidence)
         rows = [
             ("reference_group", "Reference subgroup (A)", self.reference_group),
             ("comparison_group", "Comparison subgroup (B)", self.comparison_group),
@@ -184,32 +203,30 @@ class SubgroupResult:
             ("mann_whitney_u", "Mann–Whitney U (for B)", self.mann_whitney_u),
             ("mann_whitney_p", "Mann–Whitney p, two-sided", self.mann_whitney_p),
             ("mann_whitney_method", "Mann–Whitney method", self.mann_whitney_method),
-            ("excluded", "Excluded patients", _describe_excluded(self.excluded) or "none"),
+            ("excluded", "Excluded patients", describe_excluded(self.excluded) or "none"),
             (
                 "excluded_groups",
                 "Subgroups left out",
-                _describe_excluded(self.excluded_groups) or "none",
+                describe_excluded(self.excluded_groups) or "none",
             ),
         ]
-        return _frame(rows)
+        return quantity_frame(rows)
 
     def sentence(self, lab_name: str, unit: str) -> str:
-        """A short plain reading of the two-group difference in change."""
+        """A short plain reading of the two-group difference in change (signed: +/−)."""
         if self.difference is None or self.welch_t is None:
             return (
                 f"The change in {lab_name} was not compared between two subgroups ({self.family})."
             )
         u = f" {unit}" if unit else ""
 
-        def signed(value: float) -> str:
-            return _fmt_number(value).replace("-", "−")
-
+        interval = format_interval(self.diff_ci_low, self.diff_ci_high, digits=3, signed=True)
         return (
             f"Difference in the mean change of {lab_name}, {self.comparison_group} minus "
-            f"{self.reference_group}: {signed(self.difference)}{u} "
-            f"({_percent(self.confidence)} CI {signed(self.diff_ci_low)} to "
-            f"{signed(self.diff_ci_high)}{u}; Welch t = {_fmt_signed(self.welch_t)}, "
-            f"df = {self.welch_df:.1f}, {_fmt_p(self.welch_p)})."
+            f"{self.reference_group}: {format_number(self.difference, digits=3, signed=True)}{u} "
+            f"({format_level(self.confidence)} CI {interval}{u}; "
+            f"Welch t = {format_number(self.welch_t)}, "
+            f"df = {self.welch_df:.1f}, {format_p(self.welch_p, prefix=True)})."
         )
 
 
@@ -269,7 +286,7 @@ def _summarise_group(
     return GroupSummary(group, n, ids, mean, sd, se, mean - half, mean + half, None)
 
 
-def _exact_rank_sum_p(doubled_ranks: np.ndarray, n_b: int, doubled_observed: int) -> float:
+def exact_rank_sum_p(doubled_ranks: np.ndarray, n_b: int, doubled_observed: int) -> float:
     """P(|S - E S| >= |s - E S|) for the rank sum S of n_b values, all subsets equally likely."""
     total = int(doubled_ranks.sum())
     counts = np.zeros((n_b + 1, total + 1))
@@ -283,7 +300,7 @@ def _exact_rank_sum_p(doubled_ranks: np.ndarray, n_b: int, doubled_observed: int
     return float(min(1.0, counts[n_b, extreme].sum() / special.comb(size, n_b, exact=True)))
 
 
-def _normal_rank_sum_p(u_b: float, n_a: int, n_b: int, tie_sizes: Any) -> float:
+def normal_rank_sum_p(u_b: float, n_a: int, n_b: int, tie_sizes: Any) -> float:
     """R ``wilcox.test(x, y)`` two-sided p: normal, tie- and continuity-corrected."""
     size = n_a + n_b
     sizes = np.asarray(tie_sizes, dtype=float)
@@ -299,13 +316,13 @@ def _normal_rank_sum_p(u_b: float, n_a: int, n_b: int, tie_sizes: Any) -> float:
 def _mann_whitney(a: np.ndarray, b: np.ndarray) -> tuple[float, float, str]:
     pooled = np.concatenate([a, b])
     tolerance = 1e-9 * max(float(np.max(np.abs(pooled))), 1.0)
-    doubled, tie_sizes = _midranks_and_ties(pooled, tolerance)
+    doubled, tie_sizes = midranks_and_ties(pooled, tolerance)
     doubled_sum_b = int(doubled[len(a) :].sum())
     u_b = doubled_sum_b / 2.0 - len(b) * (len(b) + 1) / 2.0
     n_tied = len(tie_sizes)
     tied_text = f"{n_tied} group{'s' if n_tied > 1 else ''} of tied changes"
     if len(pooled) > MANN_WHITNEY_EXACT_MAX_PATIENTS:
-        p = _normal_rank_sum_p(u_b, len(a), len(b), tie_sizes)
+        p = normal_rank_sum_p(u_b, len(a), len(b), tie_sizes)
         method = (
             "normal approximation with tie and continuity correction (R's method; exact "
             f"only up to {MANN_WHITNEY_EXACT_MAX_PATIENTS} patients in the two subgroups)"
@@ -314,7 +331,7 @@ def _mann_whitney(a: np.ndarray, b: np.ndarray) -> tuple[float, float, str]:
     if n_tied == 0:
         result = stats.mannwhitneyu(b, a, method="exact", alternative="two-sided")
         return float(result.statistic), float(result.pvalue), "exact, no tied changes"
-    p = _exact_rank_sum_p(doubled, len(b), doubled_sum_b)
+    p = exact_rank_sum_p(doubled, len(b), doubled_sum_b)
     method = (
         "exact conditional distribution of the mid-ranks over all "
         f"{special.comb(len(pooled), len(b), exact=True)} splits ({tied_text})"
@@ -380,6 +397,23 @@ def _holm(contrasts: list[PairwiseContrast]) -> tuple[PairwiseContrast, ...]:
     )
 
 
+def _grouped_changes(
+    changes: Any, groups: Any, patient_ids: Any
+) -> tuple[tuple[str, ...], np.ndarray, dict[str, list[int]], tuple[tuple[str, str], ...]]:
+    """Patient labels, changes as floats, each subgroup's positions, and who is left out."""
+    if np.ndim(changes) != 1 or np.ndim(groups) != 1:
+        raise AnalysisError("Changes and subgroups must each be a single column.")
+    if len(changes) != len(groups):
+        raise AnalysisError(
+            f"There are {len(changes)} changes but {len(groups)} subgroup labels; they must match."
+        )
+    ids = patient_labels(patient_ids, len(changes), changes, groups)
+    values = float_array(changes, "change", ids)
+    labels = [_group_label(g) for g in (groups.tolist() if hasattr(groups, "tolist") else groups)]
+    members, excluded = _assign(values, labels, ids)
+    return ids, values, members, excluded
+
+
 def subgroup_contrast(
     changes: Any,
     groups: Any,
@@ -436,17 +470,8 @@ def subgroup_contrast(
     than two subgroups every pair is contrasted and Holm-adjusted within the named
     family; no Welch ANOVA is given.
     """
-    confidence = _check_level(confidence, "confidence level")
-    if np.ndim(changes) != 1 or np.ndim(groups) != 1:
-        raise AnalysisError("Changes and subgroups must each be a single column.")
-    if len(changes) != len(groups):
-        raise AnalysisError(
-            f"There are {len(changes)} changes but {len(groups)} subgroup labels; they must match."
-        )
-    ids = _patient_ids(patient_ids, len(changes), changes, groups)
-    values = _float_array(changes, "change", ids)
-    labels = [_group_label(g) for g in (groups.tolist() if hasattr(groups, "tolist") else groups)]
-    members, excluded = _assign(values, labels, ids)
+    confidence = check_level(confidence, "confidence level")
+    ids, values, members, excluded = _grouped_changes(changes, groups, patient_ids)
     summaries = [
         _summarise_group(g, values[members[g]], tuple(ids[i] for i in members[g]), confidence)
         for g in _ordered(list(members), order)

@@ -23,13 +23,13 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from analytics.errors import AnalysisError
-from analytics.paired import (
-    _check_level,
-    _dataclass_dict,
-    _float_array,
-    _frame,
-    _percent,
-    _t_summary,
+from analytics.plain import format_level
+from analytics.stats.common import (
+    check_level,
+    dataclass_dict,
+    float_array,
+    quantity_frame,
+    t_summary,
 )
 
 __all__ = [
@@ -137,7 +137,7 @@ class TimepointSummary:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dictionary."""
-        return _dataclass_dict(self)
+        return dataclass_dict(self)
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,7 @@ class Contrast:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dictionary."""
-        return _dataclass_dict(self)
+        return dataclass_dict(self)
 
 
 @dataclass(frozen=True)
@@ -192,6 +192,27 @@ class TimecourseResult:
         Each later time point against baseline.
     family : str
         The Holm family, e.g. "3 contrasts against month 0".
+
+    Examples
+    --------
+    MCV of five patients at months 0, 2 and 6, cross-checked against SciPy:
+
+    >>> from scipy import stats
+    >>> values = pd.DataFrame(
+    ...     {0: [80.0, 82, 79, 85, 81], 2: [78.0, 80, 77, 84, 80], 6: [77.0, 79, 78, 82, 78]},
+    ...     index=list("ABCDE"),
+    ... )
+    >>> result = timecourse(values)
+    >>> result.times, result.n_complete, [c.label for c in result.contrasts]
+    ((0.0, 2.0, 6.0), 5, ['month 2', 'month 6'])
+    >>> friedman = stats.friedmanchisquare(values[0], values[2], values[6])
+    >>> bool(np.isclose(result.friedman_statistic, friedman.statistic))
+    True
+    >>> bool(np.isclose(result.friedman_p, friedman.pvalue))
+    True
+    >>> month_2 = stats.ttest_rel(values[2], values[0])
+    >>> bool(np.isclose(result.contrasts[0].p_raw, month_2.pvalue))
+    True
     """
 
     times: tuple[float, ...]
@@ -221,7 +242,7 @@ class TimecourseResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dictionary, unrounded; missing quantities are None."""
-        return _dataclass_dict(self)
+        return dataclass_dict(self)
 
     def descriptives_frame(self) -> pd.DataFrame:
         """One row per time point: time, label, n, mean, sd, se, CI, median, mode."""
@@ -255,12 +276,12 @@ class TimecourseResult:
             ("anova_p_gg", "ANOVA p, Greenhouse–Geisser corrected", self.anova_p_gg),
             ("anova_note", "ANOVA note", self.anova_note),
         ]
-        return _frame(rows)
+        return quantity_frame(rows)
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy table for display: per-time descriptives beside the contrast vs baseline."""
         frame = self.descriptives_frame()
-        level = _percent(self.confidence)
+        level = format_level(self.confidence)
         frame = frame.rename(columns={"ci_low": f"{level} CI low", "ci_high": f"{level} CI high"})
         contrasts = pd.DataFrame(
             [
@@ -320,7 +341,7 @@ def _prepare(values: Any, baseline: float | None) -> tuple[pd.DataFrame, float]:
             f"Patient {duplicate} appears more than once; each row must be one patient."
         )
     columns = {
-        time: _float_array(values.iloc[:, position], _time_label(time), ids)
+        time: float_array(values.iloc[:, position], _time_label(time), ids)
         for position, time in enumerate(times)
     }
     table = pd.DataFrame(columns, index=pd.Index(ids, name="patient_id"))
@@ -438,7 +459,7 @@ def _raw_contrast(table: pd.DataFrame, start: float, time: float, confidence: fl
         "p_holm": None,
     }
     try:
-        s = _t_summary(changes, confidence, scale)
+        s = t_summary(changes, confidence, scale)
     except AnalysisError as problem:
         return Contrast(
             **common,
@@ -539,8 +560,8 @@ def timecourse(
     Contrasts: paired t of each later time against baseline (change = later −
     baseline), Holm-adjusted across the contrasts that could be tested.
     """
-    alpha = _check_level(alpha, "significance level (alpha)")
-    confidence = _check_level(confidence, "confidence level")
+    alpha = check_level(alpha, "significance level (alpha)")
+    confidence = check_level(confidence, "confidence level")
     table, start = _prepare(values, baseline)
     complete = table.dropna(how="any")
     matrix = complete.to_numpy(dtype=float)

@@ -23,7 +23,7 @@ from analytics.columns import looks_like_identifier, recognise_header
 from analytics.labs import canonical_lab, normalise_unit, parse_time
 from analytics.limits import LIMITS
 from analytics.loader import header_columns, summary_rows
-from analytics.paired import _dz_interval, paired_change
+from analytics.paired import dz_interval, paired_change
 from analytics.power import mde_dz
 from analytics.tokens import classify_cell, classify_column
 
@@ -238,11 +238,11 @@ def test_paired_change_on_huge_values_raises_quickly(within_10_seconds, baseline
 @pytest.mark.parametrize("t", [math.inf, -math.inf, math.nan])
 def test_dz_interval_refuses_a_t_that_is_not_finite(within_10_seconds, t):
     with pytest.raises(AnalysisError, match="not a finite number"):
-        _dz_interval(t, 10, 0.95)
+        dz_interval(t, 10, 0.95)
 
 
 def test_dz_interval_of_a_huge_t_ends(within_10_seconds):
-    low, high = _dz_interval(1e300, 5, 0.95)  # the bracket is widened a bounded number of times
+    low, high = dz_interval(1e300, 5, 0.95)  # the bracket is widened a bounded number of times
     assert low <= high
 
 
@@ -259,10 +259,10 @@ def test_mde_solver_gives_up_with_a_message(within_10_seconds, monkeypatch):
 
 @pytest.mark.parametrize("function", ["subgroup", "timecourse", "prevalence"])
 def test_other_analyses_refuse_huge_values(function):
-    from analytics.paired import _float_array
+    from analytics.stats.common import float_array
 
     with pytest.raises(AnalysisError, match="too large to compute with"):
-        _float_array([1.0, 1e300], function)
+        float_array([1.0, 1e300], function)
 
 
 # --------------------------------------------------------------------------- report

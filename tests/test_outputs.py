@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shlex
 import zipfile
@@ -238,3 +239,61 @@ def test_censored_values_left_out_are_named_as_such(tmp_path, capsys):
     # at the limit (the default) the pair counts
     assert main(["paired", str(path), *LAB, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["n_pairs"] == 4
+
+
+# An unconvertible unit is not a missing lab: the report and the ZIP say what they left out.
+UNCONVERTIBLE = (
+    b"id,sex,age,Hb (mg/mL) 0,Hb (mg/mL) 2,MCV (fL) 0,MCV (fL) 2\n"
+    b"A,F,40,10,11,80,82\nB,F,41,11,12,78,79\nC,M,42,12,12,81,84\n"
+)
+
+
+def test_missing_lab_and_unconvertible_unit_are_told_apart():
+    from analytics import AnalysisError, load_cohort
+    from analytics.analysis import prevalence_for
+    from analytics.errors import LabNotFoundError, UnitError
+
+    with pytest.raises(UnitError, match="cannot be converted") as unit:
+        prevalence_for(load_cohort(UNCONVERTIBLE, "x.csv"), "anemia")
+    assert (unit.value.lab, unit.value.unit) == ("hgb", "mg/mL")
+    only_mcv = b"id,sex,age,MCV (fL) 0\nA,F,40,80\nB,F,41,81\n"
+    with pytest.raises(LabNotFoundError, match="this file has none") as missing:
+        prevalence_for(load_cohort(only_mcv, "y.csv"), "anemia")
+    assert missing.value.lab == "hgb"
+    assert issubclass(UnitError, AnalysisError) and issubclass(LabNotFoundError, AnalysisError)
+    assert not issubclass(UnitError, LabNotFoundError)
+
+
+def test_report_and_bundle_list_a_prevalence_they_could_not_compute():
+    import html as html_module
+
+    from analytics import load_cohort
+    from analytics.filters import CohortFilter
+    from analytics.outputs import view_outputs
+
+    cohort = load_cohort(UNCONVERTIBLE, "x.csv")
+    for analyte in (None, "mcv"):
+        times = {} if analyte is None else {"baseline": 0, "follow_up": 2}
+        outputs = view_outputs(cohort, CohortFilter(), analyte=analyte, charts=(), **times)
+        assert "prevalence_anemia" not in outputs.tables
+        assert "prevalence_microcytosis" in outputs.tables  # MCV in fL: computed
+        assert len(outputs.left_out) == 1
+        item = outputs.left_out[0]
+        assert item.startswith("Prevalence of anemia: not computed — ")
+        assert "'mg/mL', which cannot be converted" in item
+        readme = zipfile.ZipFile(io.BytesIO(outputs.bundle())).read("README.txt").decode()
+        assert f"Not included: {item}\n" in readme
+        report = outputs.report_html().decode("utf-8")
+        assert '<section id="not-included"><h2>Not included</h2>' in report
+        assert html_module.escape(item) in report
+
+
+def test_a_file_without_hemoglobin_leaves_nothing_out():
+    from analytics import load_cohort
+    from analytics.filters import CohortFilter
+    from analytics.outputs import view_outputs
+
+    cohort = load_cohort(b"id,sex,age,MCV (fL) 0,MCV (fL) 2\nA,F,40,80,82\nB,F,41,81,79\n", "m.csv")
+    outputs = view_outputs(cohort, CohortFilter())
+    assert outputs.left_out == ()
+    assert "Not included" not in outputs.report_html().decode("utf-8")

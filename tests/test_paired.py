@@ -20,6 +20,7 @@ from analytics import paired
 from analytics.errors import AnalysisError
 from analytics.paired import leave_one_out, paired_change, ratio_paired_t
 from analytics.power import mde_dz, n_required
+from analytics.stats import common, robust
 
 # Student's sleep data, R `datasets::sleep`, patients 1–10.
 SLEEP_GROUP_1 = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0]
@@ -91,7 +92,7 @@ def test_sleep_wilcoxon_uses_documented_exact_method(sleep):
 def test_r_normal_approximation_helper_matches_r():
     # R: with(sleep, wilcox.test(extra[group==1], extra[group==2], paired=TRUE))
     #    V = 0, p-value = 0.009091 (9 non-zero differences, one tie of size 2).
-    assert paired._r_normal_approx_p(0.0, 9, [2]) == pytest.approx(0.009091, abs=1e-6)
+    assert robust.r_normal_approx_p(0.0, 9, [2]) == pytest.approx(0.009091, abs=1e-6)
 
 
 def test_x_y_small_example_matches_r():
@@ -122,7 +123,7 @@ def test_exact_signed_rank_helper_equals_scipy_without_ties(magnitudes):
     changes = np.array(magnitudes) * signs
     doubled = 2 * stats.rankdata(np.abs(changes)).astype(int)
     w_plus = int(doubled[changes > 0].sum())
-    ours = paired._exact_signed_rank_p(doubled, w_plus)
+    ours = robust.exact_signed_rank_p(doubled, w_plus)
     assert ours == pytest.approx(stats.wilcoxon(changes, method="exact").pvalue, rel=1e-12)
 
 
@@ -137,7 +138,7 @@ def test_exact_signed_rank_with_ties_equals_brute_force():
         >= abs(observed - centre)
         for pattern in patterns
     )
-    assert paired._exact_signed_rank_p(doubled, int(observed)) == pytest.approx(
+    assert robust.exact_signed_rank_p(doubled, int(observed)) == pytest.approx(
         extreme / len(patterns)
     )
 
@@ -288,7 +289,7 @@ def test_exact_sign_flip_equals_brute_force():
         for signs in itertools.product([-1, 1], repeat=len(changes))
     ]
     expected = np.mean(np.array(sums) >= observed - 1e-12)
-    p, method = paired._sign_flip(changes, 1000, 1)
+    p, method = robust.sign_flip(changes, 1000, 1)
     assert p == pytest.approx(expected, abs=1e-15)
     assert method == "exact, all 256 sign patterns"
 
@@ -301,10 +302,10 @@ def test_sleep_sign_flip_is_exact(sleep):
 
 def test_monte_carlo_sign_flip_is_seeded_and_close_to_exact(monkeypatch):
     changes = np.array([-2.0, -1.5, 0.5, -3.0, -0.25, 1.0, -2.5, -1.0])
-    exact, _ = paired._sign_flip(changes, 1, 1)
-    monkeypatch.setattr(paired, "EXACT_SIGN_FLIP_MAX_PAIRS", 5)
-    first, method = paired._sign_flip(changes, 20_000, 7)
-    again, _ = paired._sign_flip(changes, 20_000, 7)
+    exact, _ = robust.sign_flip(changes, 1, 1)
+    monkeypatch.setattr(robust, "EXACT_SIGN_FLIP_MAX_PAIRS", 5)
+    first, method = robust.sign_flip(changes, 20_000, 7)
+    again, _ = robust.sign_flip(changes, 20_000, 7)
     assert first == again
     assert method == "Monte Carlo, 20000 permutations, seed 7"
     assert first == pytest.approx(exact, abs=0.01)
@@ -647,20 +648,20 @@ def test_wilcoxon_exact_up_to_the_cap_then_normal():
 def test_exact_signed_rank_helper_does_not_overflow():
     # 1,100 equal ranks: W+ / rank is Binomial(1100, 1/2); 2**1100 counts would overflow.
     doubled = np.full(1100, 2)
-    assert paired._exact_signed_rank_p(doubled, 1100) == pytest.approx(1.0)
+    assert robust.exact_signed_rank_p(doubled, 1100) == pytest.approx(1.0)
     expected = 2 * stats.binom.cdf(500, 1100, 0.5)
-    assert paired._exact_signed_rank_p(doubled, 1000) == pytest.approx(expected, rel=1e-9)
+    assert robust.exact_signed_rank_p(doubled, 1000) == pytest.approx(expected, rel=1e-9)
 
 
 def test_tie_helpers_agree_with_rankdata():
     rng = np.random.default_rng(4)
     values = np.round(rng.normal(0, 2, 500), 1)
-    doubled, sizes = paired._midranks_and_ties(values, 1e-9)
+    doubled, sizes = common.midranks_and_ties(values, 1e-9)
     assert np.array_equal(doubled, (2 * stats.rankdata(values)).astype(int))
     _, counts = np.unique(values, return_counts=True)
     assert sorted(sizes.tolist()) == sorted(counts[counts > 1].tolist())
-    groups = paired._tie_groups(values, 1e-9)
-    assert np.array_equal(paired._doubled_midranks(groups, len(values)), doubled)
+    groups = common.tie_groups(values, 1e-9)
+    assert np.array_equal(common.doubled_midranks(groups, len(values)), doubled)
 
 
 def test_monte_carlo_sign_flip_is_bounded_and_chunking_does_not_change_it(monkeypatch):
@@ -668,7 +669,7 @@ def test_monte_carlo_sign_flip_is_bounded_and_chunking_does_not_change_it(monkey
     changes = np.round(rng.normal(-0.05, 2, 10_000), 1)
     tracemalloc.start()
     try:
-        p, method = paired._sign_flip(changes, 100_000, 3)
+        p, method = robust.sign_flip(changes, 100_000, 3)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -680,20 +681,20 @@ def test_monte_carlo_sign_flip_is_bounded_and_chunking_does_not_change_it(monkey
     assert 1 / 5001 <= p <= 1
     # Below the budget nothing is reduced, and the chunk size does not change the draws.
     small = changes[:40]
-    full, method = paired._sign_flip(small, 3000, 9)
+    full, method = robust.sign_flip(small, 3000, 9)
     assert method == "Monte Carlo, 3000 permutations, seed 9"
-    monkeypatch.setattr(paired, "_CHUNK_ELEMENTS", 7 * 40)
-    assert paired._sign_flip(small, 3000, 9)[0] == full
+    monkeypatch.setattr(robust, "CHUNK_ELEMENTS", 7 * 40)
+    assert robust.sign_flip(small, 3000, 9)[0] == full
 
 
 def test_bootstrap_in_batches_is_unchanged_and_percentile_above_cap(monkeypatch, sleep):
-    monkeypatch.setattr(paired, "_CHUNK_ELEMENTS", 30)  # batches of 3 resamples
+    monkeypatch.setattr(robust, "CHUNK_ELEMENTS", 30)  # batches of 3 resamples
     changes = np.array(SLEEP_GROUP_1) - np.array(SLEEP_GROUP_2)
-    low, high, note = paired._bootstrap_bca(changes, 0.95, 9_999, 20130601)
+    low, high, note = robust.bootstrap_bca(changes, 0.95, 9_999, 20130601)
     assert (low, high) == (sleep.bootstrap_ci_low, sleep.bootstrap_ci_high)
     assert note == sleep.bootstrap_note
-    monkeypatch.setattr(paired, "BOOTSTRAP_BCA_MAX_PAIRS", 5)
-    low, high, note = paired._bootstrap_bca(changes, 0.95, 999, 1)
+    monkeypatch.setattr(robust, "BOOTSTRAP_BCA_MAX_PAIRS", 5)
+    low, high, note = robust.bootstrap_bca(changes, 0.95, 999, 1)
     assert note.startswith("Percentile bootstrap (not BCa")
     expected = stats.bootstrap(
         (changes,), np.mean, n_resamples=999, method="percentile", rng=np.random.default_rng(1)
@@ -704,7 +705,7 @@ def test_bootstrap_in_batches_is_unchanged_and_percentile_above_cap(monkeypatch,
 def test_dz_interval_inverts_the_noncentral_t_at_10000_pairs():
     n = 10_000
     for t in (0.5, -3.0, 150.0):
-        low, high = paired._dz_interval(t, n, 0.95)
+        low, high = paired.dz_interval(t, n, 0.95)
         assert special.nctdtr(n - 1, low * math.sqrt(n), t) == pytest.approx(0.975, abs=1e-9)
         assert special.nctdtr(n - 1, high * math.sqrt(n), t) == pytest.approx(0.025, abs=1e-9)
 

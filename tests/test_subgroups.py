@@ -15,7 +15,7 @@ from analytics.errors import AnalysisError
 from analytics.subgroups import (
     MANN_WHITNEY_EXACT_MAX_PATIENTS,
     GroupSummary,
-    _exact_rank_sum_p,
+    exact_rank_sum_p,
     subgroup_contrast,
 )
 
@@ -75,7 +75,7 @@ def test_exact_rank_sum_with_ties_equals_brute_force():
     extreme = sum(
         abs(sum(doubled[i] for i in split) - centre) >= abs(observed - centre) for split in splits
     )
-    assert _exact_rank_sum_p(doubled, len(b), observed) == pytest.approx(extreme / len(splits))
+    assert exact_rank_sum_p(doubled, len(b), observed) == pytest.approx(extreme / len(splits))
     result = subgroup_contrast(list(a) + list(b), ["A"] * 4 + ["B"] * 3)
     assert result.mann_whitney_p == pytest.approx(extreme / len(splits))
     assert "tied" in result.mann_whitney_method and "35 splits" in result.mann_whitney_method
@@ -89,7 +89,7 @@ def test_exact_rank_sum_helper_equals_scipy_without_ties(n_a, n_b):
     rng = np.random.default_rng(n_a * 10 + n_b)
     a, b = rng.normal(size=n_a), rng.normal(0.5, size=n_b)
     doubled = (2 * stats.rankdata(np.concatenate([a, b]))).astype(int)
-    ours = _exact_rank_sum_p(doubled, n_b, int(doubled[n_a:].sum()))
+    ours = exact_rank_sum_p(doubled, n_b, int(doubled[n_a:].sum()))
     assert ours == pytest.approx(stats.mannwhitneyu(b, a, method="exact").pvalue, rel=1e-12)
 
 
@@ -241,7 +241,7 @@ def test_normal_rank_sum_helper_matches_r_formula():
     z = u_b - 40 * 35 / 2
     z = (z - np.sign(z) * 0.5) / sigma
     expected = 2 * min(stats.norm.cdf(z), stats.norm.sf(z))
-    ours = subgroups._normal_rank_sum_p(u_b, 40, 35, ties[ties > 1])
+    ours = subgroups.normal_rank_sum_p(u_b, 40, 35, ties[ties > 1])
     assert ours == pytest.approx(expected, rel=1e-12)
 
 

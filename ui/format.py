@@ -1,4 +1,7 @@
-"""Rounding for display. Computation stays at full precision in ``analytics``."""
+"""Rounding for display. Computation stays at full precision in ``analytics``.
+
+Every number goes through the one formatter, :func:`analytics.plain.format_number`.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import math
 
 import pandas as pd
 
-from analytics.plain import format_p
+from analytics.plain import format_number, format_p
 
 
 def missing(value: object) -> bool:
@@ -19,15 +22,13 @@ def fmt_p(p: float | None) -> str:
 
 
 def fmt_num(value: float | None, decimals: int = 2) -> str:
-    if missing(value):
-        return "—"
-    return f"{value:.{decimals}f}".replace("-", "−")
+    """``decimals`` decimals with a true minus sign; ``—`` when missing."""
+    return format_number(value, decimals)
 
 
 def fmt_signed(value: float | None, decimals: int = 2) -> str:
-    if missing(value):
-        return "—"
-    return f"{value:+.{decimals}f}".replace("-", "−")
+    """A change: as :func:`fmt_num` with a plus sign on a rise."""
+    return format_number(value, decimals, signed=True)
 
 
 def _is_p_column(name: object) -> bool:

@@ -28,9 +28,7 @@ from __future__ import annotations
 
 import io
 import re
-import struct
 import zipfile
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,268 +38,32 @@ from xml.parsers import expat
 from .errors import InputError
 from .limits import LIMITS
 from .reader import CellIssue, Grid, LazySheets, Rows
+from .xlsx_package import (
+    MAX_PARTS,
+    SAVE_AGAIN,
+    PartTotal,
+    check_declared_sizes,
+    damaged,
+    is_workbook,
+    normalise_name,
+    open_zip,
+    rebuild,
+    refuse_non_xlsx_zip,
+    refuse_other_formats,
+    stream_member,
+)
 
 __all__ = ["is_workbook", "read_workbook"]
 
 _MB = 1024 * 1024
 
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
-_WORKBOOK_EXTENSIONS = (".xlsx", ".xlsm", ".xltx", ".xltm", ".xlsb", ".xls", ".ods", ".numbers")
-
-#: Most parts (zip members) in one workbook; an ordinary workbook has a few dozen.
-_MAX_PARTS = 10_000
-#: Compressed bytes handed to zlib at a time, and most bytes it may inflate at once.
-_IN_CHUNK = 64 * 1024
-_OUT_CHUNK = 1024 * 1024
 #: Formula cells without a saved result listed one by one; the rest are counted.
 _MAX_FORMULA_ISSUES = 200
 
-_SAVE_AGAIN = "Open it in Excel and save it again as .xlsx, then upload that file."
-
-_PASSWORD = (
-    "This workbook is protected with a password, so it cannot be read. In Excel, remove "
-    "the password (File > Info > Protect Workbook > Encrypt with Password, delete the "
-    "password, OK), save it, and upload it again."
-)
-_OLD_XLS = "This is an old Excel (.xls) file. Open it in Excel and save it as .xlsx or CSV."
-_OLD_OFFICE = (
-    "This is an old-format Office file (such as .xls or .doc), not an .xlsx workbook. If it "
-    "is an Excel file, open it in Excel and save it as .xlsx or CSV."
-)
-_ODS = (
-    "This is an OpenDocument spreadsheet (.ods, from LibreOffice or OpenOffice). Open it "
-    "there and save it as Excel 2007-365 (.xlsx) or as CSV, then upload that file."
-)
-_NUMBERS = (
-    "This is an Apple Numbers file. In Numbers, choose File > Export To > Excel (or CSV), "
-    "then upload that file."
-)
-_XLSB = (
-    "This is an Excel binary workbook (.xlsb). Open it in Excel and save it as "
-    "Excel Workbook (.xlsx) or CSV, then upload that file."
-)
-_NOT_A_WORKBOOK = (
-    "This is a zip archive but not an Excel workbook: it holds no worksheet. "
-    "Upload the .xlsx or CSV file itself."
-)
-_NOT_ZIP = (
-    "This is not a valid Excel (.xlsx) file: it is not a workbook inside (perhaps another "
-    "kind of file renamed .xlsx). Open it in Excel and save it as .xlsx or CSV."
-)
-_TRUNCATED = (
-    "This is not a valid Excel (.xlsx) file: it is incomplete, as happens when a download "
-    "or copy is cut short. Download or copy it again; if Excel opens it, save it again "
-    "as .xlsx."
-)
 _FORMULA_WITHOUT_VALUE = (
     "formula without a saved result, read as empty: open the file in Excel, let it "
     "calculate, and save it again"
 )
-
-
-def _damaged(what: str) -> InputError:
-    return InputError(f"The Excel file is damaged: {what}. {_SAVE_AGAIN}")
-
-
-# --------------------------------------------------------------------------- what file
-
-
-def is_workbook(data: bytes, filename: str) -> bool:
-    """Whether the file is to be read (or refused) as a workbook rather than as CSV text."""
-    lowered = filename.lower()
-    if data[:8] == _OLE_MAGIC or lowered.endswith(_WORKBOOK_EXTENSIONS):
-        return True
-    return data[:4] in _ZIP_MAGICS and not lowered.endswith(".csv")
-
-
-def _refuse_other_formats(data: bytes, lowered: str) -> None:
-    """Refuse, with a specific message, what is not an .xlsx/.xlsm zip at all."""
-    if data[:8] == _OLE_MAGIC:
-        # an Office compound file: a workbook encrypted with a password is one, with
-        # an "EncryptedPackage" stream; so is an old .xls, with a "Workbook"/"Book"
-        # stream. Directory entry names are UTF-16LE; the search is bounded by the
-        # upload size limit and linear.
-        if "EncryptedPackage".encode("utf-16-le") in data:
-            raise InputError(_PASSWORD)
-        if any(name.encode("utf-16-le") in data for name in ("Workbook", "Book")):
-            raise InputError(_OLD_XLS)
-        raise InputError(_OLD_OFFICE)
-    if data[:4] not in _ZIP_MAGICS:
-        if lowered.endswith(".ods"):
-            raise InputError(_ODS)
-        if lowered.endswith(".numbers"):
-            raise InputError(_NUMBERS)
-        if lowered.endswith(".xls"):
-            raise InputError(_OLD_XLS)
-        raise InputError(_NOT_ZIP)
-    if lowered.endswith(".ods"):
-        raise InputError(_ODS)
-    if lowered.endswith(".numbers"):
-        raise InputError(_NUMBERS)
-
-
-def _open_zip(data: bytes) -> list[zipfile.ZipInfo]:
-    # zipfile builds one object per central-directory entry: bound their number
-    # first (each entry starts with this signature; counting is linear)
-    if data.count(b"PK\x01\x02") > _MAX_PARTS:
-        raise InputError(
-            f"The Excel file has more than {_MAX_PARTS:,} parts; it looks malicious and "
-            "was not opened."
-        )
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return archive.infolist()
-    except zipfile.BadZipFile as error:
-        if b"PK\x05\x06" not in data[-(1 << 16) - 22 :]:
-            raise InputError(_TRUNCATED) from error
-        raise _damaged("its table of contents cannot be read") from error
-    except (OSError, ValueError, EOFError, struct.error, NotImplementedError) as error:
-        raise _damaged("its table of contents cannot be read") from error
-
-
-def _normalise(name: str) -> str:
-    """A part's name as calamine looks it up: case-insensitive, ``/`` separated."""
-    return name.replace("\\", "/").lower()
-
-
-def _refuse_non_xlsx_zip(members: list[zipfile.ZipInfo], data: bytes) -> None:
-    names = {_normalise(m.filename): m for m in members}
-    mimetype = names.get("mimetype")
-    if mimetype is not None and mimetype.file_size < 200:
-        raw = _read_member(data, mimetype, 200)
-        if raw.startswith(b"application/vnd.oasis.opendocument"):
-            raise InputError(_ODS)
-    if any(name.endswith(".iwa") for name in names):
-        raise InputError(_NUMBERS)
-    if any(name.startswith("xl/") and name.endswith(".bin") for name in names) and not any(
-        name.endswith("workbook.xml") for name in names
-    ):
-        raise InputError(_XLSB)
-    if not any(name.startswith("xl/") for name in names):
-        raise InputError(_NOT_A_WORKBOOK)
-
-
-# --------------------------------------------------------------------------- zip parts
-
-
-def _check_declared_sizes(members: list[zipfile.ZipInfo]) -> None:
-    """The cheap checks on what the zip declares (refuse an honest zip bomb at once)."""
-    limit_mb = LIMITS["max_xlsx_uncompressed_mb"].value
-    max_ratio = LIMITS["max_xlsx_compression_ratio"].value
-    total = sum(member.file_size for member in members)
-    if total > limit_mb * _MB:
-        raise InputError(
-            f"The Excel file would expand to {total / _MB:,.0f} MB (limit {limit_mb:.0f} MB); "
-            "it was not opened."
-        )
-    for member in members:
-        ratio = member.file_size / max(member.compress_size, 1)
-        if member.file_size > _MB and ratio > max_ratio:
-            raise InputError(
-                f"The Excel file has a part compressed {ratio:,.0f}-fold "
-                f"({member.filename}); it looks malicious and was not opened."
-            )
-    seen: set[str] = set()
-    for member in members:
-        name = _normalise(member.filename)
-        if name in seen:
-            raise _damaged(f"the part {member.filename} appears twice")
-        seen.add(name)
-        if member.flag_bits & 0x1:
-            raise InputError(_PASSWORD)
-        if member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise _damaged(
-                f"the part {member.filename} is compressed in a way Excel does not use "
-                f"(method {member.compress_type})"
-            )
-
-
-def _raw_bytes(data: bytes, member: zipfile.ZipInfo) -> memoryview:
-    """The member's compressed bytes, as stored after its local header."""
-    offset = member.header_offset
-    header = data[offset : offset + 30]
-    if len(header) < 30 or header[:4] != b"PK\x03\x04":
-        raise _damaged(f"the part {member.filename} cannot be found in the file")
-    name_length, extra_length = struct.unpack("<HH", header[26:30])
-    start = offset + 30 + name_length + extra_length
-    end = start + member.compress_size
-    if end > len(data):
-        raise _damaged(f"the part {member.filename} is cut short")
-    return memoryview(data)[start:end]
-
-
-def _inflate(raw: memoryview, member: zipfile.ZipInfo) -> Iterator[bytes]:
-    """The member's content in chunks of at most ``_OUT_CHUNK`` bytes.
-
-    Nothing here trusts the declared size: the caller counts what comes out.
-    """
-    if member.compress_type == zipfile.ZIP_STORED:
-        for start in range(0, len(raw), _OUT_CHUNK):
-            yield bytes(raw[start : start + _OUT_CHUNK])
-        return
-    inflater = zlib.decompressobj(-15)
-    try:
-        for start in range(0, len(raw), _IN_CHUNK):
-            pending: bytes | memoryview = raw[start : start + _IN_CHUNK]
-            while pending and not inflater.eof:
-                out = inflater.decompress(pending, _OUT_CHUNK)
-                pending = inflater.unconsumed_tail
-                if out:
-                    yield out
-            if inflater.eof:
-                break
-        while not inflater.eof:  # output still held back by the chunk limit
-            out = inflater.decompress(b"", _OUT_CHUNK)
-            if not out:
-                break
-            yield out
-    except zlib.error as error:
-        raise _damaged(f"the part {member.filename} cannot be decompressed") from error
-    if not inflater.eof:
-        raise _damaged(f"the part {member.filename} is cut short")
-
-
-def _read_member(data: bytes, member: zipfile.ZipInfo, most: int) -> bytes:
-    """At most ``most`` bytes of a small member (used before the full checks)."""
-    out = b""
-    for chunk in _inflate(_raw_bytes(data, member), member):
-        out += chunk
-        if len(out) >= most:
-            break
-    return out[:most]
-
-
-@dataclass
-class _Total:
-    """The real number of bytes inflated so far, across all parts."""
-
-    limit: int
-    count: int = 0
-
-    def add(self, n: int) -> None:
-        self.count += n
-        if self.count > self.limit:
-            raise InputError(
-                f"The Excel file expands to more than {self.limit / _MB:,.0f} MB (the limit); "
-                "it was not opened."
-            )
-
-
-def _stream_member(data: bytes, member: zipfile.ZipInfo, total: _Total) -> Iterator[bytes]:
-    """The member's content, checked against its declared size and checksum as it streams."""
-    size = crc = 0
-    for chunk in _inflate(_raw_bytes(data, member), member):
-        size += len(chunk)
-        total.add(len(chunk))
-        if size > member.file_size:
-            raise _damaged(f"the part {member.filename} is larger than the file says")
-        crc = zlib.crc32(chunk, crc)
-        yield chunk
-    if size != member.file_size:
-        raise _damaged(f"the part {member.filename} is smaller than the file says")
-    if crc != member.CRC:
-        raise _damaged(f"the part {member.filename} fails its checksum")
 
 
 # --------------------------------------------------------------------------- XML parts
@@ -410,11 +172,11 @@ class _PartScan:
         try:
             self._parser.Parse(chunk, final)
         except expat.ExpatError as error:
-            raise _damaged(
+            raise damaged(
                 f"its part {self.name} is not well-formed XML (line {error.lineno:,})"
             ) from error
         except LookupError as error:  # <?xml encoding="..."?> names an unknown encoding
-            raise _damaged(
+            raise damaged(
                 f"its part {self.name} declares a text encoding Excel never writes"
             ) from error
 
@@ -422,7 +184,7 @@ class _PartScan:
     def _doctype(self, *_: object) -> None:
         raise InputError(
             f"The Excel file's part {self.name} declares a document type (DTD), which Excel "
-            f"never writes; it may be malicious and was not opened. {_SAVE_AGAIN}"
+            f"never writes; it may be malicious and was not opened. {SAVE_AGAIN}"
         )
 
     def _entity(self, *_: object) -> None:
@@ -449,7 +211,7 @@ class _PartScan:
             raise InputError(
                 f"The workbook's table of texts ({self.name}) {what} {count:,} entries: more "
                 f"than the {self.max_cells:,} cells read from one sheet. It may be damaged or "
-                f"malicious and was not opened. {_SAVE_AGAIN}"
+                f"malicious and was not opened. {SAVE_AGAIN}"
             )
 
     # ---- elements (the cell path first: it runs for every cell of every sheet)
@@ -527,9 +289,9 @@ class _PartScan:
             self._too_many_strings(self._n_strings, "holds at least")
         elif local == "Relationship":
             get = {_local(k): v for k, v in attributes.items()}.get
-            if len(self.relationships) < _MAX_PARTS:
+            if len(self.relationships) < MAX_PARTS:
                 self.relationships[get("Id", "")] = (get("Type", ""), get("Target", ""))
-        elif local == "sheet" and len(self.sheets) < _MAX_PARTS:
+        elif local == "sheet" and len(self.sheets) < MAX_PARTS:
             sheet_name = attributes.get("name", "")
             rel_id = next((v for k, v in attributes.items() if _local(k) == "id"), "")
             self.sheets.append((sheet_name, rel_id))
@@ -592,23 +354,23 @@ def _office_directory(relationships: dict[str, tuple[str, str]]) -> str:
 
 
 def _target_path(folder: str, target: str) -> str:
-    return _normalise(target[1:] if target.startswith("/") else folder + target)
+    return normalise_name(target[1:] if target.startswith("/") else folder + target)
 
 
 def _check_parts(data: bytes, members: list[zipfile.ZipInfo]) -> _Checked:
     """Inflate and check every part (see the module's description); rebuild the archive."""
     max_cells = int(LIMITS["max_cells"].value)
-    total = _Total(int(LIMITS["max_xlsx_uncompressed_mb"].value * _MB))
-    by_name = {_normalise(m.filename): m for m in members}
+    total = PartTotal(int(LIMITS["max_xlsx_uncompressed_mb"].value * _MB))
+    by_name = {normalise_name(m.filename): m for m in members}
     folder = "xl/"
     labels: dict[str, str] = {}
     scans: dict[str, _PartScan] = {}
 
     def scan_xml(member: zipfile.ZipInfo) -> _PartScan:
-        name = _normalise(member.filename)
+        name = normalise_name(member.filename)
         label = labels.get(name, f"in part {member.filename}")
         part = _PartScan(member.filename, label, max_cells)
-        for chunk in _stream_member(data, member, total):
+        for chunk in stream_member(data, member, total):
             part.feed(chunk)
         part.feed(b"", final=True)
         scans[name] = part
@@ -616,9 +378,9 @@ def _check_parts(data: bytes, members: list[zipfile.ZipInfo]) -> _Checked:
         return part
 
     def scan_other(member: zipfile.ZipInfo) -> None:
-        for _ in _stream_member(data, member, total):
+        for _ in stream_member(data, member, total):
             pass
-        done.add(_normalise(member.filename))
+        done.add(normalise_name(member.filename))
 
     # the parts that say where the sheets are come first, so that the messages
     # about the other parts can name the sheet
@@ -627,12 +389,12 @@ def _check_parts(data: bytes, members: list[zipfile.ZipInfo]) -> _Checked:
     if package is not None:
         folder = _office_directory(scan_xml(package).relationships)
     workbook_rels: dict[str, tuple[str, str]] = {}
-    rels = by_name.get(_normalise(f"{folder}_rels/workbook.xml.rels"))
-    if rels is not None and _normalise(rels.filename) not in done:
+    rels = by_name.get(normalise_name(f"{folder}_rels/workbook.xml.rels"))
+    if rels is not None and normalise_name(rels.filename) not in done:
         workbook_rels = scan_xml(rels).relationships
     sheets: list[tuple[str, str]] = []
-    workbook = by_name.get(_normalise(f"{folder}workbook.xml"))
-    if workbook is not None and _normalise(workbook.filename) not in done:
+    workbook = by_name.get(normalise_name(f"{folder}workbook.xml"))
+    if workbook is not None and normalise_name(workbook.filename) not in done:
         sheets = scan_xml(workbook).sheets
     # parts calamine parses as XML whatever their name: sheets, texts and styles
     xml_targets = {
@@ -647,7 +409,7 @@ def _check_parts(data: bytes, members: list[zipfile.ZipInfo]) -> _Checked:
             sheet_parts.setdefault(sheet_name, path)
             labels.setdefault(path, f"'{sheet_name}'")
     for member in members:
-        name = _normalise(member.filename)
+        name = normalise_name(member.filename)
         if name in done:
             continue
         if _is_xml_name(name) or name in xml_targets:
@@ -655,52 +417,11 @@ def _check_parts(data: bytes, members: list[zipfile.ZipInfo]) -> _Checked:
         else:
             scan_other(member)
     return _Checked(
-        clean=_rebuild(data, members),
+        clean=rebuild(data, members),
         formula_cells={n: s.formula_cells for n, s in scans.items() if s.formula_cells},
         formula_counts={n: s.n_formula_cells for n, s in scans.items() if s.n_formula_cells},
         sheet_parts=sheet_parts,
     )
-
-
-def _rebuild(data: bytes, members: list[zipfile.ZipInfo]) -> bytes:
-    """A fresh archive of the checked parts: same compressed bytes, consistent headers.
-
-    calamine's zip reader then sees exactly the parts checked here, whatever the
-    original file's headers, extra fields, comments or leading bytes said.
-    """
-    out = io.BytesIO()
-    directory = io.BytesIO()
-    for member in members:
-        name = member.filename.encode("utf-8")
-        raw = _raw_bytes(data, member)
-        fields = (
-            20,  # version needed to extract
-            0x800,  # UTF-8 names
-            member.compress_type,
-            0,  # time
-            0x21,  # date: 1980-01-01
-            member.CRC,
-            len(raw),
-            member.file_size,
-            len(name),
-            0,  # extra field length
-        )
-        offset = out.tell()
-        out.write(struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", *fields))
-        out.write(name)
-        out.write(raw)
-        directory.write(
-            struct.pack("<4sH", b"PK\x01\x02", 20)
-            + struct.pack("<HHHHHIIIHH", *fields)
-            + struct.pack("<HHHII", 0, 0, 0, 0, offset)
-        )
-        directory.write(name)
-    start = out.tell()
-    listing = directory.getvalue()
-    out.write(listing)
-    n = len(members)
-    out.write(struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, n, n, len(listing), start, 0))
-    return out.getvalue()
 
 
 # --------------------------------------------------------------------------- reading
@@ -711,7 +432,7 @@ def _unreadable(error: BaseException) -> InputError:
     # clinician; it stays on the exception chain for whoever debugs
     return InputError(
         "The Excel file could not be read: it is damaged, or written in a way this "
-        f"reader does not follow. {_SAVE_AGAIN}"
+        f"reader does not follow. {SAVE_AGAIN}"
     )
 
 
@@ -803,10 +524,10 @@ def read_workbook(data: bytes, filename: str, sheet: str | None = None) -> Grid:
         A file that is not an .xlsx/.xlsm workbook, is damaged, protected with a
         password, too large when expanded, or would make calamine exhaust memory.
     """
-    _refuse_other_formats(data, filename.lower())
-    members = _open_zip(data)
-    _refuse_non_xlsx_zip(members, data)
-    _check_declared_sizes(members)
+    refuse_other_formats(data, filename.lower())
+    members = open_zip(data)
+    refuse_non_xlsx_zip(members, data)
+    check_declared_sizes(members)
     checked = _check_parts(data, members)
     with _calamine_errors():
         from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum

@@ -25,7 +25,7 @@ from corpus_xlsx import (
     write_zip,
 )
 
-from analytics import InputError, load_cohort, xlsx
+from analytics import InputError, load_cohort, xlsx, xlsx_package
 from analytics.limits import LIMITS
 from analytics.reader import read_grid
 
@@ -137,27 +137,35 @@ def test_inflation_is_chunked_and_stops_just_past_a_lying_size():
     content = b"\x00" * (30 * 1024 * 1024)
     data = write_zip([Member("xl/big.xml", content, declared_size=4096)])
     member = _member(data, "xl/big.xml")
-    total = xlsx._Total(limit=10**12)
+    total = xlsx_package.PartTotal(limit=10**12)
     sizes = []
     with pytest.raises(InputError, match="larger than the file says"):
-        for chunk in xlsx._stream_member(data, member, total):
+        for chunk in xlsx_package.stream_member(data, member, total):
             sizes.append(len(chunk))
     assert sizes == []  # refused within the first chunk, before any byte is parsed
-    assert total.count <= 4096 + xlsx._OUT_CHUNK  # not the 30 MB the part holds
+    assert total.count <= 4096 + xlsx_package.OUT_CHUNK  # not the 30 MB the part holds
 
 
 def test_honest_part_streams_whole_in_bounded_chunks():
     content = bytes(range(256)) * 20_000
     data = write_zip([Member("xl/part.xml", content)])
-    chunks = list(xlsx._stream_member(data, _member(data, "xl/part.xml"), xlsx._Total(10**9)))
+    chunks = list(
+        xlsx_package.stream_member(
+            data, _member(data, "xl/part.xml"), xlsx_package.PartTotal(10**9)
+        )
+    )
     assert b"".join(chunks) == content
-    assert max(len(c) for c in chunks) <= xlsx._OUT_CHUNK
+    assert max(len(c) for c in chunks) <= xlsx_package.OUT_CHUNK
 
 
 def test_real_total_is_counted_against_the_limit():
     data = write_zip([Member("xl/part.xml", b"x" * 5000)])
     with pytest.raises(InputError, match="expands to more than"):
-        list(xlsx._stream_member(data, _member(data, "xl/part.xml"), xlsx._Total(limit=1000)))
+        list(
+            xlsx_package.stream_member(
+                data, _member(data, "xl/part.xml"), xlsx_package.PartTotal(limit=1000)
+            )
+        )
 
 
 def test_rebuilt_archive_holds_the_same_parts():
@@ -165,7 +173,7 @@ def test_rebuilt_archive_holds_the_same_parts():
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         members = archive.infolist()
         original = {m.filename: archive.read(m) for m in members}
-    clean = xlsx._rebuild(data, members)
+    clean = xlsx_package.rebuild(data, members)
     with zipfile.ZipFile(io.BytesIO(clean)) as archive:
         assert archive.testzip() is None
         assert {m.filename: archive.read(m) for m in archive.infolist()} == original
@@ -208,7 +216,7 @@ def test_declared_sizes_still_refuse_an_honest_bomb_without_inflating(monkeypatc
     def no_inflating(*args, **kwargs):
         raise AssertionError("inflated")
 
-    monkeypatch.setattr(xlsx, "_inflate", no_inflating)
+    monkeypatch.setattr(xlsx_package, "_inflate", no_inflating)
     big = zlib.compress(b"")  # any bytes: only the declared size matters here
     data = write_zip([Member("xl/a.xml", big, method=0, declared_size=400 * 1024 * 1024)])
     with pytest.raises(InputError, match="would expand to 400 MB"):

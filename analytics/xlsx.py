@@ -1,7 +1,8 @@
 """Reading an uploaded Excel workbook without trusting it.
 
 An .xlsx file is a zip archive of XML parts. Before python-calamine sees a byte of
-it, every part is checked here:
+it, every part is checked (steps 1, 2 and 4 by :mod:`analytics.xlsx_package`, step 3
+here):
 
 1. What the file is: a password-protected workbook, an old .xls, an OpenDocument
    (.ods) or Apple Numbers file, a zip that holds no workbook, a truncated zip ...

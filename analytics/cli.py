@@ -18,7 +18,8 @@ from .analysis import SPLITS, paired_for, select, thesis_table, timecourse_for
 from .characteristics import characteristics
 from .cohort import CENSORED_RULES, Cohort
 from .errors import AnalysisError
-from .export import chart_bytes, table_csv
+from .export import table_csv
+from .figure_files import chart_bytes
 from .figures import CHARTS, thesis_figure
 from .filters import add_filter_arguments, filter_from_args
 from .isolation import load_cohort_isolated

@@ -30,7 +30,7 @@ from .analysis import Selection, thesis_table
 from .characteristics import Characteristics
 from .cohort import CENSORED_RULES, Cohort
 from .errors import AnalysisError
-from .export import chart_bytes
+from .figure_files import chart_bytes
 from .filters import FilteredCohort
 from .paired import PairedResult, leave_one_out
 from .plain import format_interval, format_level, format_number, format_p
@@ -653,7 +653,7 @@ def html_report(
     figures : sequence of (caption, chart)
         Embedded as inline SVG, numbered, in this order. A chart is an Altair chart,
         a Vega-Lite dict, or SVG already rendered by
-        :func:`analytics.export.chart_bytes` (bytes or str).
+        :func:`analytics.figure_files.chart_bytes` (bytes or str).
     generated_at : datetime, optional
         Shown as the report's date; default the settings' ``exported_at``, else now.
     title : str, optional

@@ -24,12 +24,9 @@ from analytics.analysis import select
 from analytics.charts import ChartTitle, qq_chart
 from analytics.errors import AnalysisError
 from analytics.export import (
-    PNG_WIDTHS_PX,
     VERSIONED_PACKAGES,
     bundle_zip,
-    chart_bytes,
     file_stem,
-    png_size,
     safe_cell,
     settings_dict,
     settings_json,
@@ -37,6 +34,7 @@ from analytics.export import (
     table_csv,
     tables_xlsx,
 )
+from analytics.figure_files import PNG_WIDTHS_PX, chart_bytes, png_size
 from analytics.filters import CohortFilter
 from analytics.power import power_summary
 from analytics.prevalence import Thresholds

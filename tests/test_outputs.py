@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analytics.cli import main
-from analytics.export import png_size
+from analytics.figure_files import png_size
 from analytics.figures import CHARTS
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,7 +14,8 @@ import analytics
 from analytics.analysis import paired_for, select, timecourse_for
 from analytics.characteristics import characteristics
 from analytics.charts import ChartTitle, power_curve_chart, qq_chart
-from analytics.export import chart_bytes, settings_dict
+from analytics.export import settings_dict
+from analytics.figure_files import chart_bytes
 from analytics.filters import CohortFilter
 from analytics.plain import format_p
 from analytics.power import power_curve_n, power_summary

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analytics.export import chart_bytes, table_csv, tables_xlsx
+from analytics.export import table_csv, tables_xlsx
+from analytics.figure_files import chart_bytes
 from analytics.figures import Figure
 from analytics.outputs import ViewOutputs
 

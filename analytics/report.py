@@ -15,15 +15,11 @@ the CSV/XLSX exports keep full precision.
 
 from __future__ import annotations
 
-import html
-import math
-import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import altair as alt
-import pandas as pd
 
 from . import __version__
 from .analysis import Selection, thesis_table
@@ -33,53 +29,26 @@ from .errors import AnalysisError
 from .figure_files import chart_bytes
 from .filters import FilteredCohort
 from .paired import PairedResult, leave_one_out
-from .plain import format_interval, format_level, format_number, format_p
+from .plain import format_interval, format_level
 from .power import OBSERVED_POWER_CAVEAT, PowerResult
+from .report_html import (
+    escape,
+    fmt_number,
+    fmt_p,
+    frame_table,
+    grouped,
+    inline_svg,
+    kv_table,
+    quantity_table,
+    table,
+    when,
+)
 from .timecourse import TimecourseResult
 
 __all__ = ["MAX_LISTED_ISSUES", "fmt_number", "fmt_p", "html_report"]
 
 #: Warnings and excluded rows listed in the report (the rest are counted).
 MAX_LISTED_ISSUES = 10
-
-_P_KEYS = frozenset(
-    {
-        "p_two_sided",
-        "p_less",
-        "p_greater",
-        "wilcoxon_p",
-        "shapiro_p",
-        "sign_flip_p",
-        "friedman_p",
-        "anova_p",
-        "anova_p_gg",
-    }
-)
-_PERCENT_KEYS = frozenset({"power", "power_at_delta", "confidence"})
-#: Quantities in the lab's own unit (the unit is written after the number).
-_LAB_UNIT_KEYS = frozenset(
-    {
-        "baseline_mean",
-        "baseline_sd",
-        "baseline_se",
-        "follow_up_mean",
-        "follow_up_sd",
-        "follow_up_se",
-        "mean_change",
-        "sd_change",
-        "se_change",
-        "ci_low",
-        "ci_high",
-        "bootstrap_ci_low",
-        "bootstrap_ci_high",
-        "delta",
-        "mde",
-        "mde_90",
-        "ci_half_width",
-    }
-)
-#: Decimals shown for quantities that are not in lab units (default 2).
-_DECIMALS = {"shapiro_w": 3, "epsilon_gg": 3, "wilcoxon_statistic": 1}
 
 _PAIRED_MAIN = (
     "n_pairs",
@@ -179,191 +148,6 @@ _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
 # --------------------------------------------------------------------------------------
-# Display formatting (presentation only)
-# --------------------------------------------------------------------------------------
-
-
-def _missing(value: Any) -> bool:
-    if value is None or value is pd.NA:
-        return True
-    return isinstance(value, float) and math.isnan(value)
-
-
-def fmt_p(p: float | None) -> str:
-    """A p-value for reading (see :func:`analytics.plain.format_p`)."""
-    return format_p(p)
-
-
-def fmt_number(value: Any, decimals: int = 2) -> str:
-    """A number for reading, with a true minus sign, to ``decimals`` decimals.
-
-    Integers are shown whole; a number that would round to 0 is shown to two
-    significant digits instead (0.0042), so nothing non-zero reads as 0
-    (:func:`analytics.plain.format_number` with ``keep_small``).
-    """
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return format_number(value, 0)
-    return format_number(value, decimals, keep_small=True)
-
-
-def _e(value: Any) -> str:
-    """HTML-escape text; ``://`` is written as a character reference, so nothing in
-    the file looks like a web address (it reads the same on screen)."""
-    return html.escape(str(value), quote=True).replace("://", ":&#47;&#47;")
-
-
-def _value_text(key: str, value: Any) -> str:
-    if _missing(value):
-        return "—"
-    if key in _P_KEYS:
-        return fmt_p(float(value))
-    if key in _PERCENT_KEYS and isinstance(value, int | float):
-        exact = key in ("confidence", "power")
-        return format_level(value) if exact else f"{format_number(value * 100, 1)} %"
-    if key == "alpha" and isinstance(value, int | float):
-        return f"{value:g}"
-    if isinstance(value, bool | int | float):
-        return fmt_number(value, _DECIMALS.get(key, 2))
-    return str(value)
-
-
-# --------------------------------------------------------------------------------------
-# HTML building blocks
-# --------------------------------------------------------------------------------------
-
-
-def _table(
-    header: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[bool] | None = None
-) -> str:
-    """A table of already formatted (unescaped) cells."""
-    numeric = list(numeric) if numeric is not None else [False] * len(header)
-
-    def cls(position: int, cell: str = "") -> str:
-        if numeric[position]:
-            return ' class="num"'
-        return ' class="nw"' if 0 < len(cell) <= 16 else ""
-
-    head = "".join(f'<th scope="col"{cls(i)}>{_e(h)}</th>' for i, h in enumerate(header))
-    body = "".join(
-        "<tr>"
-        + "".join(f"<td{cls(i, str(cell))}>{_e(cell)}</td>" for i, cell in enumerate(row))
-        + "</tr>"
-        for row in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _kv_table(pairs: Sequence[tuple[str, str]], *, raw_values: bool = False) -> str:
-    rows = "".join(
-        f'<tr><th scope="row">{_e(key)}</th><td>{value if raw_values else _e(value)}</td></tr>'
-        for key, value in pairs
-    )
-    return f'<table class="kv"><tbody>{rows}</tbody></table>'
-
-
-def _quantity_table(
-    frame: pd.DataFrame,
-    keys: Sequence[str] | None = None,
-    *,
-    skip_missing: bool = False,
-    unit: str = "",
-) -> str:
-    """A ``quantity``/``label``/``value`` frame as a two-column table.
-
-    Empty notes are always left out; with ``skip_missing``, every empty quantity.
-    Quantities in lab units get ``unit`` after the number.
-    """
-
-    def text(key: str, value: Any) -> str:
-        shown = _value_text(key, value)
-        if unit and key in _LAB_UNIT_KEYS and not _missing(value):
-            shown += f" {unit}"
-        return shown
-
-    rows = frame if keys is None else frame[frame["quantity"].isin(keys)]
-    if keys is not None:
-        rows = rows.set_index("quantity").loc[[k for k in keys if k in set(rows["quantity"])]]
-        rows = rows.reset_index()
-    pairs = [
-        (str(row.label), text(str(row.quantity), row.value))
-        for row in rows.itertuples(index=False)
-        if not (_missing(row.value) and (skip_missing or str(row.quantity).endswith("note")))
-    ]
-    return _kv_table(pairs)
-
-
-def _is_p_column(name: str) -> bool:
-    lowered = name.lower()
-    return lowered.startswith("p ") or lowered in ("p", "p_raw", "p_holm", "p_two_sided")
-
-
-def _frame_table(frame: pd.DataFrame, *, index: bool = False, decimals: int = 2) -> str:
-    """A DataFrame as a table: p columns to 4 decimals, other numbers to ``decimals``."""
-    if index:
-        frame = frame.reset_index()
-    header = [str(c) for c in frame.columns]
-    numeric = []
-    columns = []
-    for name in frame.columns:
-        series = frame[name]
-        if pd.api.types.is_bool_dtype(series):
-            columns.append(["yes" if v else "" for v in series])
-            numeric.append(False)
-        elif _is_p_column(str(name)):
-            columns.append([fmt_p(None if _missing(v) else float(v)) for v in series])
-            numeric.append(True)
-        elif pd.api.types.is_integer_dtype(series):
-            columns.append(["—" if _missing(v) else str(int(v)) for v in series])
-            numeric.append(True)
-        elif pd.api.types.is_float_dtype(series):
-            columns.append([fmt_number(v, decimals) for v in series])
-            numeric.append(True)
-        else:
-            columns.append(["—" if _missing(v) else str(v) for v in series])
-            numeric.append(False)
-    rows = [list(row) for row in zip(*columns, strict=True)] if columns else []
-    return _table(header, rows, numeric)
-
-
-_FORBIDDEN_SVG = re.compile(r"<\s*(script|foreignobject|iframe|image|use)\b", re.IGNORECASE)
-
-
-def _inline_svg(svg: str, number: int) -> str:
-    """vl-convert's SVG made fit to sit inside HTML next to other figures.
-
-    Namespace declarations go (the HTML parser supplies them; they are web
-    addresses), element ids get a per-figure prefix (two figures must not share a
-    clip path), and the SVG is refused if it holds anything that could load or run.
-    """
-    svg = re.sub(r"^\s*<\?xml[^>]*>\s*", "", svg)
-    svg = re.sub(r'\s+xmlns(?::\w+)?="[^"]*"', "", svg)
-    if _FORBIDDEN_SVG.search(svg):
-        raise AnalysisError("A figure contains an element a report may not embed.")
-    prefix = f"fig{number}-"
-    svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', svg)
-    svg = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", svg)
-    svg = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}{m.group(1)}"', svg)
-    svg = svg.replace("://", ":&#47;&#47;")
-    return svg.replace("<svg ", '<svg role="img" ', 1)
-
-
-def _grouped(excluded: Sequence[tuple[str, str]]) -> str:
-    """``no month 1 value (3): R01, R02, R07; ...``: patients grouped by reason."""
-    groups: dict[str, list[str]] = {}
-    for patient, reason in excluded:
-        groups.setdefault(reason, []).append(str(patient))
-    return "; ".join(f"{reason} ({len(ids)}): {', '.join(ids)}" for reason, ids in groups.items())
-
-
-def _when(moment: datetime) -> str:
-    offset = moment.strftime("%z")
-    zone = f"UTC{offset[:3]}:{offset[3:]}" if offset else ""
-    return f"{moment:%Y-%m-%d %H:%M} {zone}".strip()
-
-
-# --------------------------------------------------------------------------------------
 # Sections
 # --------------------------------------------------------------------------------------
 
@@ -371,18 +155,18 @@ def _when(moment: datetime) -> str:
 def _source_section(cohort: Cohort, filtered: FilteredCohort) -> str:
     source = cohort.source
     pairs = [
-        ("File", _e(source.filename)),
-        ("SHA-256 checksum", f'<span class="hash">{_e(source.sha256)}</span>'),
-        ("Read as", _e(f"{source.how_read}; {source.layout} layout")),
+        ("File", escape(source.filename)),
+        ("SHA-256 checksum", f'<span class="hash">{escape(source.sha256)}</span>'),
+        ("Read as", escape(f"{source.how_read}; {source.layout} layout")),
     ]
     if source.sheet:
-        pairs.append(("Sheet", _e(source.sheet)))
-    pairs.append(("Patients in the file", _e(cohort.n_patients)))
+        pairs.append(("Sheet", escape(source.sheet)))
+    pairs.append(("Patients in the file", escape(cohort.n_patients)))
     return (
         '<section id="data"><h2>Data and patients</h2>'
-        + _kv_table(pairs, raw_values=True)
+        + kv_table(pairs, raw_values=True)
         + "<h3>Patients analysed</h3>"
-        + f'<p class="filter">{_e(filtered.sentence)}</p>'
+        + f'<p class="filter">{escape(filtered.sentence)}</p>'
         + "</section>"
     )
 
@@ -410,7 +194,7 @@ def _settings_section(
         pairs.append(("Thresholds", str(thresholds["description"])))
     if not pairs:
         return ""
-    return '<section id="settings"><h2>Settings</h2>' + _kv_table(pairs) + "</section>"
+    return '<section id="settings"><h2>Settings</h2>' + kv_table(pairs) + "</section>"
 
 
 def _validation_section(cohort: Cohort) -> str:
@@ -430,13 +214,13 @@ def _validation_section(cohort: Cohort) -> str:
         if issues:
             shown = issues[:MAX_LISTED_ISSUES]
             more = report.count(severity) - len(shown)
-            items = "".join(f"<li>{_e(issue.located())}</li>" for issue in shown)
+            items = "".join(f"<li>{escape(issue.located())}</li>" for issue in shown)
             tail = f"<li>… and {more} more</li>" if more else ""
             parts.append(f'<h3>{title}</h3><ul class="issues">{items}{tail}</ul>')
     if report.excluded:
         shown = report.excluded[:MAX_LISTED_ISSUES]
         rows = [[str(e.row), e.reason] for e in shown]
-        parts.append("<h3>Rows not used</h3>" + _table(["row", "reason"], rows, [True, False]))
+        parts.append("<h3>Rows not used</h3>" + table(["row", "reason"], rows, [True, False]))
         more = len(report.excluded) - len(shown)
         if more:
             parts.append(f'<p class="note">… and {more} more.</p>')
@@ -446,7 +230,7 @@ def _validation_section(cohort: Cohort) -> str:
 
 def _characteristics_section(characteristics: Characteristics) -> str:
     frame = characteristics.to_frame()
-    table = _frame_table(frame, index=True)
+    table = frame_table(frame, index=True)
     return (
         '<section id="characteristics"><h2>Patient characteristics</h2>'
         + table
@@ -461,11 +245,11 @@ def _paired_section(paired: PairedResult, selection: Selection | None) -> str:
     unit = selection.unit if selection else ""
     heading = f"Paired comparison, {selection.times_label}" if selection else "Paired comparison"
     parts = [
-        f'<section id="paired"><h2>{_e(heading)}</h2>',
-        f'<p class="result">{_e(paired.sentence(name, unit))}</p>',
+        f'<section id="paired"><h2>{escape(heading)}</h2>',
+        f'<p class="result">{escape(paired.sentence(name, unit))}</p>',
         '<p class="note">Change = follow-up − baseline, so a fall is negative. Complete '
         "pairs only: patients with both values.</p>",
-        _quantity_table(paired.to_frame(), _PAIRED_MAIN, unit=unit),
+        quantity_table(paired.to_frame(), _PAIRED_MAIN, unit=unit),
         "</section>",
     ]
     return "".join(parts)
@@ -476,14 +260,12 @@ def _robustness_section(paired: PairedResult, selection: Selection | None) -> st
         '<section id="robustness"><h2>Robustness</h2>',
         '<p class="note">Rank, permutation and bootstrap versions of the same comparison, '
         "the normality check of the changes, and the influence of single patients.</p>",
-        _quantity_table(
-            paired.to_frame(), _PAIRED_ROBUST, unit=selection.unit if selection else ""
-        ),
+        quantity_table(paired.to_frame(), _PAIRED_ROBUST, unit=selection.unit if selection else ""),
     ]
     if paired.ratio is not None:
         name = selection.name if selection else "The lab"
         parts.append("<h3>Ratio (log) paired t-test</h3>")
-        parts.append(f"<p>{_e(paired.ratio.sentence(name))}.</p>")
+        parts.append(f"<p>{escape(paired.ratio.sentence(name))}.</p>")
     loo = leave_one_out(paired, alpha=paired.alpha)
     unit = f" ({selection.unit})" if selection and selection.unit else ""
     parts.append("<h3>Leave-one-out</h3>")
@@ -497,7 +279,7 @@ def _robustness_section(paired: PairedResult, selection: Selection | None) -> st
             "crosses_alpha": f"crosses alpha {paired.alpha:g}",
         }
     )
-    parts.append(_frame_table(loo))
+    parts.append(frame_table(loo))
     flagged = loo[loo["sign flips"] | loo[f"crosses alpha {paired.alpha:g}"]]
     if flagged.empty:
         parts.append(
@@ -507,7 +289,7 @@ def _robustness_section(paired: PairedResult, selection: Selection | None) -> st
     else:
         names = ", ".join(str(p) for p in flagged["patient left out"])
         parts.append(
-            f'<p class="warn">The conclusion rests on single patients: removing {_e(names)} '
+            f'<p class="warn">The conclusion rests on single patients: removing {escape(names)} '
             f"flips the sign of the mean change or moves p across {paired.alpha:g}.</p>"
         )
     parts.append("</section>")
@@ -528,19 +310,20 @@ def _timecourse_section(timecourse: TimecourseResult, selection: Selection | Non
             "—" if c.df is None else str(c.df),
             fmt_p(c.p_raw),
             fmt_p(c.p_holm),
-            _grouped(c.excluded) or (c.note or ""),
+            grouped(c.excluded) or (c.note or ""),
         ]
         for c in timecourse.contrasts
     ]
     level = format_level(timecourse.confidence)
     parts = [
-        f'<section id="timecourse"><h2>{_e(title)}</h2>',
-        _frame_table(study),
+        f'<section id="timecourse"><h2>{escape(title)}</h2>',
+        frame_table(study),
         '<p class="note">Mean, SD (n − 1) and SE over the patients with a value; p from the '
         "paired t-test against baseline on the patients with both values; one-sided p is half "
-        f"the two-sided p, in the direction observed. Holm family: {_e(timecourse.family)}.</p>",
+        "the two-sided p, in the direction observed. "
+        f"Holm family: {escape(timecourse.family)}.</p>",
         "<h3>Each time point against baseline</h3>",
-        _table(
+        table(
             [
                 "time",
                 "pairs",
@@ -556,11 +339,11 @@ def _timecourse_section(timecourse: TimecourseResult, selection: Selection | Non
             [False, True, True, True, True, True, True, True, False],
         ),
         "<h3>Across all time points (complete cases)</h3>",
-        _quantity_table(timecourse.tests_frame(), skip_missing=True),
+        quantity_table(timecourse.tests_frame(), skip_missing=True),
     ]
     if timecourse.incomplete:
-        missing = _grouped(timecourse.incomplete)
-        parts.append(f'<p class="note">Not in the omnibus tests: {_e(missing)}.</p>')
+        missing = grouped(timecourse.incomplete)
+        parts.append(f'<p class="note">Not in the omnibus tests: {escape(missing)}.</p>')
     parts.append("</section>")
     return "".join(parts)
 
@@ -569,8 +352,8 @@ def _power_section(power: PowerResult, selection: Selection | None) -> str:
     unit = selection.unit if selection else ""
     return (
         '<section id="power"><h2>Power and detectable change</h2>'
-        + _quantity_table(power.to_frame(), unit=unit)
-        + f'<p class="note">Observed power is not shown. {_e(OBSERVED_POWER_CAVEAT)}</p>'
+        + quantity_table(power.to_frame(), unit=unit)
+        + f'<p class="note">Observed power is not shown. {escape(OBSERVED_POWER_CAVEAT)}</p>'
         + "</section>"
     )
 
@@ -585,15 +368,15 @@ def _figures_section(figures: Sequence[tuple[str, Any]]) -> str:
         else:
             svg = chart_bytes(chart, "svg").decode("utf-8")
         parts.append(
-            f'<figure id="figure-{number}">{_inline_svg(svg, number)}'
-            f"<figcaption>Figure {number}. {_e(caption)}</figcaption></figure>"
+            f'<figure id="figure-{number}">{inline_svg(svg, number)}'
+            f"<figcaption>Figure {number}. {escape(caption)}</figcaption></figure>"
         )
     parts.append("</section>")
     return "".join(parts)
 
 
 def _not_included_section(items: Sequence[str]) -> str:
-    listed = "".join(f"<li>{_e(item)}</li>" for item in items)
+    listed = "".join(f"<li>{escape(item)}</li>" for item in items)
     return f'<section id="not-included"><h2>Not included</h2><ul>{listed}</ul></section>'
 
 
@@ -602,8 +385,8 @@ def _versions_section(settings: Mapping[str, Any], generated: str) -> str:
     listed = ", ".join(f"{name} {version or 'not installed'}" for name, version in versions.items())
     return (
         '<footer><p class="meta">'
-        + _e(f"Generated {generated} by sirolimus-dashboard {__version__}.")
-        + (f" Software: {_e(listed)}." if listed else "")
+        + escape(f"Generated {generated} by sirolimus-dashboard {__version__}.")
+        + (f" Software: {escape(listed)}." if listed else "")
         + " This file is self-contained: it loads nothing from anywhere else.</p></footer>"
     )
 
@@ -670,11 +453,11 @@ def html_report(
     """
     if generated_at is not None:
         moment = generated_at if generated_at.tzinfo else generated_at.astimezone()
-        generated = _when(moment)
+        generated = when(moment)
     elif settings.get("exported_at"):
-        generated = _when(datetime.fromisoformat(str(settings["exported_at"])))
+        generated = when(datetime.fromisoformat(str(settings["exported_at"])))
     else:
-        generated = _when(datetime.now(UTC))
+        generated = when(datetime.now(UTC))
     if title is None:
         title = "Sirolimus lab-value report"
         if selection is not None:
@@ -682,10 +465,10 @@ def html_report(
     lead = paired.sentence(selection.name, selection.unit) if paired and selection else ""
     body = [
         "<header>",
-        f"<h1>{_e(title)}</h1>",
-        f'<p class="meta">{_e(filtered.sentence)} · {_e(cohort.source.filename)} · '
-        f"generated {_e(generated)}</p>",
-        f'<p class="lead">{_e(lead)}</p>' if lead else "",
+        f"<h1>{escape(title)}</h1>",
+        f'<p class="meta">{escape(filtered.sentence)} · {escape(cohort.source.filename)} · '
+        f"generated {escape(generated)}</p>",
+        f'<p class="lead">{escape(lead)}</p>' if lead else "",
         "</header>",
         _source_section(cohort, filtered),
         _settings_section(settings, selection, paired),
@@ -710,7 +493,7 @@ def html_report(
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{_e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        f"<title>{escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
         + "\n".join(part for part in body if part)
         + "\n</body>\n</html>\n"
     )

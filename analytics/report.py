@@ -396,6 +396,15 @@ def _versions_section(settings: Mapping[str, Any], generated: str) -> str:
 # --------------------------------------------------------------------------------------
 
 
+def _generated(generated_at: datetime | None, settings: Mapping[str, Any]) -> str:
+    """The report's date: the one given, else the settings' export time, else now."""
+    if generated_at is not None:
+        return when(generated_at if generated_at.tzinfo else generated_at.astimezone())
+    if settings.get("exported_at"):
+        return when(datetime.fromisoformat(str(settings["exported_at"])))
+    return when(datetime.now(UTC))
+
+
 def html_report(
     cohort: Cohort,
     filtered: FilteredCohort,
@@ -451,13 +460,7 @@ def html_report(
         UTF-8 HTML. Each section appears only when its object is given. No script
         and no external resource; a Content-Security-Policy blocks any load.
     """
-    if generated_at is not None:
-        moment = generated_at if generated_at.tzinfo else generated_at.astimezone()
-        generated = when(moment)
-    elif settings.get("exported_at"):
-        generated = when(datetime.fromisoformat(str(settings["exported_at"])))
-    else:
-        generated = when(datetime.now(UTC))
+    generated = _generated(generated_at, settings)
     if title is None:
         title = "Sirolimus lab-value report"
         if selection is not None:

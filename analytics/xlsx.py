@@ -358,6 +358,17 @@ def _target_path(folder: str, target: str) -> str:
     return normalise_name(target[1:] if target.startswith("/") else folder + target)
 
 
+def _sheet_parts(
+    folder: str, sheets: list[tuple[str, str]], workbook_rels: dict[str, tuple[str, str]]
+) -> dict[str, str]:
+    """Sheet name -> its part's normalised name, resolved as calamine resolves it."""
+    parts: dict[str, str] = {}
+    for sheet_name, rel_id in sheets:
+        if rel_id in workbook_rels:
+            parts.setdefault(sheet_name, _target_path(folder, workbook_rels[rel_id][1]))
+    return parts
+
+
 def _check_parts(data: bytes, members: list[zipfile.ZipInfo]) -> _Checked:
     """Inflate and check every part (see the module's description); rebuild the archive."""
     max_cells = int(LIMITS["max_cells"].value)
@@ -403,12 +414,9 @@ def _check_parts(data: bytes, members: list[zipfile.ZipInfo]) -> _Checked:
         for rel_type, target in workbook_rels.values()
         if rel_type.rpartition("/")[2] in _XML_RELATIONSHIPS
     }
-    sheet_parts: dict[str, str] = {}
-    for sheet_name, rel_id in sheets:
-        if rel_id in workbook_rels:
-            path = _target_path(folder, workbook_rels[rel_id][1])
-            sheet_parts.setdefault(sheet_name, path)
-            labels.setdefault(path, f"'{sheet_name}'")
+    sheet_parts = _sheet_parts(folder, sheets, workbook_rels)
+    for sheet_name, path in sheet_parts.items():
+        labels.setdefault(path, f"'{sheet_name}'")
     for member in members:
         name = normalise_name(member.filename)
         if name in done:

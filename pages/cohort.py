@@ -3,7 +3,7 @@
 import streamlit as st
 
 from analytics.characteristics import characteristics
-from analytics.outputs import commands
+from analytics.commands import commands
 from analytics.settings import AnalysisSettings
 from ui import prevalence_view
 from ui.guards import require_patients

@@ -2,11 +2,11 @@
 
 import streamlit as st
 
+from analytics.commands import power_command
 from analytics.errors import AnalysisError
 from analytics.export import file_stem
 from analytics.figures import times_slug
 from analytics.labs import default_change
-from analytics.outputs import power_command
 from analytics.power import power_summary
 from ui import power_view
 from ui.selection import paired_or_stop

@@ -141,9 +141,10 @@ def test_thesis_figures_page_shows_six_figures():
 def test_reproduce_commands_carry_every_setting(tmp_path, monkeypatch, capsys):
     """The commands shown on a page regenerate the page's view: same settings, same tables."""
     from analytics import load_cohort
+    from analytics.commands import commands
     from analytics.export import table_csv
     from analytics.filters import CohortFilter
-    from analytics.outputs import commands, view_outputs
+    from analytics.outputs import view_outputs
     from analytics.prevalence import Thresholds
     from analytics.settings import AnalysisSettings, ChartOptions
 

@@ -7,9 +7,10 @@ from dataclasses import fields
 import streamlit as st
 
 from analytics.analysis import Selection
+from analytics.commands import commands
 from analytics.figures import CHARTS
 from analytics.filters import CohortFilter
-from analytics.outputs import ViewOutputs, commands, view_outputs
+from analytics.outputs import ViewOutputs, view_outputs
 from analytics.prevalence import Thresholds
 from analytics.settings import AnalysisSettings, ChartOptions
 from ui.selection import Settings

@@ -1,7 +1,7 @@
 """From a (filtered) cohort and display settings to a finished, titled chart.
 
 :func:`make_figure` turns one of the :data:`CHARTS` into a :class:`Figure`: the Altair
-chart (built by :mod:`analytics.charts` from plain frames with safe field names), its
+chart (built by the ``charts_*`` modules from plain frames with safe field names), its
 title, a file-name stem for downloads, and the patients left out of it with the
 reason. The pages, the command line and the exports all call it, so a chart looks the
 same wherever it is drawn.
@@ -22,9 +22,12 @@ import altair as alt
 import pandas as pd
 from scipy import stats
 
-from . import charts
 from .analysis import SPLITS, Selection, paired_for, select, split_groups, subgroups_for
-from .charts import ChartTitle
+from .chart_style import ChartTitle
+from .charts_change import change_bars
+from .charts_paired import before_after, estimation_plot, mean_difference, qq_chart
+from .charts_summary import forest, power_curve_chart
+from .charts_time import patient_lines, trajectories
 from .cohort import CENSORED_RULES, Cohort
 from .errors import AnalysisError
 from .filters import CohortFilter, FilteredCohort
@@ -421,7 +424,7 @@ def _change(context: FigureContext) -> _Drawing:
     return _Drawing(
         text,
         [],
-        lambda title: charts.change_bars(
+        lambda title: change_bars(
             data,
             title,
             selection.unit,
@@ -455,7 +458,7 @@ def _before_after(context: FigureContext) -> _Drawing:
     return _Drawing(
         text,
         [rule_note, thin_note],
-        lambda title: charts.before_after(
+        lambda title: before_after(
             lines,
             title,
             selection.unit,
@@ -491,7 +494,7 @@ def _trajectory(context: FigureContext) -> _Drawing:
     return _Drawing(
         text,
         [summary_note, thin_note],
-        lambda title: charts.trajectories(
+        lambda title: trajectories(
             lines,
             summary,
             title,
@@ -521,7 +524,7 @@ def _estimation(context: FigureContext) -> _Drawing:
     return _Drawing(
         text,
         [note, thin_note],
-        lambda title: charts.estimation_plot(
+        lambda title: estimation_plot(
             lines,
             result,
             title,
@@ -549,7 +552,7 @@ def _mean_difference(context: FigureContext) -> _Drawing:
     return _Drawing(
         text,
         [note],
-        lambda title: charts.mean_difference(
+        lambda title: mean_difference(
             pairs.frame,
             title,
             selection.unit,
@@ -569,7 +572,7 @@ def _qq(context: FigureContext) -> _Drawing:
     return _Drawing(
         f"Q–Q plot of the change in {selection.label()}, n = {result.n_pairs} pairs",
         ["Points near the dashed line (mean + SD × z) fit normally distributed changes."],
-        lambda title: charts.qq_chart(result.changes, title, selection.unit),
+        lambda title: qq_chart(result.changes, title, selection.unit),
         pairs.missing,
     )
 
@@ -607,7 +610,7 @@ def _forest(context: FigureContext) -> _Drawing:
     return _Drawing(
         text,
         notes,
-        lambda title: charts.forest(
+        lambda title: forest(
             frame, title, selection.unit, flip=options.flip, confidence=analysis.confidence
         ),
         tuple(result.excluded),
@@ -640,7 +643,7 @@ def _power(context: FigureContext) -> _Drawing:
     return _Drawing(
         text,
         caveat,
-        lambda title: charts.power_curve_chart(
+        lambda title: power_curve_chart(
             curve, "n", "Pairs (n)", title, current=n, current_label=f"this study: {n} pairs"
         ),
         pairs.missing,
@@ -756,7 +759,7 @@ def patient_lines_figure(
         f"n = {_patients(long['patient'].nunique())}"
     )
     subtitle = _subtitle(filtered, [*notes, _censored_note(cohort, key, censored)])
-    chart = charts.patient_lines(long, ChartTitle(text, subtitle), info.unit, value_title=lab)
+    chart = patient_lines(long, ChartTitle(text, subtitle), info.unit, value_title=lab)
     stem = _stem(
         stem_prefix,
         _slug(key) or "lab",

@@ -116,52 +116,20 @@ def change_bars(
     frame = _change_frame(data, flip, color_by)
     axis_title = change_axis_title(unit, flip)
     legend_title = color_title or "Group"
-    notes = []
-    if band is not None:
-        if not band > 0:
-            raise AnalysisError("The band of a meaningful change must be a positive number.")
-        notes.append(
-            f"Grey band: changes within ± {band:g}{' ' + unit if unit else ''}, smaller than "
-            "a clinically meaningful change."
-        )
+    notes = [] if band is None else [_band_note(band, unit)]
     n = len(frame)
     if n > HISTOGRAM_ABOVE:
         return _change_histogram(frame, title, axis_title, legend_title, band, notes)
 
-    show_labels = n <= HIDE_LABELS_ABOVE
     order = (
         frame.sort_values("y", ascending=False, kind="stable")["patient"].tolist()
         if sort
         else frame["patient"].tolist()
     )
     frame["rank"] = frame["patient"].map({patient: i + 1 for i, patient in enumerate(order)})
-    if show_labels:
-        longest = max(len(patient) for patient in order)
-        width = max(WIDTH, min(14 * n, 1800))
-        angle = 0 if n * (7 * longest + 6) <= width else -90
-        x_title = "Patient, sorted by change (waterfall)" if sort else "Patient"
-        x_axis = alt.Axis(labelAngle=angle, title=x_title, labelOverlap=False)
-    else:
-        width = 800
-        hidden = f"Patients (n = {n:,}; IDs hidden"
-        x_title = hidden + (", sorted by change)" if sort else ")")
-        x_axis = alt.Axis(labels=False, ticks=False, title=x_title)
+    width, x_axis = _patient_axis(order, sort)
+    if n > HIDE_LABELS_ABOVE:
         notes.append(f"{n:,} patients: patient IDs are hidden; hover over a bar to see one.")
-    tooltip = [alt.Tooltip("patient:N", title="Patient")]
-    for column, label in (("baseline", "Baseline"), ("follow_up", "Follow-up")):
-        if column in frame.columns:
-            tooltip.append(alt.Tooltip(f"{column}:Q", title=label, format=".2f"))
-    tooltip.append(alt.Tooltip("y:Q", title=axis_title, format=".2f"))
-    if "group" in frame.columns:
-        tooltip.append(alt.Tooltip("group:N", title=legend_title))
-        colour: Any = alt.Color(
-            "group:N",
-            title=legend_title,
-            scale=group_scale(frame["group"].tolist()),
-            legend=alt.Legend(orient="right"),
-        )
-    else:
-        colour = alt.value(OKABE_ITO[0])
     # a little headroom, so the longest bar does not touch the frame as if cut off
     extent = [float(frame["y"].min()), float(frame["y"].max()), 0.0]
     if band is not None:
@@ -173,12 +141,57 @@ def change_bars(
         .encode(
             x=alt.X("patient:N", sort=order, axis=x_axis),
             y=alt.Y("y:Q", title=axis_title, scale=alt.Scale(domain=y_domain, nice=True)),
-            color=colour,
-            tooltip=tooltip,
+            color=_group_colour(frame, legend_title, legend=alt.Legend(orient="right")),
+            tooltip=_bar_tooltip(frame, axis_title, legend_title),
         )
     )
     layers = [*band_layer(band, "y"), bars, zero_rule("y")]
     return alt.layer(*layers).properties(title=title.params(*notes), width=width, height=HEIGHT)
+
+
+def _band_note(band: float, unit: str) -> str:
+    """The subtitle line explaining the grey band; refuses a band that is not positive."""
+    if not band > 0:
+        raise AnalysisError("The band of a meaningful change must be a positive number.")
+    return (
+        f"Grey band: changes within ± {band:g}{' ' + unit if unit else ''}, smaller than "
+        "a clinically meaningful change."
+    )
+
+
+def _patient_axis(order: list[str], sort: bool) -> tuple[int, alt.Axis]:
+    """The chart width and the patient axis: IDs shown (turned upright when crowded), or
+    hidden above :data:`HIDE_LABELS_ABOVE` patients."""
+    n = len(order)
+    if n > HIDE_LABELS_ABOVE:
+        hidden = f"Patients (n = {n:,}; IDs hidden"
+        x_title = hidden + (", sorted by change)" if sort else ")")
+        return 800, alt.Axis(labels=False, ticks=False, title=x_title)
+    longest = max(len(patient) for patient in order)
+    width = max(WIDTH, min(14 * n, 1800))
+    angle = 0 if n * (7 * longest + 6) <= width else -90
+    x_title = "Patient, sorted by change (waterfall)" if sort else "Patient"
+    return width, alt.Axis(labelAngle=angle, title=x_title, labelOverlap=False)
+
+
+def _bar_tooltip(frame: pd.DataFrame, axis_title: str, legend_title: str) -> list[alt.Tooltip]:
+    tooltip = [alt.Tooltip("patient:N", title="Patient")]
+    for column, label in (("baseline", "Baseline"), ("follow_up", "Follow-up")):
+        if column in frame.columns:
+            tooltip.append(alt.Tooltip(f"{column}:Q", title=label, format=".2f"))
+    tooltip.append(alt.Tooltip("y:Q", title=axis_title, format=".2f"))
+    if "group" in frame.columns:
+        tooltip.append(alt.Tooltip("group:N", title=legend_title))
+    return tooltip
+
+
+def _group_colour(frame: pd.DataFrame, legend_title: str, **legend: Any) -> Any:
+    """Colour by the ``group`` column when there is one, else every bar in blue."""
+    if "group" not in frame.columns:
+        return alt.value(OKABE_ITO[0])
+    return alt.Color(
+        "group:N", title=legend_title, scale=group_scale(frame["group"].tolist()), **legend
+    )
 
 
 def _change_histogram(
@@ -189,6 +202,37 @@ def _change_histogram(
     band: float | None,
     notes: list[str],
 ) -> alt.LayerChart:
+    """Patients counted by size of change, stacked by group in legend order."""
+    binned = _histogram_counts(frame)
+    n = len(frame)
+    notes = [
+        f"{n:,} patients are too many for one bar each: this histogram shows how many "
+        "patients had each size of change.",
+        *notes,
+    ]
+    bars = (
+        alt.Chart(inline_data(binned))
+        .mark_bar(stroke="white", strokeWidth=0.5)
+        .encode(
+            x=alt.X("bin_start:Q", title=axis_title),
+            x2="bin_end:Q",
+            y=alt.Y("top:Q", title="Patients"),
+            y2="bottom:Q",
+            color=_group_colour(frame, legend_title),
+            tooltip=[
+                alt.Tooltip("bin_start:Q", title="From", format=".2f"),
+                alt.Tooltip("bin_end:Q", title="To", format=".2f"),
+                alt.Tooltip("count:Q", title="Patients"),
+                *([alt.Tooltip("group:N", title=legend_title)] if "group" in frame else []),
+            ],
+        )
+    )
+    layers = [*band_layer(band, "x"), bars, zero_rule("x")]
+    return alt.layer(*layers).properties(title=title.params(*notes), width=WIDTH, height=HEIGHT)
+
+
+def _histogram_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per non-empty (bin, group): its edges, count and stacked bottom and top."""
     values = frame["y"].to_numpy(dtype=float)
     edges = np.histogram_bin_edges(values, bins="auto")
     if len(edges) - 1 > 60:
@@ -211,35 +255,4 @@ def _change_histogram(
                     }
                 )
         stacked += counts
-    binned = pd.DataFrame(rows)
-    n = len(frame)
-    notes = [
-        f"{n:,} patients are too many for one bar each: this histogram shows how many "
-        "patients had each size of change.",
-        *notes,
-    ]
-    if "group" in frame.columns:
-        colour: Any = alt.Color(
-            "group:N", title=legend_title, scale=group_scale(frame["group"].tolist())
-        )
-    else:
-        colour = alt.value(OKABE_ITO[0])
-    bars = (
-        alt.Chart(inline_data(binned))
-        .mark_bar(stroke="white", strokeWidth=0.5)
-        .encode(
-            x=alt.X("bin_start:Q", title=axis_title),
-            x2="bin_end:Q",
-            y=alt.Y("top:Q", title="Patients"),
-            y2="bottom:Q",
-            color=colour,
-            tooltip=[
-                alt.Tooltip("bin_start:Q", title="From", format=".2f"),
-                alt.Tooltip("bin_end:Q", title="To", format=".2f"),
-                alt.Tooltip("count:Q", title="Patients"),
-                *([alt.Tooltip("group:N", title=legend_title)] if "group" in frame else []),
-            ],
-        )
-    )
-    layers = [*band_layer(band, "x"), bars, zero_rule("x")]
-    return alt.layer(*layers).properties(title=title.params(*notes), width=WIDTH, height=HEIGHT)
+    return pd.DataFrame(rows)

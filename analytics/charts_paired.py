@@ -36,6 +36,11 @@ __all__ = ["before_after", "estimation_plot", "mean_difference", "qq_chart"]
 _DIRECTION_COLOURS = {"Fell": OKABE_ITO[1], "Rose": OKABE_ITO[0], "No change": GREY}
 
 
+# --------------------------------------------------------------------------------------
+# Before / after slope plot
+# --------------------------------------------------------------------------------------
+
+
 def _pairs_frame(data: pd.DataFrame, what: str) -> pd.DataFrame:
     require_columns(data, ("patient", "baseline", "follow_up"), what)
     frame = pd.DataFrame(
@@ -188,6 +193,11 @@ def before_after(
     return alt.layer(*layers).properties(title=title.params(), width=width, height=HEIGHT)
 
 
+# --------------------------------------------------------------------------------------
+# Estimation plot (Gardner–Altman)
+# --------------------------------------------------------------------------------------
+
+
 def estimation_plot(
     data: pd.DataFrame,
     result: Any,
@@ -221,14 +231,11 @@ def estimation_plot(
     # the means of every pair (the drawn lines may be a sample of them in a large cohort)
     baseline_mean = float(getattr(result, "baseline_mean", pairs["baseline"].mean()))
     follow_up_mean = float(getattr(result, "follow_up_mean", pairs["follow_up"].mean()))
-    mean_change = float(result.mean_change)
-    ci_low, ci_high = float(result.ci_low), float(result.ci_high)
     values = np.concatenate([pairs["baseline"].to_numpy(), pairs["follow_up"].to_numpy()])
-    low = min(float(values.min()), baseline_mean + ci_low, baseline_mean)
-    high = max(float(values.max()), baseline_mean + ci_high, baseline_mean)
+    low = min(float(values.min()), baseline_mean + float(result.ci_low), baseline_mean)
+    high = max(float(values.max()), baseline_mean + float(result.ci_high), baseline_mean)
     domain = padded(low, high)
     change_domain = [domain[0] - baseline_mean, domain[1] - baseline_mean]
-    left_width, right_width = 300, 190
 
     left_layers = _slope_layers(
         pairs, baseline_label, follow_up_label, value_title, domain, unit, legend_orient="top"
@@ -236,19 +243,35 @@ def estimation_plot(
     means = pd.DataFrame(
         {"x": [baseline_label, follow_up_label], "mean": [baseline_mean, follow_up_mean]}
     )
-    left_layers.append(
-        alt.Chart(inline_data(means))
-        .mark_rule(color="#555555", strokeDash=[4, 3])
-        .encode(y=alt.Y("mean:Q", scale=alt.Scale(domain=domain)))
+    left_layers.append(_dashed_level(means, "mean", domain))
+    left = alt.layer(*left_layers).properties(width=300, height=HEIGHT)
+    right = _mean_change_panel(pairs["change"], result, unit, change_domain)
+    return (
+        alt.hconcat(left, right, spacing=10)
+        .resolve_scale(y="independent", color="independent")
+        .properties(title=title.params())
     )
-    left = alt.layer(*left_layers).properties(width=left_width, height=HEIGHT)
 
-    level = f"{float(result.confidence) * 100:g} %"
-    category = "Mean change"
-    individual = pd.DataFrame({"x": category, "change": pairs["change"]})
-    summary = pd.DataFrame(
+
+def _dashed_level(frame: pd.DataFrame, field: str, domain: list[float]) -> alt.Chart:
+    """A dashed horizontal rule at each value of ``field``, on a y scale of ``domain``."""
+    return (
+        alt.Chart(inline_data(frame))
+        .mark_rule(color="#555555", strokeDash=[4, 3])
+        .encode(y=alt.Y(f"{field}:Q", scale=alt.Scale(domain=domain)))
+    )
+
+
+_MEAN_CHANGE = "Mean change"
+
+
+def _mean_change_summary(result: Any, unit: str, level: str) -> pd.DataFrame:
+    """One row: the mean change, its CI and a two-line label saying both."""
+    mean_change = float(result.mean_change)
+    ci_low, ci_high = float(result.ci_low), float(result.ci_high)
+    return pd.DataFrame(
         {
-            "x": [category],
+            "x": [_MEAN_CHANGE],
             "mean_change": [mean_change],
             "ci_low": [ci_low],
             "ci_high": [ci_high],
@@ -258,6 +281,13 @@ def estimation_plot(
             ],
         }
     )
+
+
+def _mean_change_panel(
+    changes: pd.Series, result: Any, unit: str, change_domain: list[float]
+) -> alt.LayerChart:
+    """The estimation plot's right panel: each change (grey), the mean change and its CI."""
+    level = f"{float(result.confidence) * 100:g} %"
     change_title = with_unit(f"Mean change, follow-up − baseline, {level} CI", unit)
     y_change = alt.Y(
         "change:Q",
@@ -266,12 +296,13 @@ def estimation_plot(
         axis=alt.Axis(orient="right", grid=False),
     )
     x_change = alt.X("x:N", title=None, axis=alt.Axis(labelAngle=0, labelFontSize=12))
+    individual = pd.DataFrame({"x": _MEAN_CHANGE, "change": changes})
     dots = (
         alt.Chart(inline_data(individual))
         .mark_circle(size=30, color=GREY, opacity=0.6)
         .encode(x=x_change, y=y_change, tooltip=[alt.Tooltip("change:Q", format=".2f")])
     )
-    summary_chart = alt.Chart(inline_data(summary))
+    summary_chart = alt.Chart(inline_data(_mean_change_summary(result, unit, level)))
     interval = summary_chart.mark_rule(color=OKABE_ITO[1], strokeWidth=3).encode(
         x=x_change, y=alt.Y("ci_low:Q", scale=alt.Scale(domain=change_domain)), y2="ci_high:Q"
     )
@@ -287,24 +318,12 @@ def estimation_plot(
     label = summary_chart.mark_text(
         align="center", baseline="top", lineBreak="\n", fontSize=11, color="#333333"
     ).encode(x=x_change, y=alt.value(6), text="label:N")
-    zero = pd.DataFrame({"zero": [0.0]})
-    zero_rule = (
-        alt.Chart(inline_data(zero))
-        .mark_rule(color="#555555", strokeDash=[4, 3])
-        .encode(y=alt.Y("zero:Q", scale=alt.Scale(domain=change_domain)))
-    )
-    right = alt.layer(zero_rule, dots, interval, point, label).properties(
-        width=right_width, height=HEIGHT
-    )
-    return (
-        alt.hconcat(left, right, spacing=10)
-        .resolve_scale(y="independent", color="independent")
-        .properties(title=title.params())
-    )
+    zero = _dashed_level(pd.DataFrame({"zero": [0.0]}), "zero", change_domain)
+    return alt.layer(zero, dots, interval, point, label).properties(width=190, height=HEIGHT)
 
 
 # --------------------------------------------------------------------------------------
-# 5. Mean-difference (Tukey / Bland–Altman)
+# Mean-difference plot (Tukey / Bland–Altman)
 # --------------------------------------------------------------------------------------
 
 
@@ -346,6 +365,44 @@ def mean_difference(
     )
     mean = float(frame["y"].mean())
     sd = float(frame["y"].std(ddof=1))
+    axis_title = change_axis_title(unit, flip)
+    x_title = "Mean of baseline and follow-up" + (f", {value_title}" if value_title else "")
+    x_title = with_unit(x_title, unit) if not value_title else x_title
+    y_domain = padded(
+        min(float(frame["y"].min()), mean - 1.96 * sd, 0.0),
+        max(float(frame["y"].max()), mean + 1.96 * sd, 0.0),
+        0.08,
+    )
+    points = _difference_points(frame, x_title, axis_title, y_domain)
+    rules, labels = _limit_layers(mean, sd, unit)
+    zero = zero_rule("y").mark_rule(color="#BBBBBB", strokeWidth=1)
+    return alt.layer(zero, rules, points, labels).properties(
+        title=title.params(), width=WIDTH, height=HEIGHT
+    )
+
+
+def _difference_points(
+    frame: pd.DataFrame, x_title: str, axis_title: str, y_domain: list[float]
+) -> alt.Chart:
+    """A point per patient: the change (y) against the mean of the two values (x)."""
+    x_domain = padded(float(frame["x"].min()), float(frame["x"].max()))
+    return (
+        alt.Chart(inline_data(frame))
+        .mark_circle(size=60, color=OKABE_ITO[0], opacity=0.85)
+        .encode(
+            x=alt.X("x:Q", title=x_title, scale=alt.Scale(domain=x_domain, nice=True)),
+            y=alt.Y("y:Q", title=axis_title, scale=alt.Scale(domain=y_domain, nice=False)),
+            tooltip=[
+                alt.Tooltip("patient:N", title="Patient"),
+                alt.Tooltip("x:Q", title="Mean of the two values", format=".2f"),
+                alt.Tooltip("y:Q", title=axis_title, format=".2f"),
+            ],
+        )
+    )
+
+
+def _limit_layers(mean: float, sd: float, unit: str) -> tuple[alt.Chart, alt.Chart]:
+    """The mean change and mean ± 1.96 SD as rules, and their labels at the right."""
     u = f" {unit}" if unit else ""
     limits = pd.DataFrame(
         {
@@ -358,53 +415,26 @@ def mean_difference(
             "kind": ["limit", "mean", "limit"],
         }
     )
-    axis_title = change_axis_title(unit, flip)
-    x_title = "Mean of baseline and follow-up" + (f", {value_title}" if value_title else "")
-    x_title = with_unit(x_title, unit) if not value_title else x_title
-    y_domain = padded(
-        min(float(frame["y"].min()), mean - 1.96 * sd, 0.0),
-        max(float(frame["y"].max()), mean + 1.96 * sd, 0.0),
-        0.08,
-    )
-    y = alt.Y("y:Q", title=axis_title, scale=alt.Scale(domain=y_domain, nice=False))
-    points = (
-        alt.Chart(inline_data(frame))
-        .mark_circle(size=60, color=OKABE_ITO[0], opacity=0.85)
-        .encode(
-            x=alt.X(
-                "x:Q",
-                title=x_title,
-                scale=alt.Scale(
-                    domain=padded(float(frame["x"].min()), float(frame["x"].max())), nice=True
-                ),
-            ),
-            y=y,
-            tooltip=[
-                alt.Tooltip("patient:N", title="Patient"),
-                alt.Tooltip("x:Q", title="Mean of the two values", format=".2f"),
-                alt.Tooltip("y:Q", title=axis_title, format=".2f"),
-            ],
-        )
-    )
+    kinds = ["mean", "limit"]
     rule_data = alt.Chart(inline_data(limits))
     rules = rule_data.mark_rule(strokeWidth=1.5).encode(
         y="y:Q",
         color=alt.Color(
-            "kind:N",
-            scale=alt.Scale(domain=["mean", "limit"], range=[OKABE_ITO[1], "#666666"]),
-            legend=None,
+            "kind:N", scale=alt.Scale(domain=kinds, range=[OKABE_ITO[1], "#666666"]), legend=None
         ),
         strokeDash=alt.StrokeDash(
-            "kind:N", scale=alt.Scale(domain=["mean", "limit"], range=[[1, 0], [6, 4]]), legend=None
+            "kind:N", scale=alt.Scale(domain=kinds, range=[[1, 0], [6, 4]]), legend=None
         ),
     )
     labels = rule_data.mark_text(align="left", dx=6, fontSize=11, color="#333333").encode(
         y="y:Q", x=alt.value("width"), text="label:N"
     )
-    zero = zero_rule("y").mark_rule(color="#BBBBBB", strokeWidth=1)
-    return alt.layer(zero, rules, points, labels).properties(
-        title=title.params(), width=WIDTH, height=HEIGHT
-    )
+    return rules, labels
+
+
+# --------------------------------------------------------------------------------------
+# Normal Q–Q plot of the changes
+# --------------------------------------------------------------------------------------
 
 
 def qq_chart(changes: list[float] | np.ndarray, title: ChartTitle, unit: str) -> alt.LayerChart:

@@ -55,31 +55,8 @@ def forest(
     require_columns(groups_frame, ("group", "n", "mean_change", "ci_low", "ci_high"), "forest")
     if groups_frame.empty:
         raise AnalysisError("There is no subgroup to show.")
-    sign = -1.0 if flip else 1.0
-    mean = pd.to_numeric(groups_frame["mean_change"], errors="coerce").astype(float) * sign
-    low = pd.to_numeric(groups_frame["ci_low"], errors="coerce").astype(float) * sign
-    high = pd.to_numeric(groups_frame["ci_high"], errors="coerce").astype(float) * sign
-    if flip:
-        low, high = high, low
-    labels = [
-        f"{group} (n = {int(n)})"
-        for group, n in zip(groups_frame["group"], groups_frame["n"], strict=True)
-    ]
-    estimates = []
-    for m, lo, hi in zip(mean, low, high, strict=True):
-        if math.isnan(lo) or math.isnan(hi):
-            estimates.append(f"{display_number(m)} (no CI: one patient)")
-        else:
-            estimates.append(f"{display_number(m)} ({display_number(lo)} to {display_number(hi)})")
-    frame = pd.DataFrame(
-        {
-            "label": labels,
-            "mean_change": mean.to_numpy(),
-            "ci_low": low.to_numpy(),
-            "ci_high": high.to_numpy(),
-            "estimate": estimates,
-        }
-    )
+    frame = _forest_frame(groups_frame, flip)
+    labels = frame["label"].tolist()
     finite = np.concatenate([frame[c].dropna().to_numpy() for c in ("mean_change", "ci_low")])
     finite = np.concatenate([finite, frame["ci_high"].dropna().to_numpy(), [0.0]])
     x_domain = padded(float(finite.min()), float(finite.max()), 0.08)
@@ -106,18 +83,49 @@ def forest(
     text = base.mark_text(align="left", dx=8, fontSize=11, color="#333333").encode(
         y=y, x=alt.value("width"), text="estimate:N"
     )
-    header = (
-        alt.Chart(
-            inline_data(
-                pd.DataFrame({"header": [f"Mean ({level} CI)" + (f", {unit}" if unit else "")]})
-            )
-        )
-        .mark_text(align="left", dx=8, fontSize=11, fontWeight="bold", color="#333333")
-        .encode(x=alt.value("width"), y=alt.value(-8), text="header:N")
-    )
+    header = _estimate_header(f"Mean ({level} CI)" + (f", {unit}" if unit else ""))
     zero = zero_rule("x").mark_rule(color="#333333", strokeDash=[4, 3])
     return alt.layer(zero, intervals, points, text, header).properties(
         title=title.params(), width=WIDTH, height=height
+    )
+
+
+def _forest_frame(groups_frame: pd.DataFrame, flip: bool) -> pd.DataFrame:
+    """One row per subgroup: its label with n, the plotted mean and CI, and the estimate
+    in words (the CI limits swap when flipped)."""
+    sign = -1.0 if flip else 1.0
+    mean = pd.to_numeric(groups_frame["mean_change"], errors="coerce").astype(float) * sign
+    low = pd.to_numeric(groups_frame["ci_low"], errors="coerce").astype(float) * sign
+    high = pd.to_numeric(groups_frame["ci_high"], errors="coerce").astype(float) * sign
+    if flip:
+        low, high = high, low
+    labels = [
+        f"{group} (n = {int(n)})"
+        for group, n in zip(groups_frame["group"], groups_frame["n"], strict=True)
+    ]
+    estimates = []
+    for m, lo, hi in zip(mean, low, high, strict=True):
+        if math.isnan(lo) or math.isnan(hi):
+            estimates.append(f"{display_number(m)} (no CI: one patient)")
+        else:
+            estimates.append(f"{display_number(m)} ({display_number(lo)} to {display_number(hi)})")
+    return pd.DataFrame(
+        {
+            "label": labels,
+            "mean_change": mean.to_numpy(),
+            "ci_low": low.to_numpy(),
+            "ci_high": high.to_numpy(),
+            "estimate": estimates,
+        }
+    )
+
+
+def _estimate_header(text: str) -> alt.Chart:
+    """The bold heading above the column of estimates at the right."""
+    return (
+        alt.Chart(inline_data(pd.DataFrame({"header": [text]})))
+        .mark_text(align="left", dx=8, fontSize=11, fontWeight="bold", color="#333333")
+        .encode(x=alt.value("width"), y=alt.value(-8), text="header:N")
     )
 
 

@@ -96,13 +96,24 @@ def trajectories(
         y=y,
         detail="patient:N",
         color=colour,
-        tooltip=[
-            alt.Tooltip("patient:N", title="Patient"),
-            alt.Tooltip("time:Q", title="Month"),
-            alt.Tooltip("value:Q", title=value_title, format=".2f"),
-        ],
+        tooltip=_value_tooltip(value_title),
     )
     dots = patients.mark_circle(size=18, opacity=opacity).encode(x=x, y=y, color=colour)
+    return alt.layer(lines, dots, *_mean_layers(means, colour)).properties(
+        title=title.params(), width=WIDTH, height=HEIGHT
+    )
+
+
+def _value_tooltip(value_title: str) -> list[alt.Tooltip]:
+    return [
+        alt.Tooltip("patient:N", title="Patient"),
+        alt.Tooltip("time:Q", title="Month"),
+        alt.Tooltip("value:Q", title=value_title, format=".2f"),
+    ]
+
+
+def _mean_layers(means: pd.DataFrame, colour: alt.Color) -> list[alt.Chart]:
+    """The CI at each time as a rule, then the line and points of the means."""
     summary_tooltip = [
         alt.Tooltip("time:Q", title="Month"),
         alt.Tooltip("mean:Q", title="Mean", format=".2f"),
@@ -119,9 +130,7 @@ def trajectories(
     bars = mean_data.mark_rule(strokeWidth=2.5).encode(
         x="time:Q", y="ci_low:Q", y2="ci_high:Q", color=colour
     )
-    return alt.layer(lines, dots, bars, mean_line, mean_points).properties(
-        title=title.params(), width=WIDTH, height=HEIGHT
-    )
+    return [bars, mean_line, mean_points]
 
 
 def patient_lines(
@@ -155,11 +164,7 @@ def patient_lines(
     )
     x = alt.X("time:Q", axis=time_axis(frame["time"].unique(), time_title))
     y = alt.Y("value:Q", title=value_title, scale=alt.Scale(zero=False))
-    tooltip = [
-        alt.Tooltip("patient:N", title="Patient"),
-        alt.Tooltip("time:Q", title="Month"),
-        alt.Tooltip("value:Q", title=value_title, format=".2f"),
-    ]
+    tooltip = _value_tooltip(value_title)
     base = alt.Chart(inline_data(frame))
     line_colour = alt.Color(
         "patient:N", scale=alt.Scale(domain=patients, range=colours), legend=None

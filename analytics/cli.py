@@ -19,7 +19,7 @@ from .characteristics import characteristics
 from .cohort import CENSORED_RULES, Cohort
 from .errors import AnalysisError
 from .export import chart_bytes, table_csv
-from .figures import CHARTS, thesis_figure
+from .figures import CHARTS
 from .filters import add_filter_arguments, filter_from_args
 from .isolation import load_cohort_isolated
 from .limits import LIMITS
@@ -29,6 +29,7 @@ from .plain import jsonable
 from .power import power_summary
 from .prevalence import Thresholds
 from .settings import AnalysisSettings, ChartOptions
+from .thesis import thesis_figure
 
 __all__ = ["main"]
 

@@ -4,7 +4,7 @@ import streamlit as st
 
 from analytics.errors import AnalysisError
 from analytics.export import file_stem
-from analytics.figures import times_slug
+from analytics.figure_base import times_slug
 from analytics.labs import default_change
 from analytics.outputs import power_command
 from analytics.power import power_summary

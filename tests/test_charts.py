@@ -29,15 +29,10 @@ from analytics.charts_paired import before_after, estimation_plot, mean_differen
 from analytics.charts_summary import forest, power_curve_chart
 from analytics.charts_time import patient_lines, trajectories
 from analytics.errors import AnalysisError
-from analytics.figures import (
-    CHARTS,
-    THESIS_FIGURES,
-    make_figure,
-    thesis_figure,
-    thesis_figures,
-)
+from analytics.figures import CHARTS, make_figure
 from analytics.filters import CohortFilter
 from analytics.settings import ChartOptions
+from analytics.thesis import THESIS_FIGURES, thesis_figure, thesis_figures
 
 DEMO = Path(__file__).resolve().parent.parent / "data" / "sirolimus_demo.csv"
 STEM = re.compile(r"^[a-z0-9_.-]+$")

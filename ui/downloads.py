@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics.export import chart_bytes, table_csv, tables_xlsx
-from analytics.figures import Figure
+from analytics.figure_base import Figure
 from analytics.outputs import ViewOutputs
 
 PNG_WIDTHS = {"1200 px (single column)": 1200, "1800 px": 1800, "2400 px (full page)": 2400}

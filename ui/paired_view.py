@@ -8,7 +8,7 @@ import streamlit as st
 from analytics.analysis import SPLITS, Selection, subgroups_for, thesis_table
 from analytics.cohort import Cohort
 from analytics.errors import AnalysisError
-from analytics.figures import Figure
+from analytics.figure_base import Figure
 from analytics.paired import PairedResult, leave_one_out
 from analytics.timecourse import TimecourseResult
 from ui.charts import show_chart

@@ -35,6 +35,7 @@ __all__ = [
     "OKABE_ITO",
     "WIDTH",
     "ChartTitle",
+    "as_float",
     "band_layer",
     "change_axis_title",
     "display_number",
@@ -42,6 +43,7 @@ __all__ = [
     "group_scale",
     "inline_data",
     "padded",
+    "patient_frame",
     "require_columns",
     "time_axis",
     "with_unit",
@@ -152,6 +154,23 @@ def require_columns(frame: pd.DataFrame, needed: Sequence[str], what: str) -> No
     missing = [column for column in needed if column not in frame.columns]
     if missing:
         raise AnalysisError(f"The {what} chart needs the columns {', '.join(missing)}.")
+
+
+def as_float(values: pd.Series) -> pd.Series:
+    """The values as floats; what does not read as a number becomes missing."""
+    return pd.to_numeric(values, errors="coerce").astype(float)
+
+
+def patient_frame(data: pd.DataFrame, columns: Sequence[str], what: str) -> pd.DataFrame:
+    """``patient`` as text and each of ``columns`` as floats, in a fresh frame.
+
+    Refused, naming the ``what`` chart, when ``data`` lacks any of them.
+    """
+    require_columns(data, ("patient", *columns), what)
+    frame = pd.DataFrame({"patient": data["patient"].astype(str).to_numpy()})
+    for column in columns:
+        frame[column] = as_float(data[column]).to_numpy()
+    return frame
 
 
 def padded(low: float, high: float, share: float = 0.06) -> list[float]:

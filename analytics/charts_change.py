@@ -20,6 +20,7 @@ from .chart_style import (
     OKABE_ITO,
     WIDTH,
     ChartTitle,
+    as_float,
     band_layer,
     change_axis_title,
     group_labels,
@@ -43,11 +44,9 @@ def _change_frame(
     if "patient" not in data.columns:
         raise AnalysisError(f"The {what} chart needs a 'patient' column.")
     if "change" in data.columns:
-        change = pd.to_numeric(data["change"], errors="coerce").astype(float)
+        change = as_float(data["change"])
     elif {"baseline", "follow_up"} <= set(data.columns):
-        change = pd.to_numeric(data["follow_up"], errors="coerce").astype(float) - pd.to_numeric(
-            data["baseline"], errors="coerce"
-        ).astype(float)
+        change = as_float(data["follow_up"]) - as_float(data["baseline"])
     else:
         raise AnalysisError(
             f"The {what} chart needs a 'change' column or 'baseline' and 'follow_up' columns."
@@ -55,7 +54,7 @@ def _change_frame(
     frame = pd.DataFrame({"patient": data["patient"].astype(str).to_numpy()})
     for column in ("baseline", "follow_up"):
         if column in data.columns:
-            frame[column] = pd.to_numeric(data[column], errors="coerce").astype(float).to_numpy()
+            frame[column] = as_float(data[column]).to_numpy()
     frame["change"] = change.to_numpy()
     frame["y"] = -frame["change"] if flip else frame["change"]
     if color_by is not None:

@@ -26,7 +26,7 @@ from .chart_style import (
     display_number,
     inline_data,
     padded,
-    require_columns,
+    patient_frame,
     with_unit,
     zero_rule,
 )
@@ -42,14 +42,7 @@ _DIRECTION_COLOURS = {"Fell": OKABE_ITO[1], "Rose": OKABE_ITO[0], "No change": G
 
 
 def _pairs_frame(data: pd.DataFrame, what: str) -> pd.DataFrame:
-    require_columns(data, ("patient", "baseline", "follow_up"), what)
-    frame = pd.DataFrame(
-        {
-            "patient": data["patient"].astype(str).to_numpy(),
-            "baseline": pd.to_numeric(data["baseline"], errors="coerce").astype(float).to_numpy(),
-            "follow_up": pd.to_numeric(data["follow_up"], errors="coerce").astype(float).to_numpy(),
-        }
-    )
+    frame = patient_frame(data, ("baseline", "follow_up"), what)
     frame = frame.dropna(subset=["baseline", "follow_up"]).reset_index(drop=True)
     if frame.empty:
         raise AnalysisError("No patient has both a baseline and a follow-up value to chart.")

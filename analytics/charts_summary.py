@@ -16,6 +16,7 @@ from .chart_style import (
     OKABE_ITO,
     WIDTH,
     ChartTitle,
+    as_float,
     display_number,
     inline_data,
     padded,
@@ -94,9 +95,9 @@ def _forest_frame(groups_frame: pd.DataFrame, flip: bool) -> pd.DataFrame:
     """One row per subgroup: its label with n, the plotted mean and CI, and the estimate
     in words (the CI limits swap when flipped)."""
     sign = -1.0 if flip else 1.0
-    mean = pd.to_numeric(groups_frame["mean_change"], errors="coerce").astype(float) * sign
-    low = pd.to_numeric(groups_frame["ci_low"], errors="coerce").astype(float) * sign
-    high = pd.to_numeric(groups_frame["ci_high"], errors="coerce").astype(float) * sign
+    mean = as_float(groups_frame["mean_change"]) * sign
+    low = as_float(groups_frame["ci_low"]) * sign
+    high = as_float(groups_frame["ci_high"]) * sign
     if flip:
         low, high = high, low
     labels = [

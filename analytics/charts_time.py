@@ -15,6 +15,7 @@ from .chart_style import (
     WIDTH,
     ChartTitle,
     inline_data,
+    patient_frame,
     require_columns,
     time_axis,
     with_unit,
@@ -24,14 +25,7 @@ __all__ = ["MONTHS_TITLE", "patient_lines", "trajectories"]
 
 
 def _long_frame(long_data: pd.DataFrame, what: str) -> pd.DataFrame:
-    require_columns(long_data, ("patient", "time", "value"), what)
-    frame = pd.DataFrame(
-        {
-            "patient": long_data["patient"].astype(str).to_numpy(),
-            "time": pd.to_numeric(long_data["time"], errors="coerce").astype(float).to_numpy(),
-            "value": pd.to_numeric(long_data["value"], errors="coerce").astype(float).to_numpy(),
-        }
-    )
+    frame = patient_frame(long_data, ("time", "value"), what)
     frame = frame.dropna().sort_values(["patient", "time"], kind="stable").reset_index(drop=True)
     if frame.empty:
         raise AnalysisError("No patient has a value of this lab to chart.")

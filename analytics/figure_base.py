@@ -45,7 +45,7 @@ class Figure:
     Attributes
     ----------
     name : str
-        The chart's name (one of :data:`CHARTS`, or ``"patient-lines"``).
+        The chart's name (one of :data:`analytics.figures.CHARTS`, or ``"patient-lines"``).
     chart : altair.Chart, LayerChart or HConcatChart
         The Vega-Lite specification, titled and subtitled.
     title : str
@@ -86,24 +86,29 @@ def times_slug(start: float, end: float) -> str:
 
 
 def file_stem(*parts: str) -> str:
+    """The non-empty parts joined by ``_``, lower case, only ``[a-z0-9_.-]``."""
     stem = "_".join(part for part in parts if part)
     stem = re.sub(r"[^a-z0-9_.-]+", "_", stem.lower())
     return re.sub(r"_+", "_", stem).strip("_") or "chart"
 
 
 def lab_words(selection: Selection) -> str:
+    """``MCV (fL)``: the lab's name with its unit, for titles."""
     return f"{selection.name} ({selection.unit})" if selection.unit else selection.name
 
 
 def patients_words(n: int) -> str:
+    """``1 patient``, ``5 patients``."""
     return f"{n} patient" if n == 1 else f"{n} patients"
 
 
 def subtitle_text(filtered: FilteredCohort, notes: Sequence[str]) -> str:
+    """The filter sentence, then each non-empty note, one a line."""
     return "\n".join([filtered.sentence, *(note for note in notes if note)])
 
 
 def censored_note(cohort: Cohort, analyte: str, rule: str) -> str:
+    """How censored values (``<5``) are treated, when the lab has any; else empty."""
     if cohort.n_censored(analyte) == 0:
         return ""
     text = CENSORED_RULES[rule]

@@ -34,6 +34,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Pairs:
+    """The patients with both values, and those without one with the reason."""
+
     frame: pd.DataFrame  # patient, baseline, follow_up, change
     missing: tuple[tuple[str, str], ...]
 
@@ -53,6 +55,8 @@ def censored_marks(cohort: Cohort, analyte: str, rule: str) -> dict[tuple[str, f
 
 
 def complete_pairs(cohort: Cohort, selection: Selection, censored: str) -> Pairs:
+    """Each patient's baseline and follow-up values of the selected lab, and the change;
+    a patient missing either is listed with the reason (naming a censored value left out)."""
     matrix = cohort.lab_matrix(selection.analyte, censored)
     baseline = matrix[selection.baseline]
     follow_up = matrix[selection.follow_up]
@@ -109,6 +113,7 @@ def thin_lines(frame: pd.DataFrame, column: str = "patient") -> tuple[pd.DataFra
 
 
 def require_pairs(pairs: Pairs, selection: Selection, chart: str, needed: int) -> None:
+    """Refuse, in words for a clinician, a ``chart`` with fewer than ``needed`` pairs."""
     n = len(pairs.frame)
     if n >= needed:
         return
@@ -167,6 +172,7 @@ def threshold_rules(
 
 
 def summary_by_time(long: pd.DataFrame, confidence: float) -> pd.DataFrame:
+    """Per time point: n, mean and t-based CI (missing for a time with one value)."""
     rows = []
     for time, values in long.groupby("time")["value"]:
         array = values.to_numpy(dtype=float)
@@ -185,6 +191,8 @@ def summary_by_time(long: pd.DataFrame, confidence: float) -> pd.DataFrame:
 
 
 def long_values(cohort: Cohort, analyte: str, censored: str) -> tuple[pd.DataFrame, tuple]:
+    """Every value of ``analyte`` as ``patient``, ``time``, ``value`` rows, and the
+    patients with no value at any time."""
     matrix = cohort.lab_matrix(analyte, censored)
     name = cohort.analytes[analyte].name
     missing = tuple(

@@ -20,7 +20,7 @@ from .cohort import CENSORED_RULES, Cohort
 from .errors import AnalysisError
 from .export import table_csv
 from .figure_files import chart_bytes
-from .figures import CHARTS, thesis_figure
+from .figures import CHARTS
 from .filters import add_filter_arguments, filter_from_args
 from .isolation import load_cohort_isolated
 from .limits import LIMITS
@@ -30,6 +30,7 @@ from .plain import jsonable
 from .power import power_summary
 from .prevalence import Thresholds
 from .settings import AnalysisSettings, ChartOptions
+from .thesis import thesis_figure
 
 __all__ = ["main"]
 

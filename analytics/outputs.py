@@ -26,7 +26,8 @@ from .characteristics import Characteristics, characteristics
 from .cohort import Cohort
 from .errors import AnalysisError, LabNotFoundError
 from .export import bundle_zip, settings_dict, settings_json, tables_xlsx
-from .figures import CHARTS, Figure, FigureContext, draw
+from .figure_base import Figure, FigureContext
+from .figures import CHARTS, draw
 from .filters import CohortFilter, FilteredCohort
 from .labs import default_change
 from .paired import PairedResult, leave_one_out

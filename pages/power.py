@@ -5,7 +5,7 @@ import streamlit as st
 from analytics.commands import power_command
 from analytics.errors import AnalysisError
 from analytics.export import file_stem
-from analytics.figures import times_slug
+from analytics.figure_base import times_slug
 from analytics.labs import default_change
 from analytics.power import power_summary
 from ui import power_view

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from analytics.commands import thesis_commands
-from analytics.figures import thesis_figures
+from analytics.thesis import thesis_figures
 from ui.charts import show_chart
 from ui.downloads import figure_buttons, png_width_choice
 from ui.shell import demo_dataset, page_view, parse_dataset

@@ -23,31 +23,16 @@ import vl_convert as vlc
 
 import analytics
 from analytics.analysis import select
-from analytics.charts import (
-    HIDE_LABELS_ABOVE,
-    HISTOGRAM_ABOVE,
-    OKABE_ITO,
-    ChartTitle,
-    before_after,
-    change_bars,
-    estimation_plot,
-    forest,
-    mean_difference,
-    patient_lines,
-    power_curve_chart,
-    qq_chart,
-    trajectories,
-)
+from analytics.chart_style import OKABE_ITO, ChartTitle
+from analytics.charts_change import HIDE_LABELS_ABOVE, HISTOGRAM_ABOVE, change_bars
+from analytics.charts_paired import before_after, estimation_plot, mean_difference, qq_chart
+from analytics.charts_summary import forest, power_curve_chart
+from analytics.charts_time import patient_lines, trajectories
 from analytics.errors import AnalysisError
-from analytics.figures import (
-    CHARTS,
-    THESIS_FIGURES,
-    make_figure,
-    thesis_figure,
-    thesis_figures,
-)
+from analytics.figures import CHARTS, make_figure
 from analytics.filters import CohortFilter
 from analytics.settings import ChartOptions
+from analytics.thesis import THESIS_FIGURES, thesis_figure, thesis_figures
 
 DEMO = Path(__file__).resolve().parent.parent / "data" / "sirolimus_demo.csv"
 STEM = re.compile(r"^[a-z0-9_.-]+$")

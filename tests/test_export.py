@@ -21,7 +21,8 @@ from python_calamine import CalamineWorkbook
 
 import analytics
 from analytics.analysis import select
-from analytics.charts import ChartTitle, qq_chart
+from analytics.chart_style import ChartTitle
+from analytics.charts_paired import qq_chart
 from analytics.errors import AnalysisError
 from analytics.export import (
     VERSIONED_PACKAGES,

@@ -13,7 +13,9 @@ import pytest
 import analytics
 from analytics.analysis import paired_for, select, timecourse_for
 from analytics.characteristics import characteristics
-from analytics.charts import ChartTitle, power_curve_chart, qq_chart
+from analytics.chart_style import ChartTitle
+from analytics.charts_paired import qq_chart
+from analytics.charts_summary import power_curve_chart
 from analytics.export import settings_dict
 from analytics.figure_files import chart_bytes
 from analytics.filters import CohortFilter

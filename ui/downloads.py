@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from analytics.export import table_csv, tables_xlsx
+from analytics.figure_base import Figure
 from analytics.figure_files import chart_bytes
-from analytics.figures import Figure
 from analytics.outputs import ViewOutputs
 
 PNG_WIDTHS = {"1200 px (single column)": 1200, "1800 px": 1800, "2400 px (full page)": 2400}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.charts import ChartTitle, power_curve_chart
+from analytics.chart_style import ChartTitle
+from analytics.charts_summary import power_curve_chart
 from analytics.export import file_stem
 from analytics.power import (
     OBSERVED_POWER_CAVEAT,

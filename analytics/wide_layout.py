@@ -259,20 +259,26 @@ def _report_cells(
     state: ReadState, readings: pd.DataFrame, column: str, analyte: str, unit: str
 ) -> None:
     """Report the column's unreadable, missing, censored and implausible cells."""
-    _report_unreadable(state, readings, column)
+    kinds = readings["kind"].to_numpy()
+    rows = readings.index.to_numpy()
+    _report_unreadable(state, readings, kinds, rows, column)
     for kind, label, issue_kind in (
         ("not_available", "read as missing", "read_as_missing"),
         ("below", "kept as censored values below the detection limit", "censored_below"),
         ("above", "kept as censored values above the measuring range", "censored_above"),
     ):
-        _note_texts(state, readings, column, kind, label, issue_kind)
-    _report_implausible(state, readings, column, analyte, unit)
+        at = np.flatnonzero(kinds == kind)
+        if len(at):
+            texts = readings["raw"].to_numpy()[at]
+            _note_texts(state, texts, rows[at], column, label, issue_kind)
+    numbers = kinds == "number"
+    _report_implausible(state, readings["value"].to_numpy(), numbers, rows, column, analyte, unit)
 
 
-def _report_unreadable(state: ReadState, readings: pd.DataFrame, column: str) -> None:
+def _report_unreadable(
+    state: ReadState, readings: pd.DataFrame, kinds: np.ndarray, rows: np.ndarray, column: str
+) -> None:
     """A warning for each cell that is a spreadsheet error or not a value."""
-    kinds = readings["kind"].to_numpy()
-    rows = readings.index.to_numpy()
     unreadable = np.flatnonzero((kinds == "error") | (kinds == "invalid"))
     if not len(unreadable):
         return
@@ -291,19 +297,15 @@ def _report_unreadable(state: ReadState, readings: pd.DataFrame, column: str) ->
 
 def _note_texts(
     state: ReadState,
-    readings: pd.DataFrame,
+    texts: np.ndarray,
+    rows: np.ndarray,
     column: str,
-    kind: str,
     label: str,
     issue_kind: str,
 ) -> None:
-    """One note per distinct text of the cells of this kind, in the order of the texts."""
-    at = np.flatnonzero(readings["kind"].to_numpy() == kind)
-    if not len(at):
-        return
-    texts = readings["raw"].to_numpy()[at]
+    """One note per distinct text (at these rows), in the order of the texts."""
     order = np.argsort(texts, kind="stable")
-    texts, where = texts[order], readings.index.to_numpy()[at][order]
+    texts, where = texts[order], rows[order]
     starts = np.flatnonzero(np.r_[True, texts[1:] != texts[:-1]])
     ends = np.r_[starts[1:], len(texts)]
     for start, end in zip(starts, ends, strict=True):
@@ -318,12 +320,15 @@ def _note_texts(
 
 
 def _report_implausible(
-    state: ReadState, readings: pd.DataFrame, column: str, analyte: str, unit: str
+    state: ReadState,
+    values: np.ndarray,
+    numbers: np.ndarray,
+    rows: np.ndarray,
+    column: str,
+    analyte: str,
+    unit: str,
 ) -> None:
     """Warn of numbers outside the lab's plausible range, and of fractions for TSAT."""
-    numbers = readings["kind"].to_numpy() == "number"
-    values = readings["value"].to_numpy()
-    rows = readings.index.to_numpy()
     bounds = plausible_range(analyte, unit)
     if bounds is not None:
         outside = np.flatnonzero(numbers & ((values < bounds[0]) | (values > bounds[1])))

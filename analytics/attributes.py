@@ -9,6 +9,7 @@ from .limits import LIMITS
 from .tokens import shown as _shown
 
 __all__ = [
+    "cell_text",
     "parse_age",
     "parse_age_group",
     "parse_sex",
@@ -47,7 +48,8 @@ _AGE_GROUPS = {
 _MAX_VALUE_CHARS = int(LIMITS["max_value_chars"].value)
 
 
-def _text(raw: object) -> str:
+def cell_text(raw: object) -> str:
+    """A cell as one line of text: spaces collapsed, ``""`` for empty, ``3`` for ``3.0``."""
     if type(raw) is str:
         text = raw.strip()
         if "  " not in text and "\u00a0" not in text and "\n" not in text and "\t" not in text:
@@ -61,32 +63,32 @@ def _text(raw: object) -> str:
 
 def parse_text(raw: object) -> str | None:
     """A text attribute with stray spaces removed; None when empty."""
-    text = _text(raw)
+    text = cell_text(raw)
     return text or None
 
 
 def parse_sex(raw: object) -> tuple[str | None, str]:
     """``M``/``F`` from M/F/male/female in any case; returns (value, problem)."""
-    text = _text(raw).lower()
+    text = cell_text(raw).lower()
     if text in _MISSING:
         return None, ""
     if text in _SEX:
         return _SEX[text], ""
-    return None, f"sex '{_shown(_text(raw))}' not recognised (use M or F); left blank"
+    return None, f"sex '{_shown(cell_text(raw))}' not recognised (use M or F); left blank"
 
 
 def parse_yes_no(raw: object, what: str) -> tuple[bool | None, str]:
     """True/False from yes/no/y/n/true/false/1/0; returns (value, problem)."""
     if isinstance(raw, bool):
         return raw, ""
-    text = _text(raw).lower()
+    text = cell_text(raw).lower()
     if text in _MISSING:
         return None, ""
     if text in _YES:
         return True, ""
     if text in _NO:
         return False, ""
-    return None, f"{what} '{_shown(_text(raw))}' not recognised (use yes or no); left blank"
+    return None, f"{what} '{_shown(cell_text(raw))}' not recognised (use yes or no); left blank"
 
 
 _AGE_RE = re.compile(r"^(\d+(?:[.,]\d+)?)\s*(?:y|yr|yrs|year|years)?$")
@@ -111,9 +113,13 @@ def read_age(raw: object) -> tuple[float | None, str, str]:
             problem = "age is an infinite number, not a number of years; left blank"
             return None, "age_not_finite", problem
     else:
-        text = _text(raw).lower()
+        text = cell_text(raw).lower()
         if text in _NON_FINITE:
-            return None, "age_not_finite", f"age '{_text(raw)}' is not a finite number; left blank"
+            return (
+                None,
+                "age_not_finite",
+                f"age '{cell_text(raw)}' is not a finite number; left blank",
+            )
         if text in _MISSING:
             return None, "", ""
         match = _AGE_RE.match(text) if len(text) <= _MAX_VALUE_CHARS else None
@@ -121,7 +127,7 @@ def read_age(raw: object) -> tuple[float | None, str, str]:
             return (
                 None,
                 "age_not_a_number",
-                f"age '{_shown(_text(raw))}' is not a number of years; left blank",
+                f"age '{_shown(cell_text(raw))}' is not a number of years; left blank",
             )
         value = float(match.group(1).replace(",", "."))
     if not 0 <= value <= 120:
@@ -137,10 +143,10 @@ def parse_age(raw: object) -> tuple[float | None, str]:
 
 def parse_age_group(raw: object) -> tuple[str | None, str]:
     """``pediatric``/``adult``; returns (value, problem)."""
-    text = _text(raw).lower()
+    text = cell_text(raw).lower()
     if text in _MISSING:
         return None, ""
     if text in _AGE_GROUPS:
         return _AGE_GROUPS[text], ""
-    shown = _shown(_text(raw))
+    shown = _shown(cell_text(raw))
     return None, f"age group '{shown}' not recognised (use pediatric or adult); left blank"

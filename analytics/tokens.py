@@ -190,27 +190,39 @@ def classify_cell(raw: object, *, decimal_comma: bool = False) -> CellReading:
     """
     if raw is None:
         return _EMPTY
+    if isinstance(raw, str):
+        return _classify_text(raw, decimal_comma)
     if isinstance(raw, bool):
         return CellReading(
             "invalid", message=f"'{raw}' is a yes/no value, not a lab value", problem="yes_no"
         )
     if isinstance(raw, (int, float, np.integer, np.floating)):
-        try:
-            value = float(raw)
-        except OverflowError:  # an integer beyond the range of floating-point numbers
-            value = math.inf
-        if math.isnan(value):
-            return _EMPTY
-        seen = "an infinite number" if math.isinf(value) else f"the number {value:g}"
-        problem, message = magnitude_problem(value, seen)
-        if problem:
-            return CellReading("invalid", message=message, problem=problem)
-        return CellReading("number", value)
+        return _classify_number(raw)
     if isinstance(raw, (datetime, date, time, pd.Timestamp)):
         return CellReading(
             "invalid", message=f"'{raw}' is a date or time, not a lab value", problem="date"
         )
-    text = str(raw).strip().replace("\u00a0", " ")
+    return _classify_text(str(raw), decimal_comma)
+
+
+def _classify_number(raw: int | float | np.integer | np.floating) -> CellReading:
+    """A number as a spreadsheet stored it: a value, or invalid when not finite or too large."""
+    try:
+        value = float(raw)
+    except OverflowError:  # an integer beyond the range of floating-point numbers
+        value = math.inf
+    if math.isnan(value):
+        return _EMPTY
+    seen = "an infinite number" if math.isinf(value) else f"the number {value:g}"
+    problem, message = magnitude_problem(value, seen)
+    if problem:
+        return CellReading("invalid", message=message, problem=problem)
+    return CellReading("number", value)
+
+
+def _classify_text(raw: str, decimal_comma: bool) -> CellReading:
+    """A cell's text: a missing-value word, a spreadsheet error, or a number with its unit."""
+    text = raw.strip().replace("\u00a0", " ")
     if not text:
         return _EMPTY
     if len(text) > _MAX_CHARS:  # never a number: no pattern is tried on it
@@ -222,6 +234,11 @@ def classify_cell(raw: object, *, decimal_comma: bool = False) -> CellReading:
             ),
             problem="long_text",
         )
+    return _classify_word(text) or _classify_number_text(text, decimal_comma)
+
+
+def _classify_word(text: str) -> CellReading | None:
+    """The reading of a word that is not a number (``N/A``, ``#DIV/0!``, ``ND``, ``inf``)."""
     lowered = text.lower()
     if lowered in MISSING_TOKENS:
         return CellReading("not_available")
@@ -243,6 +260,11 @@ def classify_cell(raw: object, *, decimal_comma: bool = False) -> CellReading:
             ),
             problem="not_detected",
         )
+    return None
+
+
+def _classify_number_text(text: str, decimal_comma: bool) -> CellReading:
+    """A number written as text, perhaps with ``<``/``>`` and a unit (``<5``, ``11,7 g/dL``)."""
     unreadable = CellReading(
         "invalid",
         message=f"could not read '{text}' as a number; left blank",
@@ -296,75 +318,90 @@ def classify_column(cells: pd.Series, *, decimal_comma: bool = False) -> pd.Data
         for plain numbers and empty cells).
     """
     n = len(cells)
-    kind = np.full(n, "empty", dtype=object)
-    value = np.full(n, np.nan)
     values = cells.to_numpy(dtype=object)
     types = _type_of(values) if n else np.empty(0, dtype=object)
-    handled = pd.isna(cells).to_numpy().copy()  # None, NaN, NaT: empty
-
-    numeric = np.flatnonzero((np.equal(types, float) | np.equal(types, int)) & ~handled)
-    if len(numeric):
-        try:
-            floats = values[numeric].astype(float)
-        except OverflowError:  # a huge integer: leave the lot to classify_cell
-            floats = np.full(len(numeric), np.inf)
-        good = np.abs(floats) <= _MAX_ABS  # False for inf and NaN
-        kind[numeric[good]] = "number"
-        value[numeric[good]] = floats[good]
-        handled[numeric[good]] = True
-
     is_str = np.equal(types, str)
+    fields = {
+        "kind": np.full(n, "empty", dtype=object),
+        "value": np.full(n, np.nan),
+        "unit": np.full(n, "", dtype=object),
+        "message": np.full(n, "", dtype=object),
+        "problem": np.full(n, "", dtype=object),
+        "raw": np.full(n, "", dtype=object),
+    }
+    handled = pd.isna(cells).to_numpy().copy()  # None, NaN, NaT: empty
+    numeric = np.flatnonzero((np.equal(types, float) | np.equal(types, int)) & ~handled)
+    _read_plain_numbers(values, numeric, fields, handled)
     strings = np.flatnonzero(is_str)
-    if len(strings):
-        texts = pa.array(values[strings], type=pa.large_string())
-        plain = pc.and_(
-            pc.less_equal(pc.utf8_length(texts), _MAX_CHARS),
-            pc.match_substring_regex(texts, _PLAIN_NUMBER_RE),
-        )
-        if decimal_comma:
-            plain = pc.and_not(plain, pc.match_substring_regex(texts, _PADDED_DOT_THOUSANDS_RE))
-        plain_at = strings[plain.to_numpy(zero_copy_only=False)]
-        if len(plain_at):
-            floats = values[plain_at].astype(float)
-            good = np.abs(floats) <= _MAX_ABS  # False for "1e309" (read as inf)
-            kind[plain_at[good]] = "number"
-            value[plain_at[good]] = floats[good]
-            handled[plain_at[good]] = True
-
-    unit = np.full(n, "", dtype=object)
-    message = np.full(n, "", dtype=object)
-    problem = np.full(n, "", dtype=object)
-    raw = np.full(n, "", dtype=object)
-    fields = (kind, value, unit, message, problem, raw)
-
-    def fill(at: np.ndarray, readings: list[CellReading], texts: list[str], codes) -> None:
-        columns = (
-            [r.kind for r in readings],
-            [r.value for r in readings],
-            [r.unit for r in readings],
-            [r.message for r in readings],
-            [r.problem for r in readings],
-            texts,
-        )
-        for target, column in zip(fields, columns, strict=True):
-            target[at] = np.asarray(column, dtype=target.dtype)[codes]
-
+    _read_plain_numbers(
+        values, _plain_number_texts(values, strings, decimal_comma), fields, handled
+    )
     # the other texts: each distinct one read once (a column holds few distinct texts)
     rest = np.flatnonzero(~handled & is_str)
     if len(rest):
         codes, uniques = pd.factorize(values[rest])
         texts = [str(u) for u in uniques]
-        fill(rest, [classify_cell(t, decimal_comma=decimal_comma) for t in texts], texts, codes)
+        readings = [classify_cell(t, decimal_comma=decimal_comma) for t in texts]
+        _fill(fields, rest, readings, texts, codes)
     # yes/no values, dates, infinite or huge numbers: rare, read one by one
     rest = np.flatnonzero(~handled & ~is_str)
     if len(rest):
         cells_left = list(values[rest])
         readings = [classify_cell(c, decimal_comma=decimal_comma) for c in cells_left]
-        fill(rest, readings, [str(c) for c in cells_left], np.arange(len(rest)))
-    columns = {"kind": kind, "value": value, "unit": unit, "message": message}
-    columns |= {"problem": problem, "raw": raw}
+        _fill(fields, rest, readings, [str(c) for c in cells_left], np.arange(len(rest)))
     # text columns stay object arrays: converting them to pyarrow strings costs more
     # than every use of them here
     return pd.DataFrame(
-        {name: pd.Series(column, index=cells.index, copy=False) for name, column in columns.items()}
+        {name: pd.Series(column, index=cells.index, copy=False) for name, column in fields.items()}
     )
+
+
+def _plain_number_texts(values: np.ndarray, strings: np.ndarray, decimal_comma: bool) -> np.ndarray:
+    """The positions, among ``strings``, of texts that are plain numbers (``12.5``, ``-3e2``)."""
+    if not len(strings):
+        return strings
+    texts = pa.array(values[strings], type=pa.large_string())
+    plain = pc.and_(
+        pc.less_equal(pc.utf8_length(texts), _MAX_CHARS),
+        pc.match_substring_regex(texts, _PLAIN_NUMBER_RE),
+    )
+    if decimal_comma:
+        plain = pc.and_not(plain, pc.match_substring_regex(texts, _PADDED_DOT_THOUSANDS_RE))
+    return strings[plain.to_numpy(zero_copy_only=False)]
+
+
+def _read_plain_numbers(
+    values: np.ndarray, at: np.ndarray, fields: dict[str, np.ndarray], handled: np.ndarray
+) -> None:
+    """Read the cells at ``at`` as numbers, leaving infinite or huge ones to classify_cell."""
+    if not len(at):
+        return
+    try:
+        floats = values[at].astype(float)
+    except OverflowError:  # a huge integer: leave the lot to classify_cell
+        floats = np.full(len(at), np.inf)
+    good = np.abs(floats) <= _MAX_ABS  # False for inf and NaN (and "1e309", read as inf)
+    fields["kind"][at[good]] = "number"
+    fields["value"][at[good]] = floats[good]
+    handled[at[good]] = True
+
+
+def _fill(
+    fields: dict[str, np.ndarray],
+    at: np.ndarray,
+    readings: list[CellReading],
+    texts: list[str],
+    codes: np.ndarray,
+) -> None:
+    """Set the cells at ``at`` to ``readings[codes]`` (and their texts to ``texts[codes]``)."""
+    columns = {
+        "kind": [r.kind for r in readings],
+        "value": [r.value for r in readings],
+        "unit": [r.unit for r in readings],
+        "message": [r.message for r in readings],
+        "problem": [r.problem for r in readings],
+        "raw": texts,
+    }
+    for name, column in columns.items():
+        target = fields[name]
+        target[at] = np.asarray(column, dtype=target.dtype)[codes]

@@ -5,9 +5,9 @@ Plain Python (pandas, SciPy, statsmodels, Altair specs); never imports Streamlit
 
 from __future__ import annotations
 
-from .cohort import Cohort
-from .errors import AnalysisError, InputError
-from .loader import load_cohort, parse_mapping
+from analytics.cohort import Cohort
+from analytics.errors import AnalysisError, InputError
+from analytics.reading.loader import load_cohort, parse_mapping
 
 __all__ = ["AnalysisError", "Cohort", "InputError", "load_cohort", "parse_mapping"]
 

@@ -2,7 +2,7 @@
 
 import sys
 
-from .cli import main
+from analytics.cli import main
 
 if __name__ == "__main__":  # not when a child process re-imports the main module
     sys.exit(main())

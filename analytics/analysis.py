@@ -1,8 +1,8 @@
 """From a (filtered) cohort to the statistics: one lab, its time points, a subgroup split.
 
 These functions pick the values out of a :class:`~analytics.cohort.Cohort` and call
-the statistics in :mod:`analytics.paired`, :mod:`analytics.timecourse`,
-:mod:`analytics.subgroups` and :mod:`analytics.prevalence`. The pages, the command
+the statistics in :mod:`analytics.stats.paired`, :mod:`analytics.stats.timecourse`,
+:mod:`analytics.stats.subgroups` and :mod:`analytics.stats.prevalence`. The pages, the command
 line and the exports all go through them, so the same file and settings give the
 same numbers everywhere.
 """
@@ -14,14 +14,14 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from .cohort import Cohort
-from .errors import AnalysisError, LabNotFoundError, UnitError
-from .filters import age_groups
-from .labs import conventional_unit, format_time, is_log_scale, threshold_lab, unit_factor
-from .paired import PairedResult, paired_change
-from .prevalence import Thresholds, prevalence_by_time
-from .subgroups import SubgroupResult, subgroup_contrast
-from .timecourse import TimecourseResult, timecourse
+from analytics.cohort import Cohort
+from analytics.errors import AnalysisError, LabNotFoundError, UnitError
+from analytics.filters import age_groups
+from analytics.labs import conventional_unit, format_time, is_log_scale, threshold_lab, unit_factor
+from analytics.stats.paired import PairedResult, paired_change
+from analytics.stats.prevalence import Thresholds, prevalence_by_time
+from analytics.stats.subgroups import SubgroupResult, subgroup_contrast
+from analytics.stats.timecourse import TimecourseResult, timecourse
 
 __all__ = [
     "SPLITS",

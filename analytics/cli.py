@@ -14,23 +14,23 @@ from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
 
-from .analysis import SPLITS, paired_for, select, thesis_table, timecourse_for
-from .characteristics import characteristics
-from .cohort import CENSORED_RULES, Cohort
-from .errors import AnalysisError
-from .export import table_csv
-from .figure_files import chart_bytes
-from .figures import CHARTS
-from .filters import add_filter_arguments, filter_from_args
-from .isolation import load_cohort_isolated
-from .limits import LIMITS
-from .loader import parse_mapping
-from .outputs import ViewOutputs, view_outputs
-from .plain import jsonable
-from .power import power_summary
-from .prevalence import Thresholds
-from .settings import AnalysisSettings, ChartOptions
-from .thesis import thesis_figure
+from analytics.analysis import SPLITS, paired_for, select, thesis_table, timecourse_for
+from analytics.cohort import CENSORED_RULES, Cohort
+from analytics.errors import AnalysisError
+from analytics.filters import add_filter_arguments, filter_from_args
+from analytics.limits import LIMITS
+from analytics.output.figure_files import chart_bytes
+from analytics.output.files import table_csv
+from analytics.output.view import ViewOutputs, view_outputs
+from analytics.plain import jsonable
+from analytics.reading.isolation import load_cohort_isolated
+from analytics.reading.loader import parse_mapping
+from analytics.settings import AnalysisSettings, ChartOptions
+from analytics.stats.characteristics import characteristics
+from analytics.stats.power import power_summary
+from analytics.stats.prevalence import Thresholds
+from analytics.viz.figures import CHARTS
+from analytics.viz.thesis import thesis_figure
 
 __all__ = ["main"]
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .columns import ColumnRole
-from .errors import AnalysisError
-from .labs import LABS, canonical_lab, format_time, parse_time
-from .limits import LIMITS
+from analytics.errors import AnalysisError
+from analytics.labs import LABS, canonical_lab, format_time, parse_time
+from analytics.limits import LIMITS
+from analytics.reading.headers import ColumnRole
 
 __all__ = [
     "CENSORED_RULES",

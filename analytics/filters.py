@@ -20,9 +20,9 @@ from typing import Any
 
 import pandas as pd
 
-from .cohort import Cohort
-from .errors import AnalysisError
-from .limits import LIMITS
+from analytics.cohort import Cohort
+from analytics.errors import AnalysisError
+from analytics.limits import LIMITS
 
 __all__ = [
     "AGE_CUTOFF",

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from .limits import LIMITS
+from analytics.limits import LIMITS
 
 __all__ = [
     "LABS",

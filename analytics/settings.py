@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from .analysis import SPLITS
-from .cohort import CENSORED_RULES
-from .errors import AnalysisError
-from .limits import LIMITS
-from .prevalence import Thresholds
+from analytics.analysis import SPLITS
+from analytics.cohort import CENSORED_RULES
+from analytics.errors import AnalysisError
+from analytics.limits import LIMITS
+from analytics.stats.prevalence import Thresholds
 
 __all__ = ["AnalysisSettings", "ChartOptions"]
 

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from analytics.characteristics import characteristics
-from analytics.commands import commands
+from analytics.output.commands import commands
 from analytics.settings import AnalysisSettings
+from analytics.stats.characteristics import characteristics
 from ui import prevalence_view
 from ui.guards import require_patients
 from ui.shell import page_view

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from analytics.cohort import CENSORED_RULES
-from analytics.commands import validate_command
+from analytics.output.commands import validate_command
 from ui import data_view
 from ui.shell import page_view
 from ui.tables import patients_table, show_table

@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from analytics.commands import power_command
 from analytics.errors import AnalysisError
-from analytics.export import file_stem
-from analytics.figure_base import times_slug
 from analytics.labs import default_change
-from analytics.power import power_summary
+from analytics.output.commands import power_command
+from analytics.output.files import file_stem
+from analytics.stats.power import power_summary
+from analytics.viz.figure_base import times_slug
 from ui import power_view
 from ui.selection import paired_or_stop
 from ui.shell import escape_md, page_view

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from analytics.commands import thesis_commands
-from analytics.thesis import thesis_figures
+from analytics.output.commands import thesis_commands
+from analytics.viz.thesis import thesis_figures
 from ui.charts import show_chart
 from ui.downloads import figure_buttons, png_width_choice
 from ui.shell import demo_dataset, page_view, parse_dataset

@@ -18,9 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchmark_loader import make_rows, to_csv
 
 from analytics import load_cohort
-from analytics.figure_files import chart_bytes
 from analytics.filters import CohortFilter
-from analytics.outputs import view_outputs
+from analytics.output.figure_files import chart_bytes
+from analytics.output.view import view_outputs
 
 
 def main() -> None:

@@ -126,7 +126,7 @@ if sys.platform == "darwin":
     peak /= 1024
 report = cohort.report
 # the dashboard's path: the same read in a child process with memory and time limits
-from analytics.isolation import last_read_stats, load_cohort_isolated
+from analytics.reading.isolation import last_read_stats, load_cohort_isolated
 load_cohort_isolated(b"patient_id,MCV 0\\nP1,80\\n", "warm-up.csv")  # start the fork server
 start = time.perf_counter()
 load_cohort_isolated(data, sys.argv[1])

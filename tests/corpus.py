@@ -27,7 +27,7 @@ if __name__ == "__main__":
     sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from analytics.errors import InputError, ReadAborted  # noqa: E402
-from analytics.isolation import last_read_stats, run_isolated  # noqa: E402
+from analytics.reading.isolation import last_read_stats, run_isolated  # noqa: E402
 
 SECONDS = 10  # a read that takes longer counts as a hang
 DEMO_CSV = ROOT / "data" / "sirolimus_demo.csv"
@@ -40,7 +40,7 @@ def load_in_child(data: bytes, filename: str) -> dict[str, object]:
     Runs in the child process. It calls the loader behind its last-resort boundary,
     so an exception the loader did not turn into an InputError itself is a bug.
     """
-    from analytics.loader import _read_cohort
+    from analytics.reading.loader import _read_cohort
 
     started = time.perf_counter()
     out: dict[str, object] = {}

@@ -3,7 +3,7 @@
 :data:`CASES` lists each file with what loading it must give: the substring of the
 message it is refused with, or a check of the loaded cohort. Several of the hostile
 files make python-calamine allocate hundreds of gigabytes and abort the process if
-they reach it: they must be refused by :mod:`analytics.xlsx` first.
+they reach it: they must be refused by :mod:`analytics.reading.xlsx` first.
 """
 
 from __future__ import annotations

@@ -16,16 +16,16 @@ import pandas as pd
 import pytest
 
 from analytics import AnalysisError, load_cohort
-from analytics.attributes import parse_age, parse_sex, parse_yes_no
 from analytics.cli import main, validation_dict
 from analytics.cohort import Issue, IssueLog, ValidationReport
-from analytics.columns import looks_like_identifier, recognise_header
 from analytics.labs import canonical_lab, normalise_unit, parse_time
 from analytics.limits import LIMITS
-from analytics.loader import header_columns, summary_rows
-from analytics.paired import dz_interval, paired_change
-from analytics.power import mde_dz
-from analytics.tokens import classify_cell, classify_column
+from analytics.reading.attributes import parse_age, parse_sex, parse_yes_no
+from analytics.reading.cells import classify_cell, classify_column
+from analytics.reading.headers import looks_like_identifier, recognise_header
+from analytics.reading.loader import header_columns, summary_rows
+from analytics.stats.paired import dz_interval, paired_change
+from analytics.stats.power import mde_dz
 
 KEPT = int(LIMITS["issues_kept_per_group"].value)
 MAX_HEADER = int(LIMITS["max_header_chars"].value)
@@ -247,7 +247,7 @@ def test_dz_interval_of_a_huge_t_ends(within_10_seconds):
 
 
 def test_mde_solver_gives_up_with_a_message(within_10_seconds, monkeypatch):
-    import analytics.power as power
+    import analytics.stats.power as power
 
     monkeypatch.setattr(power, "power_at", lambda *args, **kwargs: 0.0)  # never reaches
     with pytest.raises(AnalysisError, match="No effect size reaches"):

@@ -197,7 +197,7 @@ CHARTS_PAGE = next(spec for spec in PAGES if spec.url_path == "charts")
 
 def test_every_chart_type_downloads(server: Server, new_page: Callable[[], Page]) -> None:
     """On the Charts page, one download per chart type (formats rotated) is a real file."""
-    from analytics.figures import CHARTS
+    from analytics.viz.figures import CHARTS
 
     page = new_page()
     visit(page, server)

@@ -1,7 +1,7 @@
 """Chart specifications: fields, sort order, titles, large cohorts and the thesis figures.
 
 Assertions are on the Vega-Lite spec (``chart.to_dict()``), not on pixels; every chart
-of :data:`analytics.figures.CHARTS` is also converted to SVG with vl-convert, which
+of :data:`analytics.viz.figures.CHARTS` is also converted to SVG with vl-convert, which
 is what the exports do.
 
 Golden values: the thesis's statistical appendix (``thesis.txt``) says MCV rose from
@@ -23,16 +23,16 @@ import vl_convert as vlc
 
 import analytics
 from analytics.analysis import select
-from analytics.chart_style import OKABE_ITO, ChartTitle
-from analytics.charts_change import HIDE_LABELS_ABOVE, HISTOGRAM_ABOVE, change_bars
-from analytics.charts_paired import before_after, estimation_plot, mean_difference, qq_chart
-from analytics.charts_summary import forest, power_curve_chart
-from analytics.charts_time import patient_lines, trajectories
 from analytics.errors import AnalysisError
-from analytics.figures import CHARTS, make_figure
 from analytics.filters import CohortFilter
 from analytics.settings import ChartOptions
-from analytics.thesis import THESIS_FIGURES, thesis_figure, thesis_figures
+from analytics.viz.change_charts import HIDE_LABELS_ABOVE, HISTOGRAM_ABOVE, change_bars
+from analytics.viz.figures import CHARTS, make_figure
+from analytics.viz.paired_charts import before_after, estimation_plot, mean_difference, qq_chart
+from analytics.viz.style import OKABE_ITO, ChartTitle
+from analytics.viz.summary_charts import forest, power_curve_chart
+from analytics.viz.thesis import THESIS_FIGURES, thesis_figure, thesis_figures
+from analytics.viz.time_charts import patient_lines, trajectories
 
 DEMO = Path(__file__).resolve().parent.parent / "data" / "sirolimus_demo.csv"
 STEM = re.compile(r"^[a-z0-9_.-]+$")

@@ -13,11 +13,11 @@ import re
 import pytest
 from corpus_csv import CASES, LONG, Case, Outcome, demo_lines, physical_lines, small_lines, text
 
-import analytics.csv_reader as csv_reader
+import analytics.reading.csv_text as csv_reader
 from analytics import load_cohort
 from analytics.errors import InputError
 from analytics.limits import LIMITS
-from analytics.reader import read_grid
+from analytics.reading.grid import read_grid
 
 
 def _small_limit(monkeypatch, name: str, value: float) -> None:

@@ -10,22 +10,22 @@ import pytest
 MODULES = [
     "analytics.filters",
     "analytics.settings",
-    "analytics.outputs",
+    "analytics.output.view",
     "analytics.plain",
-    "analytics.paired",
-    "analytics.power",
-    "analytics.prevalence",
-    "analytics.subgroups",
-    "analytics.timecourse",
+    "analytics.stats.paired",
+    "analytics.stats.power",
+    "analytics.stats.prevalence",
+    "analytics.stats.subgroups",
+    "analytics.stats.timecourse",
     "analytics.stats.ratio",
 ]
 #: Result objects whose docstring must carry a runnable example.
 RESULTS = [
-    "analytics.paired.PairedResult",
-    "analytics.power.PowerResult",
-    "analytics.prevalence.PrevalenceResult",
-    "analytics.subgroups.SubgroupResult",
-    "analytics.timecourse.TimecourseResult",
+    "analytics.stats.paired.PairedResult",
+    "analytics.stats.power.PowerResult",
+    "analytics.stats.prevalence.PrevalenceResult",
+    "analytics.stats.subgroups.SubgroupResult",
+    "analytics.stats.timecourse.TimecourseResult",
     "analytics.stats.ratio.RatioResult",
 ]
 

@@ -21,10 +21,10 @@ from python_calamine import CalamineWorkbook
 
 import analytics
 from analytics.analysis import select
-from analytics.chart_style import ChartTitle
-from analytics.charts_paired import qq_chart
 from analytics.errors import AnalysisError
-from analytics.export import (
+from analytics.filters import CohortFilter
+from analytics.output.figure_files import PNG_WIDTHS_PX, chart_bytes, png_size
+from analytics.output.files import (
     VERSIONED_PACKAGES,
     bundle_zip,
     file_stem,
@@ -35,11 +35,11 @@ from analytics.export import (
     table_csv,
     tables_xlsx,
 )
-from analytics.figure_files import PNG_WIDTHS_PX, chart_bytes, png_size
-from analytics.filters import CohortFilter
-from analytics.power import power_summary
-from analytics.prevalence import Thresholds
 from analytics.settings import AnalysisSettings
+from analytics.stats.power import power_summary
+from analytics.stats.prevalence import Thresholds
+from analytics.viz.paired_charts import qq_chart
+from analytics.viz.style import ChartTitle
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "data" / "sirolimus_demo.csv"
@@ -373,7 +373,7 @@ def test_settings_json_records_every_version(settings):
 
 def test_recording_versions_does_not_import_streamlit():
     code = (
-        "import sys; from analytics.export import versions; v = versions(); "
+        "import sys; from analytics.output.files import versions; v = versions(); "
         "assert v['streamlit']; print('streamlit' in sys.modules)"
     )
     out = subprocess.run(

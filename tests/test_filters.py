@@ -14,8 +14,8 @@ import pytest
 
 import analytics
 from analytics.cli import build_parser, filter_from_args
-from analytics.commands import commands
 from analytics.filters import CohortFilter
+from analytics.output.commands import commands
 
 DEMO = Path(__file__).resolve().parent.parent / "data" / "sirolimus_demo.csv"
 

@@ -29,7 +29,7 @@ def test_format_p(p, text):
 
 
 def test_ratio_sentence_text():
-    from analytics.paired import ratio_paired_t
+    from analytics.stats.paired import ratio_paired_t
 
     result = ratio_paired_t([49.0, 70.0, 25.0, 60.0, 41.5], [20.0, 25.0, 17.0, 24.0, 19.5])
     assert result.sentence("Hepcidin") == (
@@ -40,7 +40,7 @@ def test_ratio_sentence_text():
 
 
 def test_paired_sentence_with_an_interval_across_zero():
-    from analytics.paired import paired_change
+    from analytics.stats.paired import paired_change
 
     rise = paired_change([10, 11, 12, 13], [10.5, 11.2, 12.9, 12.8])
     assert rise.sentence("Hgb", "g/dL") == (
@@ -50,7 +50,7 @@ def test_paired_sentence_with_an_interval_across_zero():
 
 
 def test_subgroup_sentence_text():
-    from analytics.subgroups import subgroup_contrast
+    from analytics.stats.subgroups import subgroup_contrast
 
     groups = ["adult"] * 3 + ["pediatric"] * 3
     fall = subgroup_contrast([3.0, 1.0, 2.5, -1.0, -2.0, -0.5], groups)
@@ -67,7 +67,7 @@ def test_subgroup_sentence_text():
 
 
 def test_prevalence_sentence_text():
-    from analytics.prevalence import prevalence
+    from analytics.stats.prevalence import prevalence
 
     result = prevalence([10.0, 12.5, 11.0, 13.5, 9.0], [3, 8, 20, 30, 40], list("mffmf"))
     assert result.sentence() == "3 of 5 patients had anemia (60 %, 95 % CI 14.7 to 94.7 %, exact)."

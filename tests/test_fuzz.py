@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analytics.errors import ReadAborted
-from analytics.isolation import run_isolated
+from analytics.reading.isolation import run_isolated
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_CSV = (ROOT / "data" / "sirolimus_demo.csv").read_bytes()

@@ -16,7 +16,7 @@ import pytest
 
 from analytics import InputError, load_cohort
 from analytics.errors import ReadAborted
-from analytics.isolation import (
+from analytics.reading.isolation import (
     header_columns_isolated,
     last_read_stats,
     load_cohort_isolated,

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from analytics import labs
-from analytics.columns import recognise_header
 from analytics.labs import (
     LABS,
     canonical_lab,
@@ -31,6 +30,7 @@ from analytics.labs import (
     threshold_lab,
     unit_factor,
 )
+from analytics.reading.headers import recognise_header
 
 # --------------------------------------------------------------------------- names
 

@@ -13,9 +13,9 @@ import xlsxwriter
 
 from analytics import InputError, load_cohort
 from analytics.cli import main
-from analytics.columns import recognise_header
 from analytics.labs import parse_time
-from analytics.tokens import classify_cell
+from analytics.reading.cells import classify_cell
+from analytics.reading.headers import recognise_header
 
 # --------------------------------------------------------------------------- cells
 
@@ -646,7 +646,7 @@ def test_dot_thousands_in_decimal_comma_file_is_ambiguous():
     ],
 )
 def test_dot_thousands_in_decimal_comma_file_cell_and_fast_path_agree(raw, kind, value):
-    from analytics.tokens import classify_column
+    from analytics.reading.cells import classify_column
 
     cell = classify_cell(raw, decimal_comma=True)
     column = classify_column(pd.Series([raw, "11,7"], dtype=object), decimal_comma=True)
@@ -737,7 +737,7 @@ def test_xlsx_too_many_columns_checked_before_cells_are_converted(calamine_calls
 
 
 def test_xlsx_other_sheets_read_lazily_and_size_checked(calamine_calls, monkeypatch):
-    from analytics.reader import read_grid
+    from analytics.reading.grid import read_grid
 
     labs = [["Subject", "Lab", "Time", "Value"], ["P1", "MCV", 0, 80.0], ["P2", "MCV", 0, 90.0]]
     notes = [["Notes"], ["exported from the lab system"]] + [[f"line {i}"] for i in range(20)]
@@ -775,7 +775,7 @@ def test_xlsx_other_sheets_read_lazily_and_size_checked(calamine_calls, monkeypa
 
 
 def test_csv_row_limit_stops_reading_early(monkeypatch):
-    import analytics.csv_reader as reader
+    import analytics.reading.csv_text as reader
 
     parsed: list[list[str]] = []  # the rows the csv module produced for the last reader
     real_reader = reader.csv.reader

@@ -12,8 +12,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analytics.cli import main
-from analytics.figure_files import png_size
-from analytics.figures import CHARTS
+from analytics.output.figure_files import png_size
+from analytics.viz.figures import CHARTS
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "data" / "sirolimus_demo.csv"
@@ -141,12 +141,12 @@ def test_thesis_figures_page_shows_six_figures():
 def test_reproduce_commands_carry_every_setting(tmp_path, monkeypatch, capsys):
     """The commands shown on a page regenerate the page's view: same settings, same tables."""
     from analytics import load_cohort
-    from analytics.commands import commands
-    from analytics.export import table_csv
     from analytics.filters import CohortFilter
-    from analytics.outputs import view_outputs
-    from analytics.prevalence import Thresholds
+    from analytics.output.commands import commands
+    from analytics.output.files import table_csv
+    from analytics.output.view import view_outputs
     from analytics.settings import AnalysisSettings, ChartOptions
+    from analytics.stats.prevalence import Thresholds
 
     cohort = load_cohort(DEMO.read_bytes(), DEMO.name, is_demo=True)
     chosen = CohortFilter(cohort="retrospective")
@@ -270,7 +270,7 @@ def test_report_and_bundle_list_a_prevalence_they_could_not_compute():
 
     from analytics import load_cohort
     from analytics.filters import CohortFilter
-    from analytics.outputs import view_outputs
+    from analytics.output.view import view_outputs
 
     cohort = load_cohort(UNCONVERTIBLE, "x.csv")
     for analyte in (None, "mcv"):
@@ -292,7 +292,7 @@ def test_report_and_bundle_list_a_prevalence_they_could_not_compute():
 def test_a_file_without_hemoglobin_leaves_nothing_out():
     from analytics import load_cohort
     from analytics.filters import CohortFilter
-    from analytics.outputs import view_outputs
+    from analytics.output.view import view_outputs
 
     cohort = load_cohort(b"id,sex,age,MCV (fL) 0,MCV (fL) 2\nA,F,40,80,82\nB,F,41,81,79\n", "m.csv")
     outputs = view_outputs(cohort, CohortFilter())

@@ -218,7 +218,7 @@ def _paired_page(cohort: str = "retrospective") -> AppTest:
 
 
 def _demo():
-    from analytics.loader import load_cohort
+    from analytics.reading.loader import load_cohort
     from ui.shell import DEMO_FILE
 
     return load_cohort(DEMO_FILE.read_bytes(), DEMO_FILE.name, is_demo=True)
@@ -253,7 +253,7 @@ def test_subgroups_tab_says_why_it_cannot_compare():
 
 def test_paired_page_shows_the_views_leave_one_out():
     from analytics.filters import CohortFilter
-    from analytics.outputs import view_outputs
+    from analytics.output.view import view_outputs
     from ui.format import display_frame
 
     at = _paired_page()
@@ -270,7 +270,7 @@ def test_paired_page_compares_subgroups_only_in_the_view(monkeypatch):
     """The page shows the view's subgroup comparison instead of making its own."""
     import analytics.analysis
     from analytics.filters import CohortFilter
-    from analytics.outputs import view_outputs
+    from analytics.output.view import view_outputs
 
     calls = []
     original = analytics.analysis.subgroup_contrast

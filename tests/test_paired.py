@@ -1,4 +1,4 @@
-"""Tests for analytics.paired: golden values from R, properties, refusals."""
+"""Tests for analytics.stats.paired: golden values from R, properties, refusals."""
 
 from __future__ import annotations
 
@@ -16,11 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import special, stats
 
-from analytics import paired
 from analytics.errors import AnalysisError
-from analytics.paired import leave_one_out, paired_change, ratio_paired_t
-from analytics.power import mde_dz, n_required
-from analytics.stats import common, robust
+from analytics.stats import common, paired, robust
+from analytics.stats.paired import leave_one_out, paired_change, ratio_paired_t
+from analytics.stats.power import mde_dz, n_required
 
 # Student's sleep data, R `datasets::sleep`, patients 1–10.
 SLEEP_GROUP_1 = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0]
@@ -536,7 +535,9 @@ def test_bad_options_are_refused(options):
 
 @pytest.mark.parametrize("module", ["paired", "power", "timecourse", "subgroups", "prevalence"])
 def test_statistics_modules_do_not_import_streamlit(module):
-    source = (Path(__file__).resolve().parents[1] / "analytics" / f"{module}.py").read_text()
+    source = (
+        Path(__file__).resolve().parents[1] / "analytics" / "stats" / f"{module}.py"
+    ).read_text()
     imported = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):

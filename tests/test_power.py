@@ -1,4 +1,4 @@
-"""Tests for analytics.power: pwr golden values, MDE table, refusals."""
+"""Tests for analytics.stats.power: pwr golden values, MDE table, refusals."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 from scipy import stats
 from statsmodels.stats.power import TTestPower
 
-from analytics import power
 from analytics.errors import AnalysisError
-from analytics.power import (
+from analytics.stats import power
+from analytics.stats.power import (
     OBSERVED_POWER_CAVEAT,
     mde_dz,
     n_required,

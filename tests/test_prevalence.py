@@ -1,4 +1,4 @@
-"""Tests for analytics.prevalence: WHO thresholds by age/sex, exact CIs, exclusions."""
+"""Tests for analytics.stats.prevalence: WHO thresholds by age/sex, exact CIs, exclusions."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from analytics.errors import AnalysisError
-from analytics.prevalence import Thresholds, prevalence, prevalence_by_time
+from analytics.stats.prevalence import Thresholds, prevalence, prevalence_by_time
 
 
 def test_clopper_pearson_3_of_10_matches_r():

@@ -12,17 +12,17 @@ import pytest
 
 import analytics
 from analytics.analysis import paired_for, select, timecourse_for
-from analytics.characteristics import characteristics
-from analytics.chart_style import ChartTitle
-from analytics.charts_paired import qq_chart
-from analytics.charts_summary import power_curve_chart
-from analytics.export import settings_dict
-from analytics.figure_files import chart_bytes
 from analytics.filters import CohortFilter
+from analytics.output.figure_files import chart_bytes
+from analytics.output.files import settings_dict
+from analytics.output.report import fmt_number, fmt_p, html_report
 from analytics.plain import format_p
-from analytics.power import power_curve_n, power_summary
-from analytics.report import fmt_number, fmt_p, html_report
 from analytics.settings import AnalysisSettings
+from analytics.stats.characteristics import characteristics
+from analytics.stats.power import power_curve_n, power_summary
+from analytics.viz.paired_charts import qq_chart
+from analytics.viz.style import ChartTitle
+from analytics.viz.summary_charts import power_curve_chart
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "data" / "sirolimus_demo.csv"

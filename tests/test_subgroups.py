@@ -1,4 +1,4 @@
-"""Tests for analytics.subgroups: Welch and Mann–Whitney against scipy, small groups."""
+"""Tests for analytics.stats.subgroups: Welch and Mann–Whitney against scipy, small groups."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from analytics import subgroups
 from analytics.errors import AnalysisError
-from analytics.subgroups import (
+from analytics.stats import subgroups
+from analytics.stats.subgroups import (
     MANN_WHITNEY_EXACT_MAX_PATIENTS,
     GroupSummary,
     exact_rank_sum_p,

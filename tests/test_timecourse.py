@@ -1,4 +1,4 @@
-"""Tests for analytics.timecourse: cross-checks with scipy and statsmodels, GG epsilon."""
+"""Tests for analytics.stats.timecourse: cross-checks with scipy and statsmodels, GG epsilon."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from statsmodels.stats.anova import AnovaRM
 from statsmodels.stats.multitest import multipletests
 
 from analytics.errors import AnalysisError
-from analytics.paired import paired_change
-from analytics.timecourse import excel_mode, greenhouse_geisser_epsilon, timecourse
+from analytics.stats.paired import paired_change
+from analytics.stats.timecourse import excel_mode, greenhouse_geisser_epsilon, timecourse
 
 # A small fixed cohort: 6 patients, months 0, 0.5, 1, 2 (ties within P3 and P6).
 MATRIX = pd.DataFrame(

@@ -25,9 +25,10 @@ from corpus_xlsx import (
     write_zip,
 )
 
-from analytics import InputError, load_cohort, xlsx, xlsx_package
+from analytics import InputError, load_cohort
 from analytics.limits import LIMITS
-from analytics.reader import read_grid
+from analytics.reading import xlsx, xlsx_package
+from analytics.reading.grid import read_grid
 
 REFUSED = [c for c in CASES if c.refused]
 READ = [c for c in CASES if not c.refused]

@@ -23,8 +23,8 @@ import streamlit as st
 
 from analytics import InputError, parse_mapping
 from analytics.cohort import Cohort, ValidationReport
-from analytics.isolation import header_columns_isolated
 from analytics.limits import LIMITS
+from analytics.reading.isolation import header_columns_isolated
 from ui.shell import Dataset, View, demo_dataset, escape_md, use_dataset
 from ui.tables import excluded_table, issue_groups_table, issues_table, mapping_table, show_table
 

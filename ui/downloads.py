@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analytics.export import table_csv, tables_xlsx
-from analytics.figure_base import Figure
-from analytics.figure_files import chart_bytes
-from analytics.outputs import ViewOutputs
+from analytics.output.figure_files import chart_bytes
+from analytics.output.files import table_csv, tables_xlsx
+from analytics.output.view import ViewOutputs
+from analytics.viz.figure_base import Figure
 
 PNG_WIDTHS = {"1200 px (single column)": 1200, "1800 px": 1800, "2400 px (full page)": 2400}
 MIME = {

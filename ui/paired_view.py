@@ -1,6 +1,6 @@
 """Sections of the Paired tests page: each renders what the view computed, with its reading.
 
-Every section takes the view's :class:`~analytics.outputs.ViewOutputs`, so the page
+Every section takes the view's :class:`~analytics.output.view.ViewOutputs`, so the page
 shows exactly the numbers that its downloads, the report and the command line give.
 """
 
@@ -10,8 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from analytics.analysis import SPLITS, Selection
-from analytics.outputs import ViewOutputs
-from analytics.paired import PairedResult
+from analytics.output.view import ViewOutputs
+from analytics.stats.paired import PairedResult
 from ui.charts import show_chart
 from ui.downloads import figure_buttons
 from ui.format import display_frame, fmt_num, fmt_p, fmt_signed

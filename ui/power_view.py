@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.chart_style import ChartTitle
-from analytics.charts_summary import power_curve_chart
-from analytics.export import file_stem
-from analytics.power import (
+from analytics.output.files import file_stem
+from analytics.stats.power import (
     OBSERVED_POWER_CAVEAT,
     PowerResult,
     n_grid,
@@ -15,6 +13,8 @@ from analytics.power import (
     power_curve_effect,
     power_curve_n,
 )
+from analytics.viz.style import ChartTitle
+from analytics.viz.summary_charts import power_curve_chart
 from ui.charts import show_chart
 from ui.downloads import chart_buttons
 from ui.format import fmt_num

@@ -9,7 +9,7 @@ import streamlit as st
 from analytics.analysis import prevalence_for
 from analytics.cohort import Cohort
 from analytics.errors import AnalysisError
-from analytics.prevalence import Thresholds
+from analytics.stats.prevalence import Thresholds
 from ui.format import fmt_num
 from ui.shell import escape_md
 from ui.tables import show_table

@@ -14,7 +14,7 @@ from analytics.analysis import Selection, paired_for, select
 from analytics.cohort import Cohort
 from analytics.errors import AnalysisError
 from analytics.labs import format_time
-from analytics.paired import PairedResult
+from analytics.stats.paired import PairedResult
 from ui.guards import require_patients
 from ui.shell import View, escape_md
 from ui.widgets import persistent_selectbox

@@ -18,8 +18,8 @@ import streamlit as st
 from analytics import InputError
 from analytics.cohort import CENSORED_RULES, Cohort
 from analytics.filters import FILTERS, CohortFilter, CutoffField, FilteredCohort
-from analytics.isolation import load_cohort_isolated
 from analytics.limits import LIMITS
+from analytics.reading.isolation import load_cohort_isolated
 from ui.widgets import kept, persistent_number, persistent_selectbox
 
 ROOT = Path(__file__).resolve().parent.parent

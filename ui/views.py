@@ -7,12 +7,12 @@ from dataclasses import fields
 import streamlit as st
 
 from analytics.analysis import Selection
-from analytics.commands import commands
-from analytics.figures import CHARTS
 from analytics.filters import CohortFilter
-from analytics.outputs import ViewOutputs, view_outputs
-from analytics.prevalence import Thresholds
+from analytics.output.commands import commands
+from analytics.output.view import ViewOutputs, view_outputs
 from analytics.settings import AnalysisSettings, ChartOptions
+from analytics.stats.prevalence import Thresholds
+from analytics.viz.figures import CHARTS
 from ui.selection import Settings
 from ui.shell import Dataset, View, parse_dataset
 from ui.widgets import kept

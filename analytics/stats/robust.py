@@ -274,7 +274,7 @@ def bootstrap_bca(
 @runtime_checkable
 class PairedValues(Protocol):
     """What leave-one-out reads from a finished paired analysis
-    (:class:`analytics.paired.PairedResult`)."""
+    (:class:`analytics.stats.paired.PairedResult`)."""
 
     baseline_values: tuple[float, ...]
     follow_up_values: tuple[float, ...]

@@ -1,0 +1,12 @@
+"""From the bytes of an upload to a :class:`~analytics.cohort.Cohort`.
+
+The flow: :mod:`.isolation` runs the read in a child process with memory and time
+limits; :mod:`.grid` turns bytes into a grid of cells, through :mod:`.csv_text`
+(encodings, delimiters, physical rows) or :mod:`.xlsx_package` and :mod:`.xlsx`
+(the zip and its XML checked before the spreadsheet reader sees them);
+:mod:`.loader` finds the header row (:mod:`.header_row`), recognises each column
+(:mod:`.headers`), reads the cells (:mod:`.cells`, :mod:`.attributes`) in the wide
+(:mod:`.wide`) or long (:mod:`.long`) layout, merges other sheets
+(:mod:`.attribute_sheets`), leaves out summary rows (:mod:`.summary_rows`) and
+accounts for every row (:mod:`.state`).
+"""

@@ -1,0 +1,95 @@
+"""The patients table: one row per patient, with its attribute cells read.
+
+The wide layout, the long layout and the attribute sheets all end here: given the
+rows kept for the patients, :func:`patients_from_rows` reads each attribute column
+(sex, age, age group, yes/no, text) and records every cell it could not read.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analytics.cohort import STANDARD_ATTRIBUTES
+from analytics.reading.attributes import (
+    cell_text,
+    parse_age_group,
+    parse_sex,
+    parse_text,
+    parse_yes_no,
+    read_age,
+)
+from analytics.reading.headers import ColumnRole
+from analytics.reading.state import ReadState
+
+__all__ = ["patients_from_rows"]
+
+
+def _age_reading(raw: object) -> tuple[float | None, str, str]:
+    """``(age, problem, kind)`` as the attribute parsers return them."""
+    value, kind, problem = read_age(raw)
+    return value, problem, kind
+
+
+#: role -> parser of one cell, giving ``(value, problem, kind of problem)``
+_PARSERS = {
+    "sex": lambda raw: (*parse_sex(raw), "sex_not_recognised"),
+    "age": _age_reading,
+    "age_group": lambda raw: (*parse_age_group(raw), "age_group_not_recognised"),
+    "iron": lambda raw: (*parse_yes_no(raw, "iron therapy"), "yes_no_not_recognised"),
+    "epo": lambda raw: (*parse_yes_no(raw, "Epo"), "yes_no_not_recognised"),
+}
+
+
+def patients_from_rows(
+    state: ReadState, frame: pd.DataFrame, roles: list[ColumnRole]
+) -> pd.DataFrame:
+    """One row per patient of ``frame`` (its raw cells), indexed by patient ID.
+
+    The columns are the :data:`~analytics.cohort.STANDARD_ATTRIBUTES`, then the
+    file's other attribute columns under their header text.
+    """
+    id_column = next(r.column for r in roles if r.role == "patient_id")
+    ids = [cell_text(v) for v in frame[id_column]]
+    index = pd.Index(ids, name="patient_id")
+    columns: dict[str, pd.Series] = {
+        name: pd.Series([None] * len(ids), index=index, dtype=object)
+        for name in STANDARD_ATTRIBUTES
+    }
+    for role in roles:
+        if role.role in STANDARD_ATTRIBUTES:
+            parsed = _parse_attribute(state, role, frame[role.column]).to_numpy()
+            columns[role.role] = pd.Series(parsed, index=index, dtype=object)
+        elif role.role == "attribute":
+            values = [parse_text(v) for v in frame[role.column]]
+            columns[role.column] = pd.Series(values, index=index, dtype=object)
+    patients = pd.DataFrame(columns, index=index)  # one frame, not one insert per column
+    patients["age"] = pd.to_numeric(patients["age"], errors="coerce").astype(float)
+    return patients
+
+
+def _parse_attribute(state: ReadState, role: ColumnRole, cells: pd.Series) -> pd.Series:
+    """Read one attribute column; a warning for each cell that is not recognised."""
+    parser = _PARSERS.get(role.role)
+    if parser is None:
+        values = [parse_text(v) for v in cells]
+        if role.role == "cohort":
+            values = [v.lower() if v else v for v in values]
+        return pd.Series(values, index=cells.index, dtype=object)
+    # each distinct cell is parsed once (type and value: True and 1 read differently)
+    parsed: dict[tuple[type, object], tuple[object, str, str]] = {}
+    values = []
+    problems: dict[str, tuple[list[int], list[str]]] = {}
+    for row, raw in cells.items():
+        key = (type(raw), raw)
+        result = parsed.get(key)
+        if result is None:
+            result = parsed[key] = parser(raw)
+        value, problem, kind = result
+        if problem:
+            rows, messages = problems.setdefault(kind, ([], []))
+            rows.append(int(row))
+            messages.append(problem)
+        values.append(value)
+    for kind, (rows, messages) in problems.items():
+        state.issues.add_many("warning", kind, role.column, rows, messages.__getitem__)
+    return pd.Series(values, index=cells.index, dtype=object)

@@ -1,0 +1,205 @@
+"""The data behind the figures, read from a cohort: complete pairs, values over time,
+thresholds to draw, and the patients left out of a chart with the reason.
+
+Every function here returns plain frames (``patient``, ``baseline``, ``follow_up``,
+``change``; or ``patient``, ``time``, ``value``) for the chart specs to draw.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+from scipy import stats
+
+from analytics.analysis import Selection
+from analytics.cohort import Cohort
+from analytics.errors import AnalysisError
+from analytics.labs import conventional_unit, format_time, unit_factor
+from analytics.stats.prevalence import Thresholds
+
+__all__ = [
+    "LINES_MAX",
+    "Pairs",
+    "complete_pairs",
+    "long_values",
+    "require_pairs",
+    "summary_by_time",
+    "thin_lines",
+    "threshold_rules",
+]
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """The patients with both values, and those without one with the reason."""
+
+    frame: pd.DataFrame  # patient, baseline, follow_up, change
+    missing: tuple[tuple[str, str], ...]
+
+
+def censored_marks(cohort: Cohort, analyte: str, rule: str) -> dict[tuple[str, float], str]:
+    """(patient, time) -> '<5' for the censored values a rule leaves out."""
+    if rule != "exclude":
+        return {}
+    labs = cohort.labs
+    rows = labs[(labs["analyte"] == analyte) & (labs["censored"] != "")]
+    return {
+        (str(pid), float(time)): f"{mark}{value:g}"
+        for pid, time, mark, value in zip(
+            rows["patient_id"], rows["time"], rows["censored"], rows["value"], strict=True
+        )
+    }
+
+
+def complete_pairs(cohort: Cohort, selection: Selection, censored: str) -> Pairs:
+    """Each patient's baseline and follow-up values of the selected lab, and the change;
+    a patient missing either is listed with the reason (naming a censored value left out)."""
+    matrix = cohort.lab_matrix(selection.analyte, censored)
+    baseline = matrix[selection.baseline]
+    follow_up = matrix[selection.follow_up]
+    missing = []
+    censored_cells = censored_marks(cohort, selection.analyte, censored)
+    incomplete = matrix.index[baseline.isna() | follow_up.isna()]
+    for patient in incomplete:
+        gaps = [
+            time
+            for time, value in (
+                (selection.baseline, baseline[patient]),
+                (selection.follow_up, follow_up[patient]),
+            )
+            if math.isnan(value)
+        ]
+        if not gaps:
+            continue
+        words = " or ".join(format_time(time) for time in gaps)
+        reason = f"no {words} {selection.name}"
+        limits = [censored_cells.get((str(patient), float(t)), "") for t in gaps]
+        limits = [limit for limit in limits if limit]
+        if limits:
+            reason += f" (censored value {', '.join(limits)} left out)"
+        missing.append((str(patient), reason))
+    keep = baseline.notna() & follow_up.notna()
+    frame = pd.DataFrame(
+        {
+            "patient": [str(p) for p in matrix.index[keep]],
+            "baseline": baseline[keep].to_numpy(dtype=float),
+            "follow_up": follow_up[keep].to_numpy(dtype=float),
+        }
+    )
+    frame["change"] = frame["follow_up"] - frame["baseline"]
+    return Pairs(frame, tuple(missing))
+
+
+#: Above this many patients, per-patient lines are drawn for a random sample of them
+#: (a chart of 10,000 lines is unreadable and takes a minute to render); every
+#: statistic on the chart still uses all patients.
+LINES_MAX = 200
+
+
+def thin_lines(frame: pd.DataFrame, column: str = "patient") -> tuple[pd.DataFrame, str]:
+    """At most :data:`LINES_MAX` patients' rows (fixed seed), and a note saying so."""
+    patients = pd.unique(frame[column])
+    if len(patients) <= LINES_MAX:
+        return frame, ""
+    chosen = set(pd.Series(patients).sample(LINES_MAX, random_state=20130601))
+    note = (
+        f"Lines: a random {LINES_MAX:,} of {len(patients):,} patients, for legibility; "
+        "every statistic uses all of them."
+    )
+    return frame[frame[column].isin(chosen)], note
+
+
+def require_pairs(pairs: Pairs, selection: Selection, chart: str, needed: int) -> None:
+    """Refuse, in words for a clinician, a ``chart`` with fewer than ``needed`` pairs."""
+    n = len(pairs.frame)
+    if n >= needed:
+        return
+    have = "No patient" if n == 0 else ("Only 1 patient" if n == 1 else f"Only {n} patients")
+    verb = "has" if n <= 1 else "have"
+    raise AnalysisError(
+        f"{have} in this selection {verb} both a {format_time(selection.baseline)} and a "
+        f"{format_time(selection.follow_up)} {selection.name} value; the {chart} needs at "
+        f"least {needed}."
+    )
+
+
+def threshold_rules(
+    cohort: Cohort, selection: Selection, patients: Sequence[str], thresholds: Thresholds
+) -> tuple[list[tuple[float, str]], str]:
+    """Distinct clinical thresholds of the charted patients, labelled, and a note."""
+    if selection.analyte not in ("mcv", "hgb"):
+        return [], ""
+    info = cohort.patients.reindex(list(patients))
+    kind = "Microcytosis" if selection.analyte == "mcv" else "Anemia"
+    sex_words = {"F": "female", "M": "male"}
+    applied: dict[float, int] = {}
+    for age, sex in zip(info["age"], info["sex"], strict=True):
+        if age is None or (isinstance(age, float) and math.isnan(age)):
+            continue
+        if selection.analyte == "mcv":
+            value = thresholds.microcytosis_threshold(float(age))
+        else:
+            value = thresholds.anemia_threshold(float(age), sex_words.get(sex))
+        if value is not None:
+            applied[float(value)] = applied.get(float(value), 0) + 1
+    if not applied:
+        return [], ""
+    factor = unit_factor(selection.analyte, selection.unit)
+    if factor is None:  # thresholds are in g/dL and fL: not drawn on an unknown unit
+        return [], (
+            f"No threshold drawn: {selection.name} is in '{selection.unit}', which cannot be "
+            f"converted to {conventional_unit(selection.analyte)}."
+        )
+    applied = {value * factor: count for value, count in applied.items()}
+    n = len(patients)
+    unit = f" {selection.unit}" if selection.unit else ""
+    rules = []
+    for value in sorted(applied):
+        label = f"{kind}: {selection.name} < {value:.4g}{unit}"
+        if applied[value] != n:
+            label += f" (applies to {applied[value]} of {n})"
+        rules.append((value, label))
+    source = "defaults" if thresholds.is_default() else "user-edited"
+    note = (
+        f"Dashed line{'s' if len(rules) > 1 else ''}: {kind.lower()} threshold for these "
+        f"patients' age{' and sex' if selection.analyte == 'hgb' else ''} ({source}; "
+        "reference ranges differ between laboratories)."
+    )
+    return rules, note
+
+
+def summary_by_time(long: pd.DataFrame, confidence: float) -> pd.DataFrame:
+    """Per time point: n, mean and t-based CI (missing for a time with one value)."""
+    rows = []
+    for time, values in long.groupby("time")["value"]:
+        array = values.to_numpy(dtype=float)
+        n = len(array)
+        mean = float(array.mean())
+        low = high = math.nan
+        if n >= 2:
+            half = (
+                float(stats.t.ppf(0.5 + confidence / 2.0, n - 1))
+                * float(array.std(ddof=1))
+                / math.sqrt(n)
+            )
+            low, high = mean - half, mean + half
+        rows.append({"time": float(time), "n": n, "mean": mean, "ci_low": low, "ci_high": high})
+    return pd.DataFrame(rows)
+
+
+def long_values(cohort: Cohort, analyte: str, censored: str) -> tuple[pd.DataFrame, tuple]:
+    """Every value of ``analyte`` as ``patient``, ``time``, ``value`` rows, and the
+    patients with no value at any time."""
+    matrix = cohort.lab_matrix(analyte, censored)
+    name = cohort.analytes[analyte].name
+    missing = tuple(
+        (str(patient), f"no {name} value at any time")
+        for patient in matrix.index[matrix.isna().all(axis=1)]
+    )
+    long = matrix.stack().rename("value").reset_index()
+    long.columns = ["patient", "time", "value"]
+    long["patient"] = long["patient"].astype(str)
+    return long.dropna(subset=["value"]).reset_index(drop=True), missing

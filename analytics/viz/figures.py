@@ -1,0 +1,453 @@
+"""From a (filtered) cohort and display settings to a finished, titled chart.
+
+:func:`make_figure` turns one of the :data:`CHARTS` into a :class:`Figure`: the Altair
+chart (built by the ``charts_*`` modules from plain frames with safe field names), its
+title, a file-name stem for downloads, and the patients left out of it with the
+reason. The pages, the command line and the exports all call it, so a chart looks the
+same wherever it is drawn.
+
+Each chart has a builder registered with ``@_chart(name, label)``: it reads a
+:class:`FigureContext` and hands back a :class:`Drawing`, which :func:`finish` titles
+and names (:mod:`analytics.viz.figure_base`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from analytics.analysis import SPLITS, Selection, select, split_groups, subgroups_for
+from analytics.errors import AnalysisError
+from analytics.filters import FilteredCohort
+from analytics.filters import slug_part as _slug
+from analytics.labs import format_time
+from analytics.settings import AnalysisSettings, ChartOptions
+from analytics.stats.paired import PairedResult
+from analytics.stats.power import n_grid, power_curve_n
+from analytics.viz.change_charts import change_bars
+from analytics.viz.figure_base import (
+    Drawing,
+    Figure,
+    FigureContext,
+    censored_note,
+    file_stem,
+    finish,
+    lab_words,
+    patients_words,
+    subtitle_text,
+    times_slug,
+)
+from analytics.viz.figure_data import long_values, summary_by_time, thin_lines, threshold_rules
+from analytics.viz.paired_charts import before_after, estimation_plot, mean_difference, qq_chart
+from analytics.viz.style import ChartTitle
+from analytics.viz.summary_charts import forest, power_curve_chart
+from analytics.viz.time_charts import patient_lines, trajectories
+
+__all__ = [
+    "CHARTS",
+    "CHART_LABELS",
+    "draw",
+    "make_figure",
+    "patient_lines_figure",
+    "resolve_selection",
+]
+
+_MIN_PAIRS = 2
+_MIN_QQ_PAIRS = 3
+
+
+# --------------------------------------------------------------------------------------
+# The registry
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _ChartKind:
+    label: str
+    build: Callable[[FigureContext], Drawing]
+
+
+_REGISTRY: dict[str, _ChartKind] = {}
+
+
+def _chart(name: str, label: str) -> Callable:
+    """Register a builder under ``name`` (its place in :data:`CHARTS`) and menu ``label``."""
+
+    def register(build: Callable[[FigureContext], Drawing]) -> Callable:
+        _REGISTRY[name] = _ChartKind(label, build)
+        return build
+
+    return register
+
+
+def _flipped(options: ChartOptions) -> str:
+    return "flipped" if options.flip else ""
+
+
+def _axis_labels(selection: Selection) -> dict[str, str]:
+    """The two times and the lab, as the paired charts name them on their axes."""
+    return {
+        "baseline_label": format_time(selection.baseline),
+        "follow_up_label": format_time(selection.follow_up),
+        "value_title": lab_words(selection),
+    }
+
+
+@_chart("change", "Change per patient (bars)")
+def _change(context: FigureContext) -> Drawing:
+    selection, options = context.selection, context.options
+    pairs = context.pairs("change chart", 1)
+    data = pairs.frame
+    color_title = None
+    if options.color_by is not None:
+        groups = split_groups(context.cohort, options.color_by, context.analysis.age_cutoff)
+        data = data.assign(group=groups.reindex(data["patient"]).to_numpy())
+        color_title = SPLITS[options.color_by]
+    text = (
+        f"Change in {lab_words(selection)}, {selection.times_label}, "
+        f"n = {patients_words(len(data))}"
+    )
+    return Drawing(
+        text,
+        [],
+        lambda title: change_bars(
+            data,
+            title,
+            selection.unit,
+            color_by="group" if options.color_by else None,
+            color_title=color_title,
+            sort=options.sort,
+            flip=options.flip,
+            band=options.band,
+        ),
+        pairs.missing,
+        [
+            f"by-{options.color_by}" if options.color_by else "",
+            "waterfall" if options.sort else "",
+            _flipped(options),
+        ],
+    )
+
+
+@_chart("before-after", "Before and after (a line per patient)")
+def _before_after(context: FigureContext) -> Drawing:
+    selection = context.selection
+    pairs = context.pairs("before/after chart", 1)
+    rules, rule_note = threshold_rules(
+        context.cohort, selection, pairs.frame["patient"].tolist(), context.analysis.thresholds
+    )
+    text = (
+        f"{lab_words(selection)} at {format_time(selection.baseline)} and "
+        f"{format_time(selection.follow_up)}, n = {patients_words(len(pairs.frame))}"
+    )
+    lines, thin_note = thin_lines(pairs.frame)
+    return Drawing(
+        text,
+        [rule_note, thin_note],
+        lambda title: before_after(
+            lines,
+            title,
+            selection.unit,
+            threshold=rules or None,
+            **_axis_labels(selection),
+        ),
+        pairs.missing,
+    )
+
+
+@_chart("trajectory", "Every time point (a line per patient, mean and CI)")
+def _trajectory(context: FigureContext) -> Drawing:
+    selection, confidence = context.selection, context.analysis.confidence
+    long, missing = long_values(context.cohort, selection.analyte, context.analysis.censored)
+    times = sorted(long["time"].unique())
+    if len(times) < 2:
+        raise AnalysisError(
+            f"{selection.name} has values at fewer than 2 time points in this selection; "
+            "a course over time needs at least 2."
+        )
+    summary = summary_by_time(long, confidence)
+    text = (
+        f"{lab_words(selection)} at every time point, {format_time(times[0])} to "
+        f"{format_time(times[-1])}, n = {patients_words(long['patient'].nunique())}"
+    )
+    summary_note = (
+        f"Grey: each patient. Colour: mean and t-based {confidence * 100:g} % CI of the "
+        "patients with a value at that time (n may differ between times)."
+    )
+    lines, thin_note = thin_lines(long)
+    return Drawing(
+        text,
+        [summary_note, thin_note],
+        lambda title: trajectories(
+            lines,
+            summary,
+            title,
+            selection.unit,
+            value_title=lab_words(selection),
+            confidence=confidence,
+        ),
+        missing,
+        times=(times[0], times[-1]),
+    )
+
+
+@_chart("estimation", "Estimation plot (paired values and mean change)")
+def _estimation(context: FigureContext) -> Drawing:
+    selection = context.selection
+    pairs = context.pairs("estimation plot", _MIN_PAIRS)
+    result = context.paired_result()
+    text = (
+        f"Change in {lab_words(selection)}, {selection.times_label}: paired values and "
+        f"mean change, n = {result.n_pairs} pairs"
+    )
+    note = (
+        "Right: the mean change with its t-based CI, on the same scale as the left panel, "
+        "zero level with the baseline mean."
+    )
+    lines, thin_note = thin_lines(pairs.frame)
+    return Drawing(
+        text,
+        [note, thin_note],
+        lambda title: estimation_plot(
+            lines,
+            result,
+            title,
+            selection.unit,
+            **_axis_labels(selection),
+        ),
+        pairs.missing,
+    )
+
+
+@_chart("mean-difference", "Change against level (mean-difference plot)")
+def _mean_difference(context: FigureContext) -> Drawing:
+    selection, options = context.selection, context.options
+    pairs = context.pairs("mean-difference plot", _MIN_PAIRS)
+    text = (
+        f"Change in {lab_words(selection)} against its level, {selection.times_label}, "
+        f"n = {len(pairs.frame)} pairs"
+    )
+    note = (
+        "Lines: mean change and mean ± 1.96 SD of the changes (where about 95 % of changes "
+        "fall if they are roughly normal)."
+    )
+    return Drawing(
+        text,
+        [note],
+        lambda title: mean_difference(
+            pairs.frame,
+            title,
+            selection.unit,
+            flip=options.flip,
+            value_title=lab_words(selection),
+        ),
+        pairs.missing,
+        [_flipped(options)],
+    )
+
+
+@_chart("qq", "Normal Q–Q plot of the changes")
+def _qq(context: FigureContext) -> Drawing:
+    selection = context.selection
+    pairs = context.pairs("Q–Q plot", _MIN_QQ_PAIRS)
+    result = context.paired_result()
+    return Drawing(
+        f"Q–Q plot of the change in {selection.label()}, n = {result.n_pairs} pairs",
+        ["Points near the dashed line (mean + SD × z) fit normally distributed changes."],
+        lambda title: qq_chart(result.changes, title, selection.unit),
+        pairs.missing,
+    )
+
+
+@_chart("forest", "Subgroups (forest plot)")
+def _forest(context: FigureContext) -> Drawing:
+    selection, options, analysis = context.selection, context.options, context.analysis
+    result = subgroups_for(
+        context.cohort,
+        selection,
+        options.split,
+        age_cutoff=analysis.age_cutoff,
+        confidence=analysis.confidence,
+        censored=analysis.censored,
+    )
+    frame = result.to_frame()
+    split_words = SPLITS[options.split].lower()
+    if frame.empty:
+        raise AnalysisError(
+            f"No patient has both {selection.name} values and a recorded "
+            f"{split_words}; there is no subgroup to show."
+        )
+    text = (
+        f"Change in {lab_words(selection)}, {selection.times_label}, by "
+        f"{split_words}: n = {patients_words(int(frame['n'].sum()))}"
+    )
+    notes = [result.sentence(selection.name, selection.unit)]
+    if options.flip and result.difference is not None:
+        notes[0] += " (Computed on the changes as follow-up − baseline.)"
+    if result.excluded_groups:
+        notes.append(
+            "Not compared: "
+            + "; ".join(f"{group} ({why})" for group, why in result.excluded_groups)
+        )
+    return Drawing(
+        text,
+        notes,
+        lambda title: forest(
+            frame, title, selection.unit, flip=options.flip, confidence=analysis.confidence
+        ),
+        tuple(result.excluded),
+        [f"by-{options.split}", _flipped(options)],
+    )
+
+
+@_chart("power", "Power against number of pairs")
+def _power(context: FigureContext) -> Drawing:
+    selection, alpha = context.selection, context.analysis.alpha
+    pairs = context.pairs("power curve", _MIN_PAIRS)
+    result = context.paired_result()
+    dz = float(result.cohen_dz)
+    if not math.isfinite(dz) or dz == 0:
+        raise AnalysisError(
+            f"The mean change in {selection.name} is zero, so there is no observed effect to "
+            "draw a power curve for; use the Power page with a change worth detecting."
+        )
+    n = result.n_pairs
+    curve = power_curve_n(abs(dz), n_grid(n, result.n_for_80_power), alpha)
+    text = (
+        f"Power against number of pairs at the observed effect in {selection.label()} "
+        f"(d_z = {dz:.2f}), n = {n} pairs"
+    ).replace("= -", "= −")
+    caveat = [
+        f"Two-sided paired t-test at alpha = {alpha:g}, if the true effect equalled "
+        "the observed d_z.",
+        "The observed effect is itself uncertain at this n: a planning aid, not the study's power.",
+    ]
+    return Drawing(
+        text,
+        caveat,
+        lambda title: power_curve_chart(
+            curve, "n", "Pairs (n)", title, current=n, current_label=f"this study: {n} pairs"
+        ),
+        pairs.missing,
+    )
+
+
+#: The charts :func:`make_figure` draws, in menu order (the command line uses these names).
+CHARTS: tuple[str, ...] = tuple(_REGISTRY)
+
+#: A plain name for each chart, for menus.
+CHART_LABELS: dict[str, str] = {name: kind.label for name, kind in _REGISTRY.items()}
+
+
+def resolve_selection(filtered: FilteredCohort, selection: Selection | None) -> Selection:
+    cohort = filtered.cohort
+    if cohort.n_patients == 0:
+        raise AnalysisError(f"No patient is left to chart ({filtered.sentence}).")
+    if not cohort.analytes:
+        raise AnalysisError("This file has no lab values to chart.")
+    if selection is None:
+        return select(cohort, next(iter(cohort.analytes)), None, None)
+    if selection.analyte not in cohort.analytes:
+        raise AnalysisError(f"This file has no lab called '{selection.name}'.")
+    return selection
+
+
+def draw(name: str, context: FigureContext) -> Figure:
+    """Draw the chart ``name`` (one of :data:`CHARTS`) from an explicit context."""
+    kind = _REGISTRY.get(name)
+    if kind is None:
+        raise AnalysisError(f"Unknown chart '{name}'; choose one of {', '.join(CHARTS)}.")
+    return finish(name, context, kind.build(context))
+
+
+def make_figure(
+    name: str,
+    filtered: FilteredCohort,
+    selection: Selection | None,
+    *,
+    analysis: AnalysisSettings | None = None,
+    options: ChartOptions | None = None,
+    paired: PairedResult | None = None,
+) -> Figure:
+    """Draw the chart ``name`` (one of :data:`CHARTS`) for a lab and two time points.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`CHARTS`.
+    filtered : FilteredCohort
+        The patients to chart and the sentence describing the filter (the subtitle).
+    selection : Selection or None
+        The lab and its baseline and follow-up times; None takes the cohort's first
+        lab from its first to its last time point. The trajectory chart uses only the
+        lab (every time point).
+    analysis : AnalysisSettings, optional
+        Levels, censored rule, age cut-off and thresholds; defaults as there.
+    options : ChartOptions, optional
+        Display settings; defaults as in :class:`ChartOptions`.
+    paired : PairedResult, optional
+        The paired result of ``selection`` under ``analysis``, when the caller has it
+        already (it is then not computed again for the estimation, Q–Q and power charts).
+
+    Returns
+    -------
+    Figure
+
+    Raises
+    ------
+    AnalysisError
+        Unknown chart; no patient left; fewer than 2 complete pairs (3 for the Q–Q
+        plot); no subgroup for the forest plot; no observed change for the power curve.
+        The message is written for a clinician.
+    """
+    if name not in _REGISTRY:
+        raise AnalysisError(f"Unknown chart '{name}'; choose one of {', '.join(CHARTS)}.")
+    context = FigureContext(
+        filtered,
+        resolve_selection(filtered, selection),
+        analysis or AnalysisSettings(),
+        options or ChartOptions(),
+        paired=paired,
+    )
+    return draw(name, context)
+
+
+def patient_lines_figure(
+    filtered: FilteredCohort,
+    analyte: str,
+    analysis: AnalysisSettings | None = None,
+    *,
+    notes: Sequence[str] = (),
+    stem_prefix: str = "",
+) -> Figure:
+    """Each patient's values of ``analyte`` over every time point, one colour each.
+
+    Used for thesis Figure 6 (hepcidin in the five prospective patients); best for
+    up to eight patients (the palette's size).
+    """
+    censored = (analysis or AnalysisSettings()).censored
+    cohort = filtered.cohort
+    if cohort.n_patients == 0:
+        raise AnalysisError(f"No patient is left to chart ({filtered.sentence}).")
+    key = cohort.find_analyte(analyte)
+    info = cohort.analytes[key]
+    long, missing = long_values(cohort, key, censored)
+    if long.empty:
+        raise AnalysisError(f"No patient in this selection has a {info.name} value.")
+    times = sorted(long["time"].unique())
+    lab = f"{info.name} ({info.unit})" if info.unit else info.name
+    text = (
+        f"{lab} in each patient, {format_time(times[0])} to {format_time(times[-1])}, "
+        f"n = {patients_words(long['patient'].nunique())}"
+    )
+    subtitle = subtitle_text(filtered, [*notes, censored_note(cohort, key, censored)])
+    chart = patient_lines(long, ChartTitle(text, subtitle), info.unit, value_title=lab)
+    stem = file_stem(
+        stem_prefix,
+        _slug(key) or "lab",
+        "patient-lines",
+        times_slug(times[0], times[-1]),
+        filtered.slug,
+    )
+    return Figure("patient-lines", chart, text, stem, missing)

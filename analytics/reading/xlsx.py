@@ -30,7 +30,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -369,12 +369,33 @@ def _sheet_parts(
     return parts
 
 
+def _locate_sheets(
+    by_name: dict[str, zipfile.ZipInfo],
+    scan_xml: Callable[[zipfile.ZipInfo], _PartScan],
+    done: set[str],
+) -> tuple[str, dict[str, tuple[str, str]], list[tuple[str, str]]]:
+    """Scan the parts that say where the sheets are: the workbook's folder, its
+    relationships and its sheets (name, relationship id)."""
+    folder = "xl/"
+    package = by_name.get("_rels/.rels")
+    if package is not None:
+        folder = _office_directory(scan_xml(package).relationships)
+    workbook_rels: dict[str, tuple[str, str]] = {}
+    rels = by_name.get(normalise_name(f"{folder}_rels/workbook.xml.rels"))
+    if rels is not None and normalise_name(rels.filename) not in done:
+        workbook_rels = scan_xml(rels).relationships
+    sheets: list[tuple[str, str]] = []
+    workbook = by_name.get(normalise_name(f"{folder}workbook.xml"))
+    if workbook is not None and normalise_name(workbook.filename) not in done:
+        sheets = scan_xml(workbook).sheets
+    return folder, workbook_rels, sheets
+
+
 def _check_parts(data: bytes, members: list[zipfile.ZipInfo]) -> _Checked:
     """Inflate and check every part (see the module's description); rebuild the archive."""
     max_cells = int(LIMITS["max_cells"].value)
     total = PartTotal(int(LIMITS["max_xlsx_uncompressed_mb"].value * _MB))
     by_name = {normalise_name(m.filename): m for m in members}
-    folder = "xl/"
     labels: dict[str, str] = {}
     scans: dict[str, _PartScan] = {}
 
@@ -397,17 +418,7 @@ def _check_parts(data: bytes, members: list[zipfile.ZipInfo]) -> _Checked:
     # the parts that say where the sheets are come first, so that the messages
     # about the other parts can name the sheet
     done: set[str] = set()
-    package = by_name.get("_rels/.rels")
-    if package is not None:
-        folder = _office_directory(scan_xml(package).relationships)
-    workbook_rels: dict[str, tuple[str, str]] = {}
-    rels = by_name.get(normalise_name(f"{folder}_rels/workbook.xml.rels"))
-    if rels is not None and normalise_name(rels.filename) not in done:
-        workbook_rels = scan_xml(rels).relationships
-    sheets: list[tuple[str, str]] = []
-    workbook = by_name.get(normalise_name(f"{folder}workbook.xml"))
-    if workbook is not None and normalise_name(workbook.filename) not in done:
-        sheets = scan_xml(workbook).sheets
+    folder, workbook_rels, sheets = _locate_sheets(by_name, scan_xml, done)
     # parts calamine parses as XML whatever their name: sheets, texts and styles
     xml_targets = {
         _target_path(folder, target)

@@ -253,6 +253,23 @@ class FilterField:
         return [] if value is None else [self.flag, self.choice(value).arg]
 
 
+def _yes_no_field(key: str, noun: str, help: str) -> FilterField:
+    """A yes/no column of the file (``--KEY yes|no``): on or not on ``noun``."""
+    return FilterField(
+        key=key,
+        noun=noun,
+        choices=(
+            Choice(True, f"On {noun}", f"on {noun}", key, "yes"),
+            Choice(False, f"Not on {noun}", f"not on {noun}", f"no-{key}", "no"),
+        ),
+        help=help,
+        flag=f"--{key}",
+        cli_type=_yes_no,
+        metavar="yes|no",
+        matches=_same_yes_no,
+    )
+
+
 AGE_CUTOFF = CutoffField(
     key="age_cutoff",
     label="Pediatric below age (years)",
@@ -299,32 +316,8 @@ FILTERS: tuple[FilterField, ...] = (
         flag="--sex",
         cli_type=str.upper,
     ),
-    FilterField(
-        key="iron",
-        noun="iron therapy",
-        choices=(
-            Choice(True, "On iron therapy", "on iron therapy", "iron", "yes"),
-            Choice(False, "Not on iron therapy", "not on iron therapy", "no-iron", "no"),
-        ),
-        help="The file's iron-therapy column.",
-        flag="--iron",
-        cli_type=_yes_no,
-        metavar="yes|no",
-        matches=_same_yes_no,
-    ),
-    FilterField(
-        key="epo",
-        noun="Epo",
-        choices=(
-            Choice(True, "On Epo", "on Epo", "epo", "yes"),
-            Choice(False, "Not on Epo", "not on Epo", "no-epo", "no"),
-        ),
-        help="The file's erythropoietin column.",
-        flag="--epo",
-        cli_type=_yes_no,
-        metavar="yes|no",
-        matches=_same_yes_no,
-    ),
+    _yes_no_field("iron", "iron therapy", "The file's iron-therapy column."),
+    _yes_no_field("epo", "Epo", "The file's erythropoietin column."),
 )
 
 

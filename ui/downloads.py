@@ -83,22 +83,32 @@ def table_buttons(frame: pd.DataFrame, stem: str, key: str) -> None:
 def view_buttons(outputs: ViewOutputs) -> None:
     """ "Download all" (ZIP) and "Report" (HTML) for the current view."""
     stem = outputs.selection.analyte if outputs.selection else "cohort"
+    buttons = (
+        (
+            "↓ Download all (ZIP)",
+            outputs.bundle,
+            "_all_figures_and_tables.zip",
+            "zip",
+            "dl_bundle",
+            "Every figure (PNG + SVG), every table (CSV + XLSX), settings.json and a README.",
+        ),
+        (
+            "↓ Report (HTML)",
+            outputs.report_html,
+            "_report.html",
+            "html",
+            "dl_report",
+            "One self-contained file: opens offline in a browser and prints cleanly.",
+        ),
+    )
     row = st.container(horizontal=True)
-    row.download_button(
-        "↓ Download all (ZIP)",
-        data=outputs.bundle,
-        file_name=f"{stem}_all_figures_and_tables.zip",
-        mime=MIME["zip"],
-        key="dl_bundle",
-        on_click="ignore",
-        help="Every figure (PNG + SVG), every table (CSV + XLSX), settings.json and a README.",
-    )
-    row.download_button(
-        "↓ Report (HTML)",
-        data=outputs.report_html,
-        file_name=f"{stem}_report.html",
-        mime=MIME["html"],
-        key="dl_report",
-        on_click="ignore",
-        help="One self-contained file: opens offline in a browser and prints cleanly.",
-    )
+    for label, data, suffix, kind, key, help_text in buttons:
+        row.download_button(
+            label,
+            data=data,
+            file_name=f"{stem}{suffix}",
+            mime=MIME[kind],
+            key=key,
+            on_click="ignore",
+            help=help_text,
+        )

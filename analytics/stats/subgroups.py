@@ -71,6 +71,24 @@ class GroupSummary:
         return dataclass_dict(self)
 
 
+#: The result's fields filled from the one contrast when there are exactly two subgroups:
+#: (field of SubgroupResult, field of PairwiseContrast).
+_TWO_GROUP_FIELDS = (
+    ("reference_group", "group_a"),
+    ("comparison_group", "group_b"),
+    ("difference", "difference"),
+    ("difference_se", "difference_se"),
+    ("welch_t", "welch_t"),
+    ("welch_df", "welch_df"),
+    ("welch_p", "welch_p"),
+    ("diff_ci_low", "ci_low"),
+    ("diff_ci_high", "ci_high"),
+    ("mann_whitney_u", "mann_whitney_u"),
+    ("mann_whitney_p", "mann_whitney_p"),
+    ("mann_whitney_method", "mann_whitney_method"),
+)
+
+
 @dataclass(frozen=True)
 class PairwiseContrast:
     """Difference in mean change between two subgroups: ``group_b`` − ``group_a``.
@@ -500,18 +518,7 @@ def subgroup_contrast(
         excluded=excluded,
         groups=tuple(summaries),
         excluded_groups=excluded_groups,
-        reference_group=two.group_a if two else None,
-        comparison_group=two.group_b if two else None,
-        difference=two.difference if two else None,
-        difference_se=two.difference_se if two else None,
-        welch_t=two.welch_t if two else None,
-        welch_df=two.welch_df if two else None,
-        welch_p=two.welch_p if two else None,
-        diff_ci_low=two.ci_low if two else None,
-        diff_ci_high=two.ci_high if two else None,
-        mann_whitney_u=two.mann_whitney_u if two else None,
-        mann_whitney_p=two.mann_whitney_p if two else None,
-        mann_whitney_method=two.mann_whitney_method if two else None,
+        **{field: getattr(two, name) if two else None for field, name in _TWO_GROUP_FIELDS},
         pairwise=pairwise,
         family=family,
     )

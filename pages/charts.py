@@ -4,22 +4,15 @@ import streamlit as st
 
 from analytics.analysis import SPLITS
 from analytics.errors import AnalysisError
-from analytics.settings import AnalysisSettings, ChartOptions
+from analytics.settings import ChartOptions
 from ui.charts import show_chart
 from ui.downloads import figure_buttons, png_width_choice, view_buttons
-from ui.guards import require_patients
-from ui.selection import pick_selection
-from ui.shell import escape_md, page_view
-from ui.views import current_thresholds, outputs_for, reproduce
+from ui.selection import selection_page
+from ui.shell import escape_md
+from ui.views import current_analysis, outputs_for, reproduce
 from ui.widgets import persistent_number, persistent_selectbox
 
-view = page_view()
-cohort = view.filtered.cohort
-
-st.title("Charts")
-st.text(view.filtered.sentence)
-require_patients(view, "draw charts")
-settings = pick_selection(cohort)
+view, settings = selection_page("Charts", "draw charts")
 
 COLOURS = {"none": "No colour", **{key: f"By {label.lower()}" for key, label in SPLITS.items()}}
 row = st.columns(5)
@@ -61,13 +54,7 @@ split = persistent_selectbox(
 )
 png_width_choice()
 
-analysis = AnalysisSettings(
-    alpha=settings.alpha,
-    confidence=settings.confidence,
-    censored=view.censored_rule,
-    age_cutoff=view.filter.age_cutoff,
-    thresholds=current_thresholds(),
-)
+analysis = current_analysis(view, settings)
 options = ChartOptions(
     color_by=None if color_by == "none" else color_by,
     sort=order == "sorted",

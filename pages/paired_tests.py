@@ -3,30 +3,17 @@
 import streamlit as st
 
 from analytics.errors import AnalysisError
-from analytics.settings import AnalysisSettings, ChartOptions
+from analytics.settings import ChartOptions
 from ui import paired_view
 from ui.downloads import view_buttons
-from ui.guards import require_patients
-from ui.selection import pick_selection
-from ui.shell import escape_md, page_view
-from ui.views import current_thresholds, outputs_for, reproduce
+from ui.selection import selection_page
+from ui.shell import escape_md
+from ui.views import current_analysis, outputs_for, reproduce
 from ui.widgets import kept
 
-view = page_view()
-cohort = view.filtered.cohort
-
-st.title("Paired tests")
-st.text(view.filtered.sentence)
-require_patients(view, "run the tests")
-settings = pick_selection(cohort)
+view, settings = selection_page("Paired tests", "run the tests")
 selection = settings.selection
-analysis = AnalysisSettings(
-    alpha=settings.alpha,
-    confidence=settings.confidence,
-    censored=view.censored_rule,
-    age_cutoff=view.filter.age_cutoff,
-    thresholds=current_thresholds(),
-)
+analysis = current_analysis(view, settings)
 options = ChartOptions(split=kept("sel_split", "sex"))  # the Subgroups tab's, so downloads match
 try:
     outputs = outputs_for(view, settings, analysis, options)

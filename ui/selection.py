@@ -16,7 +16,7 @@ from analytics.errors import AnalysisError
 from analytics.labs import format_time
 from analytics.stats.paired import PairedResult
 from ui.guards import require_patients
-from ui.shell import View, escape_md
+from ui.shell import View, escape_md, page_view
 from ui.widgets import persistent_selectbox
 
 CONFIDENCE_LEVELS = (0.90, 0.95, 0.99)
@@ -83,6 +83,15 @@ def pick_selection(cohort: Cohort, *, with_levels: bool = True) -> Settings:
             container=columns[4],
         )
     return Settings(select(cohort, lab, baseline, follow_up), float(alpha), float(confidence))
+
+
+def selection_page(title: str, doing: str) -> tuple[View, Settings]:
+    """The page's view, title, filter sentence and lab/time widgets (stops without patients)."""
+    view = page_view()
+    st.title(title)
+    st.text(view.filtered.sentence)
+    require_patients(view, doing)
+    return view, pick_selection(view.filtered.cohort)
 
 
 def paired_or_stop(view: View) -> tuple[Settings, PairedResult]:

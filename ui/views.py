@@ -29,6 +29,17 @@ def current_thresholds() -> Thresholds:
     )
 
 
+def current_analysis(view: View, settings: Settings) -> AnalysisSettings:
+    """The analysis settings of the page's widgets, the censored rule, cutoff and thresholds."""
+    return AnalysisSettings(
+        alpha=settings.alpha,
+        confidence=settings.confidence,
+        censored=view.censored_rule,
+        age_cutoff=view.filter.age_cutoff,
+        thresholds=current_thresholds(),
+    )
+
+
 @st.cache_data(scope="session", max_entries=16, show_spinner="Computing the figures…")
 def _cached_outputs(
     dataset: Dataset,

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 from analytics.analysis import SPLITS, paired_for, select, thesis_table, timecourse_for
 from analytics.cohort import CENSORED_RULES, Cohort
@@ -230,24 +231,27 @@ def _cohort(args: argparse.Namespace) -> int:
     return 0
 
 
+def _test_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``--alpha``, ``--confidence`` and ``--censored`` as keywords for the tests."""
+    return {"alpha": args.alpha, "confidence": args.confidence, "censored": args.censored}
+
+
+def _lab_fields(cohort: Cohort, key: str) -> dict[str, str]:
+    """The lab's key, name and unit for the JSON output."""
+    info = cohort.analytes[key]
+    return {"analyte": key, "lab": info.name, "unit": info.unit}
+
+
 def _paired(args: argparse.Namespace) -> int:
     cohort = load_from_args(args)
     chosen = filter_from_args(args).apply(cohort)
     selection = select(chosen.cohort, args.analyte, args.baseline, args.follow_up)
-    result = paired_for(
-        chosen.cohort,
-        selection,
-        alpha=args.alpha,
-        confidence=args.confidence,
-        censored=args.censored,
-    )
+    result = paired_for(chosen.cohort, selection, **_test_options(args))
     if args.json:
         out = result.to_dict()
         out["excluded"] = [{"patient_id": p, "reason": r} for p, r in result.excluded]
         out.update(
-            analyte=selection.analyte,
-            lab=selection.name,
-            unit=selection.unit,
+            _lab_fields(chosen.cohort, selection.analyte),
             baseline=selection.baseline,
             follow_up=selection.follow_up,
             filters=chosen.sentence,
@@ -290,17 +294,13 @@ def _timecourse(args: argparse.Namespace) -> int:
         chosen.cohort,
         key,
         baseline=baseline,
-        alpha=args.alpha,
-        confidence=args.confidence,
-        censored=args.censored,
+        **_test_options(args),
     )
     table = thesis_table(result)
     if args.json:
         out = result.to_dict()
         out.update(
-            analyte=key,
-            lab=chosen.cohort.analytes[key].name,
-            unit=chosen.cohort.analytes[key].unit,
+            _lab_fields(chosen.cohort, key),
             filters=chosen.sentence,
             table=table.astype(object).where(table.notna(), None).to_dict(orient="records"),
         )

@@ -149,9 +149,7 @@ def _paired(cohort: Cohort, selection: Selection, analysis: AnalysisSettings) ->
     return paired_for(
         cohort,
         selection,
-        alpha=analysis.alpha,
-        confidence=analysis.confidence,
-        censored=analysis.censored,
+        **analysis.test_options(),
     )
 
 
@@ -255,9 +253,7 @@ def _lab_tables(
             subset,
             selection.analyte,
             baseline=selection.baseline,
-            alpha=analysis.alpha,
-            confidence=analysis.confidence,
-            censored=analysis.censored,
+            **analysis.test_options(),
         )
         tables[f"{stem}_by_time"] = thesis_table(course)
         tables[f"{stem}_repeated_tests"] = course.tests_frame()

@@ -462,12 +462,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_file_arguments(cohort)
     add_filter_arguments(cohort)
     paired = sub.add_parser("paired", help="paired comparison of one lab between two times")
-    add_file_arguments(paired)
-    paired.add_argument("--analyte", required=True, help="lab, e.g. mcv, hgb, hepcidin")
-    paired.add_argument("--baseline", required=True, help="baseline time, e.g. 0")
-    paired.add_argument("--follow-up", required=True, help="follow-up time, e.g. 2 or 2w")
-    add_filter_arguments(paired)
-    _add_levels(paired)
+    _add_selection_arguments(paired, required=True, labs="mcv, hgb, hepcidin", follow_up="2 or 2w")
     power = sub.add_parser("power", help="power, pairs needed and detectable change")
     power.add_argument("--n", type=int, required=True, help="number of pairs")
     power.add_argument("--sd-change", type=float, required=True, help="SD of the change")
@@ -503,13 +498,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_view_arguments(parser: argparse.ArgumentParser, *, lab_required: bool) -> None:
+def _add_selection_arguments(
+    parser: argparse.ArgumentParser, *, required: bool, labs: str = "mcv", follow_up: str = "2"
+) -> None:
+    """The file, the lab and its two times, the filters and the levels."""
     add_file_arguments(parser)
-    parser.add_argument("--analyte", required=lab_required, help="lab, e.g. mcv")
-    parser.add_argument("--baseline", required=lab_required, help="baseline time, e.g. 0")
-    parser.add_argument("--follow-up", required=lab_required, help="follow-up time, e.g. 2")
+    parser.add_argument("--analyte", required=required, help=f"lab, e.g. {labs}")
+    parser.add_argument("--baseline", required=required, help="baseline time, e.g. 0")
+    parser.add_argument("--follow-up", required=required, help=f"follow-up time, e.g. {follow_up}")
     add_filter_arguments(parser)
     _add_levels(parser)
+
+
+def _add_view_arguments(parser: argparse.ArgumentParser, *, lab_required: bool) -> None:
+    _add_selection_arguments(parser, required=lab_required)
     parser.add_argument("--color-by", choices=sorted(SPLITS), help="colour the change bars")
     parser.add_argument("--sort", action="store_true", help="sort bars by change (waterfall)")
     parser.add_argument("--flip", action="store_true", help="plot baseline − follow-up")

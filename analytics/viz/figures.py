@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from analytics.analysis import SPLITS, Selection, select, split_groups, subgroups_for
 from analytics.errors import AnalysisError
@@ -43,6 +44,10 @@ from analytics.viz.paired_charts import before_after, estimation_plot, mean_diff
 from analytics.viz.style import ChartTitle
 from analytics.viz.summary_charts import forest, power_curve_chart
 from analytics.viz.time_charts import patient_lines, trajectories
+
+if TYPE_CHECKING:
+    import altair as alt
+    import pandas as pd
 
 __all__ = [
     "CHARTS",
@@ -83,6 +88,19 @@ def _chart(name: str, label: str) -> Callable:
 
 def _flipped(options: ChartOptions) -> str:
     return "flipped" if options.flip else ""
+
+
+def _line_drawing(
+    text: str,
+    note: str,
+    frame: pd.DataFrame,
+    draw: Callable[[pd.DataFrame, ChartTitle], alt.TopLevelMixin],
+    missing: tuple[tuple[str, str], ...],
+    **more: Any,
+) -> Drawing:
+    """A drawing with a line per patient, thinned as :func:`thin_lines` says (and notes)."""
+    lines, thin_note = thin_lines(frame)
+    return Drawing(text, [note, thin_note], lambda title: draw(lines, title), missing, **more)
 
 
 def _axis_labels(selection: Selection) -> dict[str, str]:
@@ -141,11 +159,11 @@ def _before_after(context: FigureContext) -> Drawing:
         f"{lab_words(selection)} at {format_time(selection.baseline)} and "
         f"{format_time(selection.follow_up)}, n = {patients_words(len(pairs.frame))}"
     )
-    lines, thin_note = thin_lines(pairs.frame)
-    return Drawing(
+    return _line_drawing(
         text,
-        [rule_note, thin_note],
-        lambda title: before_after(
+        rule_note,
+        pairs.frame,
+        lambda lines, title: before_after(
             lines,
             title,
             selection.unit,
@@ -175,11 +193,11 @@ def _trajectory(context: FigureContext) -> Drawing:
         f"Grey: each patient. Colour: mean and t-based {confidence * 100:g} % CI of the "
         "patients with a value at that time (n may differ between times)."
     )
-    lines, thin_note = thin_lines(long)
-    return Drawing(
+    return _line_drawing(
         text,
-        [summary_note, thin_note],
-        lambda title: trajectories(
+        summary_note,
+        long,
+        lambda lines, title: trajectories(
             lines,
             summary,
             title,
@@ -205,11 +223,11 @@ def _estimation(context: FigureContext) -> Drawing:
         "Right: the mean change with its t-based CI, on the same scale as the left panel, "
         "zero level with the baseline mean."
     )
-    lines, thin_note = thin_lines(pairs.frame)
-    return Drawing(
+    return _line_drawing(
         text,
-        [note, thin_note],
-        lambda title: estimation_plot(
+        note,
+        pairs.frame,
+        lambda lines, title: estimation_plot(
             lines,
             result,
             title,

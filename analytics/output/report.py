@@ -28,6 +28,7 @@ from analytics.errors import AnalysisError
 from analytics.filters import FilteredCohort
 from analytics.output.figure_files import chart_bytes
 from analytics.output.report_html import (
+    CHANGE_KEYS,
     escape,
     fmt_number,
     fmt_p,
@@ -54,17 +55,7 @@ _PAIRED_MAIN = (
     "n_pairs",
     "n_excluded",
     "excluded",
-    "baseline_mean",
-    "baseline_sd",
-    "baseline_se",
-    "follow_up_mean",
-    "follow_up_sd",
-    "follow_up_se",
-    "mean_change",
-    "sd_change",
-    "se_change",
-    "ci_low",
-    "ci_high",
+    *CHANGE_KEYS,
     "t",
     "df",
     "p_two_sided",

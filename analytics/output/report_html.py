@@ -33,20 +33,24 @@ P_KEYS = frozenset(
     }
 )
 PERCENT_KEYS = frozenset({"power", "power_at_delta", "confidence"})
+#: The paired descriptives and the CI of the mean change, in the lab's own unit.
+CHANGE_KEYS = (
+    "baseline_mean",
+    "baseline_sd",
+    "baseline_se",
+    "follow_up_mean",
+    "follow_up_sd",
+    "follow_up_se",
+    "mean_change",
+    "sd_change",
+    "se_change",
+    "ci_low",
+    "ci_high",
+)
 #: Quantities in the lab's own unit (the unit is written after the number).
 LAB_UNIT_KEYS = frozenset(
     {
-        "baseline_mean",
-        "baseline_sd",
-        "baseline_se",
-        "follow_up_mean",
-        "follow_up_sd",
-        "follow_up_se",
-        "mean_change",
-        "sd_change",
-        "se_change",
-        "ci_low",
-        "ci_high",
+        *CHANGE_KEYS,
         "bootstrap_ci_low",
         "bootstrap_ci_high",
         "delta",

@@ -24,6 +24,7 @@ from scipy import optimize, stats
 from statsmodels.stats.power import TTestPower
 
 from analytics.errors import AnalysisError
+from analytics.stats.common import quantity_frame
 
 __all__ = [
     "ALTERNATIVES",
@@ -404,13 +405,7 @@ class PowerResult:
             "ci_half_width": f"Half width of the {1 - self.alpha:.0%} CI of the mean change",
         }
         data = self.to_dict()
-        return pd.DataFrame(
-            {
-                "quantity": list(labels),
-                "label": list(labels.values()),
-                "value": pd.Series([data[key] for key in labels], dtype=object),
-            }
-        )
+        return quantity_frame([(key, label, data[key]) for key, label in labels.items()])
 
 
 def power_summary(

@@ -17,7 +17,7 @@ import analytics.reading.csv_text as csv_reader
 from analytics import load_cohort
 from analytics.errors import InputError
 from analytics.limits import LIMITS
-from analytics.reading.grid import read_grid
+from analytics.reading.upload import read_grid
 
 
 def _small_limit(monkeypatch, name: str, value: float) -> None:

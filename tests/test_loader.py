@@ -737,7 +737,7 @@ def test_xlsx_too_many_columns_checked_before_cells_are_converted(calamine_calls
 
 
 def test_xlsx_other_sheets_read_lazily_and_size_checked(calamine_calls, monkeypatch):
-    from analytics.reading.grid import read_grid
+    from analytics.reading.upload import read_grid
 
     labs = [["Subject", "Lab", "Time", "Value"], ["P1", "MCV", 0, 80.0], ["P2", "MCV", 0, 90.0]]
     notes = [["Notes"], ["exported from the lab system"]] + [[f"line {i}"] for i in range(20)]

@@ -28,7 +28,7 @@ from corpus_xlsx import (
 from analytics import InputError, load_cohort
 from analytics.limits import LIMITS
 from analytics.reading import xlsx, xlsx_package
-from analytics.reading.grid import read_grid
+from analytics.reading.upload import read_grid
 
 REFUSED = [c for c in CASES if c.refused]
 READ = [c for c in CASES if not c.refused]

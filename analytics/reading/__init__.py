@@ -1,7 +1,7 @@
 """From the bytes of an upload to a :class:`~analytics.cohort.Cohort`.
 
 The flow: :mod:`.isolation` runs the read in a child process with memory and time
-limits; :mod:`.grid` turns bytes into a grid of cells, through :mod:`.csv_text`
+limits; :mod:`.upload` turns bytes into a :mod:`.grid` of cells, through :mod:`.csv_text`
 (encodings, delimiters, physical rows) or :mod:`.xlsx_package` and :mod:`.xlsx`
 (the zip and its XML checked before the spreadsheet reader sees them);
 :mod:`.loader` finds the header row (:mod:`.header_row`), recognises each column

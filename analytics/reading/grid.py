@@ -1,16 +1,12 @@
-"""Turning the bytes of an uploaded file into a grid of cells.
+"""The grid of cells every reader produces, and what a reader noticed in it.
 
-:func:`read_grid` refuses empty and oversized files, then hands the bytes to the CSV
-reader (:mod:`analytics.reading.csv_text`: encoding, delimiter and decimal comma sniffed;
-rows are physical lines) or to the workbook reader (:mod:`analytics.reading.xlsx`: every
-part of the zip is checked before python-calamine sees it; the first *visible*
-worksheet is read unless another is asked for, each sheet's size is checked before
-its cells become Python objects, and the other visible sheets are read only when
-asked for, :attr:`Grid.other_sheets` being a lazy mapping). Both return a
-:class:`Grid` with what they noticed, by physical row and column.
-
-Every failure of the underlying readers becomes one :class:`~analytics.errors.InputError`
-with a message a clinician can act on.
+A :class:`Grid` holds one sheet's cells by physical row (``rows[i]`` is row
+``i + 1``), how the file was read, the other visible sheets of a workbook as a lazy
+mapping (:class:`LazySheets`: a sheet is read and size-checked only when looked
+up), and the reader's :class:`CellIssue` s, bounded per column and kind by
+:class:`IssueBuffer`. :func:`analytics.reading.upload.read_grid` makes one from an
+upload's bytes, through :mod:`analytics.reading.csv_text` or
+:mod:`analytics.reading.xlsx`.
 """
 
 from __future__ import annotations
@@ -18,12 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from analytics.errors import InputError
 from analytics.limits import LIMITS
 
-__all__ = ["CellIssue", "Grid", "IssueBuffer", "LazySheets", "read_grid"]
-
-_MB = 1024 * 1024
+__all__ = ["CellIssue", "Grid", "IssueBuffer", "LazySheets"]
 
 Rows = list[list[object]]
 
@@ -170,40 +163,3 @@ class Grid:
         if self.hidden_sheets:
             text += f" (hidden sheets not read: {', '.join(self.hidden_sheets)})"
         return text
-
-
-def read_grid(data: bytes, filename: str, sheet: str | None = None) -> Grid:
-    """Read an uploaded CSV or XLSX file into a :class:`Grid`.
-
-    Parameters
-    ----------
-    data
-        The file's bytes (never written to disk).
-    filename
-        Used only for its extension (``.csv``, ``.tsv``, ``.txt``, ``.xlsx``, ``.xlsm``).
-    sheet
-        XLSX only: the sheet to read; default the first visible worksheet.
-
-    Raises
-    ------
-    InputError
-        Empty, too large, unreadable or unsupported files.
-    """
-    if not data:
-        raise InputError("The file is empty.")
-    max_mb = LIMITS["max_upload_mb"].value
-    if len(data) > max_mb * _MB:
-        raise InputError(f"The file is {len(data) / _MB:.0f} MB; files up to {max_mb:.0f} MB.")
-    from analytics.reading.xlsx import (  # xlsx.py builds on this module's Grid
-        is_workbook,
-        read_workbook,
-    )
-
-    lowered = filename.lower()
-    if is_workbook(data, filename):
-        return read_workbook(data, filename, sheet)
-    if lowered.endswith((".json", ".parquet", ".sav", ".dta")):
-        raise InputError("Unsupported file type: upload a CSV or an Excel .xlsx file.")
-    from analytics.reading.csv_text import read_csv
-
-    return read_csv(data)

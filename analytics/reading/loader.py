@@ -45,7 +45,7 @@ from analytics.labs import normalise_unit
 from analytics.reading.attribute_sheets import merge_attribute_sheets
 from analytics.reading.attributes import cell_text
 from analytics.reading.cells import shown
-from analytics.reading.grid import Grid, read_grid
+from analytics.reading.grid import Grid
 from analytics.reading.header_row import column_letter, find_header
 from analytics.reading.headers import (
     ATTRIBUTE_ROLES,
@@ -59,6 +59,7 @@ from analytics.reading.headers import (
 from analytics.reading.long import read_long
 from analytics.reading.state import ReadState
 from analytics.reading.summary_rows import summary_rows
+from analytics.reading.upload import read_grid
 from analytics.reading.wide import read_wide
 
 __all__ = ["header_columns", "load_cohort", "parse_mapping", "summary_rows"]

@@ -10,6 +10,7 @@ same numbers everywhere.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -19,9 +20,22 @@ from analytics.errors import AnalysisError, LabNotFoundError, UnitError
 from analytics.filters import age_groups
 from analytics.labs import conventional_unit, format_time, is_log_scale, threshold_lab, unit_factor
 from analytics.stats.paired import PairedResult, paired_change
-from analytics.stats.prevalence import Thresholds, prevalence_by_time
+from analytics.stats.prevalence import prevalence_by_time
 from analytics.stats.subgroups import SubgroupResult, subgroup_contrast
 from analytics.stats.timecourse import TimecourseResult, timecourse
+
+if TYPE_CHECKING:  # settings.py reads SPLITS from this module
+    from analytics.settings import AnalysisSettings
+
+
+def _levels(analysis: AnalysisSettings | None) -> AnalysisSettings:
+    """The settings given, or the defaults (alpha 0.05, 95 %, censored at the limit)."""
+    if analysis is not None:
+        return analysis
+    from analytics.settings import AnalysisSettings
+
+    return AnalysisSettings()
+
 
 __all__ = [
     "SPLITS",
@@ -84,12 +98,7 @@ def select(
 
 
 def paired_for(
-    cohort: Cohort,
-    selection: Selection,
-    *,
-    alpha: float = 0.05,
-    confidence: float = 0.95,
-    censored: str = "limit",
+    cohort: Cohort, selection: Selection, analysis: AnalysisSettings | None = None
 ) -> PairedResult:
     """The paired comparison of ``selection`` in ``cohort``.
 
@@ -97,20 +106,21 @@ def paired_for(
     -----
     Complete pairs only: a patient counts when both the baseline and the follow-up
     value are present; the others are listed in ``excluded`` with the reason.
-    Censored values enter as set by ``censored`` (see ``Cohort.lab_values``).
-    The ratio (log) t-test is added for the skewed labs (``Lab.log_scale`` in
-    :mod:`analytics.labs`).
+    Censored values enter as the settings' ``censored`` rule says (see
+    ``Cohort.lab_values``). The ratio (log) t-test is added for the skewed labs
+    (``Lab.log_scale`` in :mod:`analytics.labs`).
     """
-    matrix = cohort.lab_matrix(selection.analyte, censored)
+    levels = _levels(analysis)
+    matrix = cohort.lab_matrix(selection.analyte, levels.censored)
     result = paired_change(
         matrix[selection.baseline].to_numpy(),
         matrix[selection.follow_up].to_numpy(),
         list(matrix.index),
-        alpha=alpha,
-        confidence=confidence,
+        alpha=levels.alpha,
+        confidence=levels.confidence,
         log_scale_available=is_log_scale(selection.analyte),
     )
-    if censored != "exclude" or not result.excluded:
+    if levels.censored != "exclude" or not result.excluded:
         return result
     # say why a value is missing when the rule left a censored value out
     labs = cohort.lab_values(selection.analyte, "limit")
@@ -136,9 +146,7 @@ def timecourse_for(
     analyte: str,
     *,
     baseline: float | None = None,
-    alpha: float = 0.05,
-    confidence: float = 0.95,
-    censored: str = "limit",
+    analysis: AnalysisSettings | None = None,
 ) -> TimecourseResult:
     """Every time point of one lab: descriptives, Friedman, RM-ANOVA, contrasts.
 
@@ -148,13 +156,14 @@ def timecourse_for(
     patients with every time point present (complete cases), each contrast
     against baseline the patients with both values.
     """
-    matrix = cohort.lab_matrix(analyte, censored).dropna(how="all")
+    levels = _levels(analysis)
+    matrix = cohort.lab_matrix(analyte, levels.censored).dropna(how="all")
     # time points at which none of these patients has a value (e.g. month 6 in a
     # cohort followed for 2 months) are not part of this course
     matrix = matrix.loc[:, matrix.notna().any() | (matrix.columns == baseline)]
     if matrix.empty:
         raise AnalysisError("No patient in this selection has a value of this lab.")
-    return timecourse(matrix, baseline=baseline, alpha=alpha, confidence=confidence)
+    return timecourse(matrix, baseline=baseline, alpha=levels.alpha, confidence=levels.confidence)
 
 
 def thesis_table(result: TimecourseResult) -> pd.DataFrame:
@@ -213,10 +222,7 @@ def subgroups_for(
     cohort: Cohort,
     selection: Selection,
     split: str,
-    *,
-    age_cutoff: float,
-    confidence: float = 0.95,
-    censored: str = "limit",
+    analysis: AnalysisSettings | None = None,
 ) -> SubgroupResult:
     """Compare the change of ``selection`` between the subgroups of ``split``.
 
@@ -226,20 +232,18 @@ def subgroups_for(
     excluded. The groups are compared on the change itself (Welch t and
     Mann–Whitney), never by comparing two p-values.
     """
-    matrix = cohort.lab_matrix(selection.analyte, censored)
+    levels = _levels(analysis)
+    matrix = cohort.lab_matrix(selection.analyte, levels.censored)
     changes = (matrix[selection.follow_up] - matrix[selection.baseline]).to_numpy()
-    groups = split_groups(cohort, split, age_cutoff).reindex(matrix.index)
+    groups = split_groups(cohort, split, levels.age_cutoff).reindex(matrix.index)
     labels = [None if g is None or (isinstance(g, float) and np.isnan(g)) else g for g in groups]
-    return subgroup_contrast(changes, labels, list(matrix.index), confidence)
+    return subgroup_contrast(changes, labels, list(matrix.index), levels.confidence)
 
 
 def prevalence_for(
     cohort: Cohort,
     kind: str,
-    thresholds: Thresholds | None = None,
-    *,
-    confidence: float = 0.95,
-    censored: str = "limit",
+    analysis: AnalysisSettings | None = None,
 ) -> pd.DataFrame:
     """Share of patients with anemia (Hgb) or microcytosis (MCV) at each time point.
 
@@ -248,7 +252,8 @@ def prevalence_for(
     Per time point, the patients with a value and the age (and, for anemia from
     age 15, the sex) needed to pick their threshold; the others are listed as
     excluded. Exact Clopper–Pearson confidence intervals. The thresholds and their
-    source are named in the ``thresholds`` column.
+    source are named in the ``thresholds`` column; they, the confidence level and the
+    censored rule come from the settings.
 
     Raises
     ------
@@ -273,15 +278,16 @@ def prevalence_for(
             unit,
         )
     # thresholds are in the conventional unit: compare values converted to it
-    matrix = cohort.lab_matrix(lab, censored) / factor
+    levels = _levels(analysis)
+    matrix = cohort.lab_matrix(lab, levels.censored) / factor
     matrix = matrix.loc[:, matrix.notna().any()]
     table = prevalence_by_time(
         matrix,
         cohort.patients["age"],
         cohort.patients["sex"],
         kind,  # type: ignore[arg-type]
-        thresholds,
-        confidence=confidence,
+        levels.thresholds,
+        confidence=levels.confidence,
     )
     table.insert(1, "label", table["time"].map(format_time))
     return table

@@ -13,7 +13,6 @@ import sys
 from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
 
 from analytics.analysis import SPLITS, paired_for, select, thesis_table, timecourse_for
 from analytics.cohort import CENSORED_RULES, Cohort
@@ -231,9 +230,9 @@ def _cohort(args: argparse.Namespace) -> int:
     return 0
 
 
-def _test_options(args: argparse.Namespace) -> dict[str, Any]:
-    """``--alpha``, ``--confidence`` and ``--censored`` as keywords for the tests."""
-    return {"alpha": args.alpha, "confidence": args.confidence, "censored": args.censored}
+def _levels(args: argparse.Namespace) -> AnalysisSettings:
+    """``--alpha``, ``--confidence`` and ``--censored`` as the analysis settings."""
+    return AnalysisSettings(alpha=args.alpha, confidence=args.confidence, censored=args.censored)
 
 
 def _lab_fields(cohort: Cohort, key: str) -> dict[str, str]:
@@ -246,7 +245,7 @@ def _paired(args: argparse.Namespace) -> int:
     cohort = load_from_args(args)
     chosen = filter_from_args(args).apply(cohort)
     selection = select(chosen.cohort, args.analyte, args.baseline, args.follow_up)
-    result = paired_for(chosen.cohort, selection, **_test_options(args))
+    result = paired_for(chosen.cohort, selection, _levels(args))
     if args.json:
         out = result.to_dict()
         out["excluded"] = [{"patient_id": p, "reason": r} for p, r in result.excluded]
@@ -294,7 +293,7 @@ def _timecourse(args: argparse.Namespace) -> int:
         chosen.cohort,
         key,
         baseline=baseline,
-        **_test_options(args),
+        analysis=_levels(args),
     )
     table = thesis_table(result)
     if args.json:

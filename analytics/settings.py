@@ -10,7 +10,6 @@ compared and passed whole.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
 
 from analytics.analysis import SPLITS
 from analytics.cohort import CENSORED_RULES
@@ -84,10 +83,6 @@ class AnalysisSettings:
         if self.censored != "limit":
             words += ["--censored", self.censored]
         return words
-
-    def test_options(self) -> dict[str, Any]:
-        """``alpha``, ``confidence`` and ``censored`` as keywords for the tests."""
-        return {"alpha": self.alpha, "confidence": self.confidence, "censored": self.censored}
 
     def threshold_args(self) -> list[str]:
         """``--threshold NAME=VALUE`` for each threshold changed from its default."""

@@ -9,6 +9,7 @@ import streamlit as st
 from analytics.analysis import prevalence_for
 from analytics.cohort import Cohort
 from analytics.errors import AnalysisError
+from analytics.settings import AnalysisSettings
 from analytics.stats.prevalence import Thresholds
 from ui.format import fmt_num
 from ui.shell import escape_md
@@ -50,7 +51,8 @@ def threshold_editor() -> Thresholds:
 
 def prevalence_section(cohort: Cohort, kind: str, thresholds: Thresholds, censored: str) -> None:
     try:
-        table = prevalence_for(cohort, kind, thresholds, censored=censored)
+        levels = AnalysisSettings(thresholds=thresholds, censored=censored)
+        table = prevalence_for(cohort, kind, levels)
     except AnalysisError as error:
         st.caption(escape_md(str(error)))
         return

@@ -14,6 +14,7 @@ from analytics.analysis import Selection, paired_for, select
 from analytics.cohort import Cohort
 from analytics.errors import AnalysisError
 from analytics.labs import format_time
+from analytics.settings import AnalysisSettings
 from analytics.stats.paired import PairedResult
 from ui.guards import require_patients
 from ui.shell import View, escape_md, page_view
@@ -100,13 +101,10 @@ def paired_or_stop(view: View) -> tuple[Settings, PairedResult]:
     cohort = view.filtered.cohort
     settings = pick_selection(cohort)
     try:
-        result = paired_for(
-            cohort,
-            settings.selection,
-            alpha=settings.alpha,
-            confidence=settings.confidence,
-            censored=view.censored_rule,
+        levels = AnalysisSettings(
+            alpha=settings.alpha, confidence=settings.confidence, censored=view.censored_rule
         )
+        result = paired_for(cohort, settings.selection, levels)
     except AnalysisError as error:
         st.warning(escape_md(str(error)))
         st.stop()

@@ -146,11 +146,7 @@ def _pairs_table(cohort: Cohort, selection: Selection, censored: str) -> pd.Data
 
 
 def _paired(cohort: Cohort, selection: Selection, analysis: AnalysisSettings) -> PairedResult:
-    return paired_for(
-        cohort,
-        selection,
-        **analysis.test_options(),
-    )
+    return paired_for(cohort, selection, analysis)
 
 
 def _all_labs_row(cohort: Cohort, key: str, time: float, analysis: AnalysisSettings) -> dict:
@@ -219,13 +215,7 @@ def _cohort_tables(
     left_out = []
     for kind in ("anemia", "microcytosis"):
         try:
-            tables[f"prevalence_{kind}"] = prevalence_for(
-                subset,
-                kind,
-                analysis.thresholds,
-                confidence=analysis.confidence,
-                censored=analysis.censored,
-            )
+            tables[f"prevalence_{kind}"] = prevalence_for(subset, kind, analysis)
         except LabNotFoundError:  # a file without Hgb or MCV values: nothing to leave out
             pass
         except AnalysisError as error:  # e.g. a unit that cannot be converted
@@ -250,10 +240,7 @@ def _lab_tables(
     course, split_result, problems = None, None, []
     try:
         course = timecourse_for(
-            subset,
-            selection.analyte,
-            baseline=selection.baseline,
-            **analysis.test_options(),
+            subset, selection.analyte, baseline=selection.baseline, analysis=analysis
         )
         tables[f"{stem}_by_time"] = thesis_table(course)
         tables[f"{stem}_repeated_tests"] = course.tests_frame()
@@ -261,14 +248,7 @@ def _lab_tables(
     except AnalysisError as error:
         problems.append(f"all time points: {error}")
     try:
-        result = subgroups_for(
-            subset,
-            selection,
-            split,
-            age_cutoff=analysis.age_cutoff,
-            confidence=analysis.confidence,
-            censored=analysis.censored,
-        )
+        result = subgroups_for(subset, selection, split, analysis)
         tables[f"{stem}_subgroups_{split}"] = result.to_frame()
         if result.pairwise:
             tables[f"{stem}_subgroup_contrasts"] = result.contrasts_frame()

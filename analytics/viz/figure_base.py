@@ -163,13 +163,7 @@ class FigureContext:
         """The paired result: the one given, else computed under :attr:`analysis`."""
         if self.paired is not None:
             return self.paired
-        return paired_for(
-            self.cohort,
-            self.selection,
-            alpha=self.analysis.alpha,
-            confidence=self.analysis.confidence,
-            censored=self.analysis.censored,
-        )
+        return paired_for(self.cohort, self.selection, self.analysis)
 
 
 @dataclass(frozen=True)

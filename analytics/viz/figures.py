@@ -281,14 +281,7 @@ def _qq(context: FigureContext) -> Drawing:
 @_chart("forest", "Subgroups (forest plot)")
 def _forest(context: FigureContext) -> Drawing:
     selection, options, analysis = context.selection, context.options, context.analysis
-    result = subgroups_for(
-        context.cohort,
-        selection,
-        options.split,
-        age_cutoff=analysis.age_cutoff,
-        confidence=analysis.confidence,
-        censored=analysis.censored,
-    )
+    result = subgroups_for(context.cohort, selection, options.split, analysis)
     frame = result.to_frame()
     split_words = SPLITS[options.split].lower()
     if frame.empty:

@@ -9,25 +9,13 @@ from pathlib import Path
 
 import pytest
 import xlsxwriter
+from app_session import TIMEOUT, XLSX_MIME, sidebar_text, started_app
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_CSV = ROOT / "data" / "sirolimus_demo.csv"
-TIMEOUT = 60
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ODD = b"Subj,MCV start,MCV 2 months\nA,80,78\nB,82,79\nC,85,80\n"
 NO_ID = b"sex,MCV 0\nF,80\n"
-
-
-def _app() -> AppTest:
-    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _sidebar_text(at: AppTest) -> str:
-    return " ".join(str(getattr(el, "value", "")) for el in at.sidebar)
 
 
 def _upload(at: AppTest, name: str, data: bytes, mime: str = "text/csv") -> None:
@@ -43,17 +31,17 @@ def _errors(at: AppTest) -> list[str]:
 
 
 def test_failed_upload_keeps_the_data_in_use_and_lists_the_file_columns():
-    at = _app()
+    at = started_app()
     _upload(at, "odd.csv", ODD)
     assert _errors(at)[0].startswith("**odd\\.csv could not be used.** No patient ID column")
     assert "Still showing the data in use before this upload." in [c.value for c in at.caption]
     assert "Subj, MCV start, MCV 2 months" in [t.value for t in at.text]
     assert at.text_area(key="retry_mapping").value == ""
-    assert "Demo cohort" in _sidebar_text(at)
+    assert "Demo cohort" in sidebar_text(at)
 
 
 def test_wrong_correction_is_explained_and_the_correction_can_be_fixed():
-    at = _app()
+    at = started_app()
     _upload(at, "odd.csv", ODD)
     at.text_area(key="retry_mapping").set_value("Nope=patient_id").run()
     at.button(key="retry_upload").click().run()
@@ -62,17 +50,17 @@ def test_wrong_correction_is_explained_and_the_correction_can_be_fixed():
     assert len(errors) == 2
     assert "could not be used" in errors[0]
     assert "names 'Nope', but the file has no such column" in errors[1]
-    assert "Demo cohort" in _sidebar_text(at)
+    assert "Demo cohort" in sidebar_text(at)
     at.text_area(key="retry_mapping").set_value("Subj=patient_id").run()
     at.button(key="retry_upload").click().run()
     assert not at.exception, at.exception
     assert _errors(at) == []
-    assert "3 of 3 patients" in _sidebar_text(at)
+    assert "3 of 3 patients" in sidebar_text(at)
     assert len(at.text_area) == 0
 
 
 def test_failed_upload_stays_explained_after_visiting_another_page():
-    at = _app()
+    at = started_app()
     _upload(at, "bad.csv", NO_ID)
     at.switch_page("pages/cohort.py").run()
     at.switch_page("pages/data.py").run()
@@ -82,19 +70,19 @@ def test_failed_upload_stays_explained_after_visiting_another_page():
 
 
 def test_opening_the_demo_clears_a_failed_upload():
-    at = _app()
+    at = started_app()
     assert at.button(key="open_demo").disabled
     _upload(at, "odd.csv", ODD)
     at.text_area(key="retry_mapping").set_value("Subj=patient_id").run()
     at.button(key="retry_upload").click().run()
     _upload(at, "bad.csv", NO_ID)
     assert "bad\\.csv could not be used" in _errors(at)[0]
-    assert "odd.csv" in _sidebar_text(at)
+    assert "odd.csv" in sidebar_text(at)
     at.button(key="open_demo").click().run()
     assert not at.exception, at.exception
     assert _errors(at) == []
     assert len(at.text_area) == 0
-    assert "Demo cohort" in _sidebar_text(at)
+    assert "Demo cohort" in sidebar_text(at)
     assert at.button(key="open_demo").disabled
 
 
@@ -106,7 +94,7 @@ def test_file_that_no_longer_reads_falls_back_to_the_demo_and_says_so_once():
     at.run()
     assert not at.exception, at.exception
     assert any("No patient ID column" in e for e in _errors(at))
-    assert "Demo cohort" in _sidebar_text(at)
+    assert "Demo cohort" in sidebar_text(at)
     at.run()
     assert _errors(at) == []
 
@@ -125,20 +113,20 @@ def _two_sheet_workbook() -> bytes:
 
 
 def test_another_sheet_can_be_chosen():
-    at = _app()
+    at = started_app()
     _upload(at, "two.xlsx", _two_sheet_workbook(), XLSX_MIME)
     assert at.selectbox(key="sheet_choice").value == "all"
-    assert "25 of 25 patients" in _sidebar_text(at)
+    assert "25 of 25 patients" in sidebar_text(at)
     at.selectbox(key="sheet_choice").set_value("first ten").run()
     assert not at.exception, at.exception
     assert at.selectbox(key="sheet_choice").value == "first ten"
-    assert "two.xlsx · sheet first ten" in _sidebar_text(at)
-    assert "25 of 25 patients" not in _sidebar_text(at)
+    assert "two.xlsx · sheet first ten" in sidebar_text(at)
+    assert "25 of 25 patients" not in sidebar_text(at)
     assert _errors(at) == []
 
 
 def test_single_sheet_file_offers_no_sheet_choice():
-    at = _app()
+    at = started_app()
     assert not [s for s in at.selectbox if s.key == "sheet_choice"]
 
 
@@ -162,16 +150,16 @@ def _role_of(at: AppTest, column: str) -> dict[str, str]:
 
 
 def test_column_role_corrected_in_the_table_rereads_the_file():
-    at = _app()
+    at = started_app()
     _edit_role(at, "epo", "ignore")
     assert _errors(at) == []
     assert _role_of(at, "epo") == {"column": "epo", "read as": "ignored", "role": "ignore"}
     assert "--map epo=ignore" in at.code[-1].value
-    assert "Demo cohort" in _sidebar_text(at)
+    assert "Demo cohort" in sidebar_text(at)
 
 
 def test_wrong_column_role_is_explained_and_the_file_kept():
-    at = _app()
+    at = started_app()
     _edit_role(at, "epo", "lab:nonsense")
     errors = _errors(at)
     assert len(errors) == 1
@@ -192,7 +180,7 @@ EMPTY_MESSAGES = {
 
 @pytest.mark.parametrize("path", list(EMPTY_MESSAGES))
 def test_page_says_when_no_patient_matches_and_stops(path):
-    at = _app()
+    at = started_app()
     at.selectbox(key="flt_cohort").set_value("prospective").run()
     at.selectbox(key="flt_age_group").set_value("Adult").run()
     at.switch_page(path).run()
@@ -210,7 +198,7 @@ def test_page_says_when_no_patient_matches_and_stops(path):
 
 
 def _paired_page(cohort: str = "retrospective") -> AppTest:
-    at = _app()
+    at = started_app()
     at.selectbox(key="flt_cohort").set_value(cohort).run()
     at.switch_page("pages/paired_tests.py").run()
     assert not at.exception, at.exception
@@ -283,7 +271,7 @@ def test_paired_page_compares_subgroups_only_in_the_view(monkeypatch):
     view_outputs(_demo(), CohortFilter(sex="M"), analyte="mcv", baseline=0, follow_up=2)
     in_the_view = len(calls)  # the Subgroups tab's split and the forest plot
     calls.clear()
-    at = _app()
+    at = started_app()
     at.selectbox(key="flt_sex").set_value("Male").run()
     at.switch_page("pages/paired_tests.py").run()
     assert not at.exception, at.exception

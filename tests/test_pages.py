@@ -6,73 +6,61 @@ import ast
 from pathlib import Path
 
 import pytest
+from app_session import XLSX_MIME, sidebar_text, started_app
 from streamlit.testing.v1 import AppTest
 
 from ui.shell import PAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_XLSX = ROOT / "data" / "sirolimus_demo.xlsx"
-TIMEOUT = 60
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _app() -> AppTest:
-    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _sidebar_text(at: AppTest) -> str:
-    return " ".join(str(getattr(el, "value", "")) for el in at.sidebar)
 
 
 @pytest.mark.parametrize("spec", PAGES, ids=[p.url_path for p in PAGES])
 def test_page_renders_on_demo(spec):
-    at = _app()
+    at = started_app()
     if not spec.default:
         at.switch_page(spec.path).run()
     assert not at.exception, at.exception
     assert at.title[0].value == spec.title
-    assert "25 of 25 patients" in _sidebar_text(at)
+    assert "25 of 25 patients" in sidebar_text(at)
 
 
 def test_upload_replaces_demo_and_every_page_follows():
-    at = _app()
+    at = started_app()
     at.file_uploader(key="upload").set_value(
         ("my cohort.xlsx", DEMO_XLSX.read_bytes(), XLSX_MIME)
     ).run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
-    assert "my cohort.xlsx" in _sidebar_text(at)
+    assert "my cohort.xlsx" in sidebar_text(at)
     for spec in PAGES:
         at.switch_page(spec.path).run()
         assert not at.exception, at.exception
         assert at.title[0].value == spec.title
-        assert "my cohort.xlsx" in _sidebar_text(at)
+        assert "my cohort.xlsx" in sidebar_text(at)
 
 
 def test_bad_upload_is_explained_and_demo_stays():
-    at = _app()
+    at = started_app()
     at.file_uploader(key="upload").set_value(("bad.csv", b"sex,MCV 0\nF,80\n", "text/csv")).run()
     assert not at.exception, at.exception
     assert any("No patient ID column" in e.value for e in at.error)
-    assert "Demo cohort" in _sidebar_text(at)
+    assert "Demo cohort" in sidebar_text(at)
 
 
 def test_filters_persist_across_pages():
-    at = _app()
+    at = started_app()
     at.selectbox(key="flt_sex").set_value("Female").run()
-    assert "12 of 25 patients" in _sidebar_text(at)
+    assert "12 of 25 patients" in sidebar_text(at)
     for spec in PAGES:
         at.switch_page(spec.path).run()
         assert not at.exception, at.exception
         assert at.selectbox(key="flt_sex").value == "Female"
-        assert "12 of 25 patients" in _sidebar_text(at)
+        assert "12 of 25 patients" in sidebar_text(at)
 
 
 def test_cohort_page_shows_characteristics_of_filtered_patients():
-    at = _app()
+    at = started_app()
     at.selectbox(key="flt_cohort").set_value("prospective").run()
     at.switch_page("pages/cohort.py").run()
     assert not at.exception, at.exception
@@ -84,7 +72,7 @@ def test_cohort_page_shows_characteristics_of_filtered_patients():
 
 
 def test_filter_with_no_patients_says_so():
-    at = _app()
+    at = started_app()
     at.selectbox(key="flt_cohort").set_value("prospective").run()
     at.selectbox(key="flt_age_group").set_value("Adult").run()
     at.switch_page("pages/cohort.py").run()
@@ -143,7 +131,7 @@ def _study_table(at: AppTest):
     ],
 )  # fmt: skip
 def test_paired_tests_page_reproduces_thesis_tables(cohort, lab, time, mean, sd, p_column, p):
-    at = _app()
+    at = started_app()
     at.selectbox(key="flt_cohort").set_value(cohort).run()
     at.switch_page("pages/paired_tests.py").run()
     at.selectbox(key="sel_lab").set_value(lab).run()
@@ -157,7 +145,7 @@ def test_paired_tests_page_reproduces_thesis_tables(cohort, lab, time, mean, sd,
 
 
 def test_paired_tests_page_reads_out_the_result():
-    at = _app()
+    at = started_app()
     at.selectbox(key="flt_cohort").set_value("retrospective").run()
     at.switch_page("pages/paired_tests.py").run()
     text = " ".join(m.value for m in at.markdown).replace("\\", "")
@@ -168,7 +156,7 @@ def test_paired_tests_page_reads_out_the_result():
 
 
 def test_power_page_planning_mode():
-    at = _app()
+    at = started_app()
     at.switch_page("pages/power.py").run()
     at.selectbox(key="power_mode").set_value("plan").run()
     at.number_input(key="plan_n").set_value(20).run()
@@ -180,7 +168,7 @@ def test_power_page_planning_mode():
 
 
 def test_failed_upload_can_be_corrected_and_retried():
-    at = _app()
+    at = started_app()
     data = b"Subj,MCV start,MCV 2 months\nA,80,78\nB,82,79\nC,85,80\n"
     at.file_uploader(key="upload").set_value(("odd.csv", data, "text/csv")).run()
     assert any("No patient ID column" in e.value for e in at.error)
@@ -188,12 +176,12 @@ def test_failed_upload_can_be_corrected_and_retried():
     at.button(key="retry_upload").click().run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
-    assert "odd.csv" in _sidebar_text(at)
-    assert "3 of 3 patients" in _sidebar_text(at)
+    assert "odd.csv" in sidebar_text(at)
+    assert "3 of 3 patients" in sidebar_text(at)
 
 
 def test_censored_values_rule_is_offered_and_kept():
-    at = _app()
+    at = started_app()
     data = b"id,MCV 0,MCV 2\nA,80,<70\nB,82,79\nC,85,80\n"
     at.file_uploader(key="upload").set_value(("cens.csv", data, "text/csv")).run()
     assert not at.exception, at.exception
@@ -202,7 +190,7 @@ def test_censored_values_rule_is_offered_and_kept():
     at.switch_page("pages/paired_tests.py").run()
     assert not at.exception, at.exception
     assert at.metric[0].value == "2"  # the pair with '<70' left out
-    assert "Censored values (e.g. <5) left out" in _sidebar_text(at)
+    assert "Censored values (e.g. <5) left out" in sidebar_text(at)
 
 
 HOSTILE = (
@@ -214,7 +202,7 @@ HOSTILE = (
 
 def test_file_strings_are_never_rendered_as_markdown():
     """A hostile upload (Markdown images in IDs and units) shows them only as text."""
-    at = _app()
+    at = started_app()
     at.file_uploader(key="upload").set_value(("h.csv", HOSTILE, "text/csv")).run()
     assert not at.error, [e.value for e in at.error]
     for spec in PAGES:
@@ -232,7 +220,7 @@ def test_file_strings_are_never_rendered_as_markdown():
 
 
 def test_power_page_survives_a_huge_sd():
-    at = _app()
+    at = started_app()
     at.switch_page("pages/power.py").run()
     at.selectbox(key="power_mode").set_value("plan").run()
     at.number_input(key="plan_sd").set_value(1000.0).run()

@@ -7,12 +7,12 @@ import io
 import os
 import threading
 import time
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from sessions import declared_strings_workbook
 
 from analytics import InputError, load_cohort
 from analytics.errors import ReadAborted
@@ -35,58 +35,6 @@ def _calamine_read_unguarded(data: bytes) -> int:
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     sheet = workbook.get_sheet_by_name(workbook.sheet_names[0])
     return len(sheet.to_python())
-
-
-def _workbook_declaring_strings(unique_count: int) -> bytes:
-    """A 2 KB workbook whose shared-strings table declares ``unique_count`` strings."""
-    parts = {
-        "[Content_Types].xml": (
-            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats'
-            '.org/package/2006/content-types"><Default Extension="rels" ContentType="application'
-            '/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" '
-            'ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType='
-            '"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-            '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.'
-            'openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName='
-            '"/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
-            'officedocument.spreadsheetml.sharedStrings+xml"/></Types>'
-        ),
-        "_rels/.rels": (
-            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
-            'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type='
-            '"http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-            'officeDocument" Target="xl/workbook.xml"/></Relationships>'
-        ),
-        "xl/workbook.xml": (
-            '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.'
-            'openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.'
-            'openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name='
-            '"Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
-        ),
-        "xl/_rels/workbook.xml.rels": (
-            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
-            'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type='
-            '"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"'
-            ' Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.'
-            'openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target='
-            '"sharedStrings.xml"/></Relationships>'
-        ),
-        "xl/worksheets/sheet1.xml": (
-            '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.'
-            'openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" '
-            't="s"><v>0</v></c></row></sheetData></worksheet>'
-        ),
-        "xl/sharedStrings.xml": (
-            '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats'
-            f'.org/spreadsheetml/2006/main" count="1" uniqueCount="{unique_count}"><si><t>'
-            "patient</t></si></sst>"
-        ),
-    }
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, text in parts.items():
-            archive.writestr(name, text)
-    return buffer.getvalue()
 
 
 def test_isolated_read_gives_the_same_cohort_as_the_loader():
@@ -160,12 +108,12 @@ def test_a_child_that_takes_too_long_is_stopped():
 def test_calamine_aborting_on_a_declared_string_count_costs_only_the_child():
     # Without the checks made before parsing, this 2 KB workbook makes calamine
     # allocate ~100 GB for 4,294,967,295 declared strings and abort the process.
-    bomb = _workbook_declaring_strings(4_294_967_295)
+    bomb = declared_strings_workbook(4_294_967_295)
     assert len(bomb) < 3000
     with pytest.raises(ReadAborted, match="needs more memory than the dashboard allows"):
         run_isolated(_calamine_read_unguarded, bomb)
     # the same workbook declaring its true count reads
-    assert run_isolated(_calamine_read_unguarded, _workbook_declaring_strings(1)) == 1
+    assert run_isolated(_calamine_read_unguarded, declared_strings_workbook(1)) == 1
 
 
 def test_other_reads_go_on_while_one_child_hangs():
@@ -194,4 +142,4 @@ def test_other_reads_go_on_while_one_child_hangs():
 
 def test_header_columns_of_a_refused_file_are_read_in_a_child():
     assert header_columns_isolated(b"Subj,MCV start\nA,80\n", "x.csv") == ["Subj", "MCV start"]
-    assert header_columns_isolated(_workbook_declaring_strings(4_294_967_295), "x.xlsx") == []
+    assert header_columns_isolated(declared_strings_workbook(4_294_967_295), "x.xlsx") == []

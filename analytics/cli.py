@@ -23,6 +23,7 @@ from analytics.output.figure_files import chart_bytes
 from analytics.output.files import table_csv
 from analytics.output.view import ViewOutputs, view_outputs
 from analytics.plain import jsonable
+from analytics.pseudonyms import PSEUDONYMISE_CHOICES, key_frame, labels_sentence, pseudonymise
 from analytics.reading.isolation import load_cohort_isolated
 from analytics.reading.loader import parse_mapping
 from analytics.settings import AnalysisSettings, ChartOptions
@@ -50,16 +51,28 @@ def add_file_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="COLUMN=ROLE",
         help="correct a column's recognised role, e.g. 'Pt=patient_id' or 'MCV6=lab:mcv:6'",
     )
+    parser.add_argument(
+        "--pseudonymise",
+        choices=list(PSEUDONYMISE_CHOICES),
+        default="auto",
+        help="label patients P01…Pnn and leave identifier columns (names, initials, birth "
+        "dates …) out: 'auto' (default) when the patient IDs look like record numbers, "
+        "'yes' always, 'no' never",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
 def load_from_args(args: argparse.Namespace) -> Cohort:
+    """The file of the command, read and pseudonymised as ``--pseudonymise`` says."""
     path = Path(args.file)
     try:
         data = path.read_bytes()
     except OSError as error:
         raise AnalysisError(f"Cannot read {path}: {error.strerror or error}.") from error
-    return load_cohort_isolated(data, path.name, sheet=args.sheet, mapping=parse_mapping(args.map))
+    cohort = load_cohort_isolated(
+        data, path.name, sheet=args.sheet, mapping=parse_mapping(args.map)
+    )
+    return pseudonymise(cohort, args.pseudonymise)
 
 
 def print_json(obj: object) -> None:
@@ -151,6 +164,7 @@ def validation_dict(cohort: Cohort) -> dict[str, object]:
         "n_columns": len(cohort.mapping),
         "issue_groups": listed["issue_groups"],
         "excluded_groups": _excluded_groups(cohort),
+        "identifiers": cohort.identifiers.to_dict(),
         "lists_complete": (
             len(report.issues) == report.count()
             and max(len(report.excluded), len(groups), len(cohort.mapping)) <= _LISTED
@@ -191,6 +205,10 @@ def _validate(args: argparse.Namespace) -> int:
             )
         raise
     result = validation_dict(cohort)
+    if args.write_key:
+        if not cohort.identifiers.pseudonymised:
+            raise AnalysisError("There is no key to write: the patients keep the file's IDs.")
+        _write(args.write_key, table_csv(key_frame(cohort)), quiet=args.json)
     if args.json:
         print_json(result)
     else:
@@ -202,6 +220,7 @@ def _validate(args: argparse.Namespace) -> int:
         for key, info in cohort.analytes.items():
             times = ", ".join(f"{t:g}" for t in info.times)
             print(f"  {info.label()} [{key}]: months {times}")
+        print(labels_sentence(cohort))
         _print_report(cohort)
     return 0 if cohort.report.ok else 2
 
@@ -375,12 +394,13 @@ def _outputs(args: argparse.Namespace, charts: tuple[str, ...] = CHARTS) -> View
     )
 
 
-def _write(path: str, data: bytes) -> None:
+def _write(path: str, data: bytes, *, quiet: bool = False) -> None:
     try:
         Path(path).write_bytes(data)
     except OSError as error:
         raise AnalysisError(f"Cannot write {path}: {error.strerror or error}.") from error
-    print(f"wrote {path} ({len(data):,} bytes)")
+    if not quiet:
+        print(f"wrote {path} ({len(data):,} bytes)")
 
 
 def _figure(args: argparse.Namespace) -> int:
@@ -457,6 +477,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     validate = sub.add_parser("validate", help="read a file and print the validation report")
     add_file_arguments(validate)
+    validate.add_argument(
+        "--write-key",
+        metavar="PATH",
+        help="write the key from P01…Pnn to the file's patient IDs to this CSV "
+        "(when the patients are pseudonymised)",
+    )
     cohort = sub.add_parser("cohort", help="print the characteristics table")
     add_file_arguments(cohort)
     add_filter_arguments(cohort)

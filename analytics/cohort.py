@@ -18,6 +18,7 @@ from analytics.errors import AnalysisError
 from analytics.labs import LABS, canonical_lab, format_time, parse_time
 from analytics.limits import LIMITS
 from analytics.reading.headers import ColumnRole
+from analytics.reading.identifiers import Identifiers
 
 __all__ = [
     "CENSORED_RULES",
@@ -371,6 +372,10 @@ class Cohort:
         holding the limit), ``unit``, ``row`` and ``column`` (where it was read).
     analytes
         The labs present, by key.
+    identifiers
+        The identifier columns and whether the patient IDs look like direct
+        identifiers; after :func:`analytics.pseudonyms.pseudonymise`, the choice
+        applied and the key from label to patient ID.
     """
 
     patients: pd.DataFrame
@@ -380,6 +385,7 @@ class Cohort:
     source: SourceInfo
     mapping: tuple[ColumnRole, ...] = ()
     extra_attributes: tuple[str, ...] = field(default_factory=tuple)
+    identifiers: Identifiers = field(default_factory=Identifiers)
 
     @property
     def n_patients(self) -> int:

@@ -22,7 +22,8 @@ from analytics.labs import canonical_lab, normalise_unit, parse_time
 from analytics.limits import LIMITS
 from analytics.reading.attributes import parse_age, parse_sex, parse_yes_no
 from analytics.reading.cells import classify_cell, classify_column
-from analytics.reading.headers import looks_like_identifier, recognise_header
+from analytics.reading.headers import recognise_header
+from analytics.reading.identifiers import looks_like_identifier
 from analytics.reading.loader import header_columns, summary_rows
 from analytics.stats.paired import dz_interval, paired_change
 from analytics.stats.power import mde_dz

@@ -10,7 +10,7 @@ instead, so that visit gets the same navigation, sidebar and data as ``/``.
 from __future__ import annotations
 
 import contextvars
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import streamlit as st
@@ -19,6 +19,7 @@ from analytics import InputError
 from analytics.cohort import CENSORED_RULES, Cohort
 from analytics.filters import FILTERS, CohortFilter, CutoffField, FilteredCohort
 from analytics.limits import LIMITS
+from analytics.pseudonyms import pseudonymise
 from analytics.reading.isolation import load_cohort_isolated
 from ui.widgets import kept, persistent_number, persistent_selectbox
 
@@ -49,13 +50,23 @@ _IN_ROUTER: contextvars.ContextVar[View | None] = contextvars.ContextVar("view",
 
 @dataclass(frozen=True)
 class Dataset:
-    """The file in use in this browser session (bytes stay in memory)."""
+    """The file in use in this browser session (bytes stay in memory).
+
+    ``pseudonymise`` is the choice of the Data page (``auto``, ``yes``, ``no``; see
+    :mod:`analytics.pseudonyms`); ``""`` keeps the choice made for the same file
+    (a sheet or a column correction of it), else ``auto``.
+    """
 
     data: bytes
     filename: str
     sheet: str | None = None
     mapping: tuple[tuple[str, str], ...] = ()
     is_demo: bool = False
+    pseudonymise: str = ""
+
+    @property
+    def pseudonymise_mode(self) -> str:
+        return self.pseudonymise or "auto"
 
 
 @dataclass(frozen=True)
@@ -83,13 +94,31 @@ def parse_dataset(
     sheet: str | None,
     mapping: tuple[tuple[str, str], ...],
     is_demo: bool,
+    pseudonymise_mode: str = "auto",
 ) -> Cohort:
     """Parse once per file content and settings, per browser session (bounded).
 
     The file is read in a child process with memory and time limits, so a file that
     crashes a reader or exhausts memory is refused without harming other sessions.
+    The cohort comes back pseudonymised as ``pseudonymise_mode`` says: every page,
+    figure and download is made from it.
     """
-    return load_cohort_isolated(data, filename, sheet=sheet, mapping=dict(mapping), is_demo=is_demo)
+    cohort = load_cohort_isolated(
+        data, filename, sheet=sheet, mapping=dict(mapping), is_demo=is_demo
+    )
+    return pseudonymise(cohort, pseudonymise_mode)
+
+
+def dataset_cohort(dataset: Dataset) -> Cohort:
+    """The (cached) cohort of ``dataset``, as every page shows it."""
+    return parse_dataset(
+        dataset.data,
+        dataset.filename,
+        dataset.sheet,
+        dataset.mapping,
+        dataset.is_demo,
+        dataset.pseudonymise_mode,
+    )
 
 
 def demo_dataset() -> Dataset:
@@ -102,11 +131,23 @@ def current_dataset() -> Dataset:
     return st.session_state["dataset"]
 
 
+def _with_choice(dataset: Dataset) -> Dataset:
+    """``dataset`` with its pseudonymisation choice: kept from the same file, else auto."""
+    if dataset.pseudonymise:
+        return dataset
+    current = st.session_state.get("dataset")
+    same_file = (
+        current is not None
+        and current.filename == dataset.filename
+        and current.data == dataset.data
+    )
+    return replace(dataset, pseudonymise=current.pseudonymise_mode if same_file else "auto")
+
+
 def use_dataset(dataset: Dataset) -> Cohort:
     """Parse ``dataset`` and make it current; raises InputError and keeps the old one."""
-    cohort = parse_dataset(
-        dataset.data, dataset.filename, dataset.sheet, dataset.mapping, dataset.is_demo
-    )
+    dataset = _with_choice(dataset)
+    cohort = dataset_cohort(dataset)
     st.session_state["dataset"] = dataset
     return cohort
 
@@ -114,14 +155,12 @@ def use_dataset(dataset: Dataset) -> Cohort:
 def load_current() -> tuple[Dataset, Cohort]:
     dataset = current_dataset()
     try:
-        cohort = parse_dataset(
-            dataset.data, dataset.filename, dataset.sheet, dataset.mapping, dataset.is_demo
-        )
+        cohort = dataset_cohort(dataset)
     except InputError as error:  # e.g. a correction that no longer applies
         st.session_state["load_error"] = str(error)
         dataset = demo_dataset()
         st.session_state["dataset"] = dataset
-        cohort = parse_dataset(dataset.data, dataset.filename, None, (), True)
+        cohort = dataset_cohort(dataset)
     return dataset, cohort
 
 

@@ -14,7 +14,7 @@ from analytics.settings import AnalysisSettings, ChartOptions
 from analytics.stats.prevalence import Thresholds
 from analytics.viz.figures import CHARTS
 from ui.selection import Settings
-from ui.shell import Dataset, View, parse_dataset
+from ui.shell import Dataset, View, dataset_cohort
 from ui.widgets import kept
 
 
@@ -50,9 +50,7 @@ def _cached_outputs(
     charts: tuple[str, ...],
 ) -> ViewOutputs:
     """Streamlit hashes the frozen dataclasses' fields, so each is a key as it is."""
-    cohort = parse_dataset(
-        dataset.data, dataset.filename, dataset.sheet, dataset.mapping, dataset.is_demo
-    )
+    cohort = dataset_cohort(dataset)
     return view_outputs(
         cohort,
         cohort_filter,

@@ -18,7 +18,7 @@ __all__ = ["commands", "power_command", "thesis_commands", "validate_command"]
 
 
 def _file_args(cohort: Cohort) -> list[str]:
-    """The file, its sheet and the column corrections made by the user."""
+    """The file, its sheet, the column corrections made by the user, the pseudonymisation."""
     source = cohort.source
     words = [source.filename]
     if source.sheet and len(source.sheets) > 1:
@@ -26,6 +26,9 @@ def _file_args(cohort: Cohort) -> list[str]:
     for role in cohort.mapping:
         if role.source == "set by you":
             words += ["--map", f"{role.column}={role.as_role_string()}"]
+    mode = cohort.identifiers.mode
+    if mode and mode != "auto":
+        words += ["--pseudonymise", mode]
     return words
 
 

@@ -304,6 +304,7 @@ def _data_record(cohort: Cohort) -> dict[str, Any]:
         "n_rows_used": report.n_rows_used,
         "n_rows_excluded": len(report.excluded),
         "n_warnings": report.count("warning"),
+        "identifiers": cohort.identifiers.to_dict(),
     }
 
 

@@ -41,6 +41,7 @@ from analytics.output.report_html import (
     when,
 )
 from analytics.plain import format_interval, format_level
+from analytics.pseudonyms import labels_sentence
 from analytics.stats.characteristics import Characteristics
 from analytics.stats.paired import PairedResult, leave_one_out
 from analytics.stats.power import OBSERVED_POWER_CAVEAT, PowerResult
@@ -153,6 +154,7 @@ def _source_section(cohort: Cohort, filtered: FilteredCohort) -> str:
     if source.sheet:
         pairs.append(("Sheet", escape(source.sheet)))
     pairs.append(("Patients in the file", escape(cohort.n_patients)))
+    pairs.append(("Patient labels", escape(labels_sentence(cohort))))
     return (
         '<section id="data"><h2>Data and patients</h2>'
         + kv_table(pairs, raw_values=True)

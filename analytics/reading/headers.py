@@ -20,7 +20,6 @@ __all__ = [
     "ATTRIBUTE_ROLES",
     "LONG_ROLES",
     "ColumnRole",
-    "looks_like_identifier",
     "parse_role",
     "recognise_header",
 ]
@@ -112,35 +111,6 @@ ROLE_LABELS: dict[str, str] = {
     "attribute": "other patient attribute",
     "ignore": "ignored",
 }
-
-_IDENTIFIER_HEADERS = (
-    "name",
-    "first name",
-    "last name",
-    "surname",
-    "full name",
-    "patient name",
-    "mrn",
-    "medical record number",
-    "medical record",
-    "dob",
-    "date of birth",
-    "birth date",
-    "birthdate",
-    "address",
-    "street",
-    "phone",
-    "telephone",
-    "email",
-    "e mail",
-    "ssn",
-    "social security number",
-    "nhs number",
-    "zip",
-    "zip code",
-    "postcode",
-    "postal code",
-)
 
 # Every pattern here is linear in the text it runs on: the unit in brackets cannot
 # contain an opening bracket, so no two tries scan the same characters, and the
@@ -256,15 +226,6 @@ def _all_attribute_synonyms() -> dict[str, str]:
             for synonym in synonyms:
                 _ATTRIBUTE_SYNONYMS[normalise_text(synonym)] = role
     return _ATTRIBUTE_SYNONYMS
-
-
-def looks_like_identifier(header: str) -> bool:
-    """True for headers that suggest direct identifiers (names, MRN, birth dates, ...)."""
-    if len(header) > MAX_HEADER_CHARS:
-        return False
-    rest, _ = _split_unit(header)
-    text = normalise_text(rest)
-    return text in {normalise_text(h) for h in _IDENTIFIER_HEADERS}
 
 
 def recognise_header(header: str) -> ColumnRole:

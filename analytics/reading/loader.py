@@ -52,10 +52,10 @@ from analytics.reading.headers import (
     LONG_ROLES,
     MAX_HEADER_CHARS,
     ColumnRole,
-    looks_like_identifier,
     parse_role,
     recognise_header,
 )
+from analytics.reading.identifiers import find_identifiers
 from analytics.reading.long import read_long
 from analytics.reading.state import ReadState
 from analytics.reading.summary_rows import summary_rows
@@ -180,6 +180,7 @@ def _build(grid: Grid, overrides: Mapping[str, str], source: SourceInfo) -> Coho
     read_layout = read_long if long_layout else read_wide
     patients, labs, roles = read_layout(state, roles, data_rows, first_row_number)
     patients = merge_attribute_sheets(state, patients)
+    identifiers = find_identifiers(roles, patients, state.issues)
     analytes = _analytes(state, labs)
     if not analytes:
         raise InputError(
@@ -196,7 +197,7 @@ def _build(grid: Grid, overrides: Mapping[str, str], source: SourceInfo) -> Coho
     )
     source = SourceInfo(**{**source.__dict__, "layout": "long" if long_layout else "wide"})
     extras = tuple(c for c in patients.columns if c not in STANDARD_ATTRIBUTES)
-    return Cohort(patients, labs, analytes, report, source, tuple(roles), extras)
+    return Cohort(patients, labs, analytes, report, source, tuple(roles), extras, identifiers)
 
 
 def _reader_issues(state: ReadState, headers: list[str]) -> None:
@@ -275,13 +276,6 @@ def _roles(state: ReadState, headers: list[str], overrides: Mapping[str, str]) -
                 role = ColumnRole(header, "attribute")
             else:
                 taken[role.role] = header
-        if looks_like_identifier(header):
-            state.warn(
-                "this column looks like a direct identifier (name, record number, birth "
-                "date, address or phone); this tool is meant for de-identified data",
-                column=header,
-                kind="identifier_column",
-            )
         roles.append(role)
     if "patient_id" not in taken:
         raise InputError(

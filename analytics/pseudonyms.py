@@ -39,9 +39,9 @@ __all__ = ["PSEUDONYMISE_CHOICES", "key_frame", "labels_sentence", "pseudonymise
 
 #: The pseudonymisation choices, with what each does.
 PSEUDONYMISE_CHOICES: dict[str, str] = {
-    "auto": "P01 … Pnn when the patient IDs look like record numbers or names (default)",
-    "yes": "always P01 … Pnn",
-    "no": "the file's patient IDs and identifier columns (pseudonymisation off)",
+    "auto": "Automatic: P01 … Pnn when the patient IDs look like record numbers or names",
+    "yes": "Always P01 … Pnn",
+    "no": "The file's patient IDs, identifier columns kept (pseudonymisation off)",
 }
 
 # How the loader's messages name a patient: "patient 'X'" and "(patient X)".
@@ -108,14 +108,13 @@ def key_frame(cohort: Cohort) -> pd.DataFrame:
 def labels_sentence(cohort: Cohort) -> str:
     """One plain sentence: how patients are labelled and what happened to identifier columns."""
     found = cohort.identifiers
-    columns = " and ".join(f"'{c}'" for c in found.column_names)
-    dropped = found.mode in ("auto", "yes")
-    if not columns:
-        columns_part = ""
-    elif dropped:
-        columns_part = f"; the identifier columns {columns} are left out"
-    else:
-        columns_part = f"; the identifier columns {columns} are kept"
+    names = [f"'{c}'" for c in found.column_names]
+    columns = ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + (names[-1:] or [""])[0]
+    what = "the identifier column" if len(names) == 1 else "the identifier columns"
+    verb = ("is" if len(names) == 1 else "are") + (
+        " left out" if found.mode in ("auto", "yes") else " kept"
+    )
+    columns_part = f"; {what} {columns} {verb}" if names else ""
     everywhere = "in every figure, table, export and report"
     if found.pseudonymised:
         why = f"because {found.direct_reason}" if found.direct else "as asked"

@@ -232,7 +232,7 @@ def test_columns_are_judged_by_their_values_too():
     }
     assert not cohort.identifiers.direct  # S1 … S5 are study codes
     messages = [w.message for w in cohort.report.warnings if w.column == "contact"]
-    assert messages and "5 of the 5 values looked at" in messages[0]
+    assert messages and "by its values: 5 of the 5 looked at" in messages[0]
 
 
 def test_a_repeated_code_is_not_initials():
@@ -451,7 +451,7 @@ def test_validate_json_tells_what_was_found(chart_file, capsys):
     assert out["identifiers"] == {
         "patient_id_column": "MRN",
         "direct_identifier": True,
-        "reason": "the header 'MRN' names record numbers",
+        "reason": "the header 'MRN' says they are record numbers",
         "pseudonymise": "auto",
         "pseudonymised": True,
         "identifier_columns": [

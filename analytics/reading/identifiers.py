@@ -10,10 +10,10 @@ the labs. This module judges each column by its header and by its values:
   ``1970-03-15``, ``+44 20 7946 0000``, ``12 High Street``, long record numbers);
 - the patient-ID column is a *direct identifier* when its header names a record
   number (``MRN``, ``medical record number``, ``record #``, ``hospital number``,
-  ``NHS number`` ...) or its values look like one (6 or more digits, or letters
-  followed by 5 or more digits, e.g. ``H1234567``), or most of them look like names,
-  initials, dates, phone numbers or e-mail addresses. Study codes such as ``R01``,
-  ``P3`` or ``1`` … ``25`` are not.
+  ``NHS number`` ...), or any of its values looks like one (6 or more digits, with
+  or without a few letters: ``4827163``, ``H1234567``), or most of them look like
+  names, initials, dates, phone numbers or e-mail addresses. Study codes such as
+  ``R01``, ``P3``, ``SIR-012`` or ``1`` … ``25`` are not.
 
 The loader records one warning per identifier column and one for a patient-ID
 column that is a direct identifier (kind ``identifier_column``), and keeps the
@@ -55,11 +55,11 @@ __all__ = [
 
 #: Kinds of identifier, with the words that describe a column of them.
 IDENTIFIER_KINDS: dict[str, str] = {
-    "record_number": "record numbers (MRN, hospital or NHS number)",
+    "record_number": "record numbers",
     "name": "patients' names",
     "initials": "patients' initials",
     "birth_date": "dates of birth",
-    "date": "full dates (a date tied to a patient can identify them)",
+    "date": "full dates",
     "phone": "phone numbers",
     "address": "addresses",
     "email": "e-mail addresses",
@@ -71,8 +71,8 @@ SAMPLE_VALUES = 500
 MAX_VALUE_CHARS = 100
 #: Share of an attribute column's values that must look like one kind of identifier.
 COLUMN_SHARE = 0.8
-#: Share of the patient IDs that must look like names, initials, dates ... (record
-#: numbers: any one is enough).
+#: Share of the patient IDs that must look like names, initials, dates ... (of record
+#: numbers one is enough: its patient's label would give them away).
 ID_SHARE = 0.5
 
 _MAX_HEADER_CHARS = int(LIMITS["max_header_chars"].value)
@@ -250,7 +250,6 @@ _DATE_RES = (
     re.compile(r"[A-Za-z]{3,9} \d{1,2},? \d{4}"),
 )
 _PHONE_RE = re.compile(r"\+?[\d ().-]+")
-_RECORD_RE = re.compile(r"[A-Za-z]{1,3}\d{5,}[A-Za-z]?")
 _INITIALS_RE = re.compile(r"[A-Z]\.?[A-Z]\.?(?:[A-Z]\.?)?")
 _NAME_TOKEN_RE = re.compile(r"[A-Z][A-Za-z'\u2019-]+|[A-Z]\.")
 _POSTCODE_RE = re.compile(r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}")
@@ -280,9 +279,7 @@ def _is_date(text: str) -> bool:
 
 
 def _is_record_number(text: str) -> bool:
-    """6 or more digits (separators allowed), or a few letters and 5 or more digits."""
-    if _RECORD_RE.fullmatch(text):
-        return True
+    """6 or more digits, with at most 4 letters and spaces, dashes or slashes between."""
     if _digits(text) < 6 or sum(c.isalpha() for c in text) > 4:
         return False
     return all(c.isalnum() or c in " -/" for c in text)
@@ -380,15 +377,15 @@ def _direct_reason(id_column: str, ids: pd.Index) -> str:
     """Why the patient IDs look like direct identifiers, or ``""``."""
     kind = header_identifier_kind(id_column)
     if kind is not None:
-        return f"the header '{id_column}' names {IDENTIFIER_KINDS[kind].split(' (')[0]}"
+        return f"the header '{id_column}' says they are {IDENTIFIER_KINDS[kind]}"
     texts = pd.Series(ids.astype(str), dtype=object)
     digits = texts.str.count(r"\d")
-    candidates = texts[(digits >= 5) & (texts.str.len() <= MAX_VALUE_CHARS)]
+    candidates = texts[(digits >= 6) & (texts.str.len() <= MAX_VALUE_CHARS)]
     n_records = sum(_is_record_number(t) for t in candidates)
     if n_records:
         return (
-            f"{n_records} of {len(texts)} patient IDs look like record numbers "
-            "(6 or more digits, or letters and 5 or more digits)"
+            f"{n_records} of {len(texts)} patient IDs look like record numbers, "
+            "with 6 or more digits"
         )
     sample = _sample(texts)
     kinds = Counter(value_identifier_kind(t) for t in sample)
@@ -412,7 +409,7 @@ def _column_kind(role: ColumnRole, patients: pd.DataFrame) -> tuple[str, str] | 
     if found is None:
         return None
     kind, n = found
-    return kind, f"{n} of the {len(values)} values looked at"
+    return kind, f"by its values: {n} of the {len(values)} looked at"
 
 
 def find_identifiers(
@@ -429,7 +426,7 @@ def find_identifiers(
         log.record(
             "warning",
             "identifier_column",
-            f"the patient IDs look like direct identifiers ({reason}); by default patients "
+            f"the patient IDs look like direct identifiers: {reason}; by default patients "
             f"are labelled {pseudonym_range(len(patients))} in file order in every figure, "
             "table, export and report",
             column=id_column,
@@ -451,7 +448,8 @@ def find_identifiers(
         log.record(
             "warning",
             "identifier_column",
-            f"this column looks like {IDENTIFIER_KINDS[kind]} ({how}); {kept_out}",
+            f"this column looks like an identifier: {IDENTIFIER_KINDS[kind]} (judged {how}); "
+            f"{kept_out}",
             column=role.column,
         )
     return Identifiers(id_column, reason, tuple(columns))

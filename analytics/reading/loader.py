@@ -57,6 +57,7 @@ from analytics.reading.headers import (
     recognise_header,
 )
 from analytics.reading.long import read_long
+from analytics.reading.role_hints import warn_unassigned_roles
 from analytics.reading.state import ReadState
 from analytics.reading.summary_rows import summary_rows
 from analytics.reading.upload import read_grid
@@ -180,6 +181,7 @@ def _build(grid: Grid, overrides: Mapping[str, str], source: SourceInfo) -> Coho
     read_layout = read_long if long_layout else read_wide
     patients, labs, roles = read_layout(state, roles, data_rows, first_row_number)
     patients = merge_attribute_sheets(state, patients)
+    warn_unassigned_roles(state, roles, patients)
     analytes = _analytes(state, labs)
     if not analytes:
         raise InputError(
@@ -254,17 +256,13 @@ def _roles(state: ReadState, headers: list[str], overrides: Mapping[str, str]) -
     roles: list[ColumnRole] = []
     taken: dict[str, str] = {}
     single = set(ATTRIBUTE_ROLES) | set(LONG_ROLES)
-    for header in headers:
-        if header in overrides:
-            try:
-                role = parse_role(header, overrides[header])
-            except ValueError as error:
-                raise InputError(f"Column correction for '{header}': {error}") from error
-        else:
-            role = recognise_header(header)
-            if header.startswith("column ") and role.role == "attribute":
-                role = ColumnRole(header, "attribute", source="no header")
-        if role.role in single:
+    read = [_read_role(header, overrides) for header in headers]
+    preferred = _preferred_id(read)
+    if preferred is not None:
+        taken["patient_id"] = preferred
+    for role in read:
+        header = role.column
+        if role.role in single and taken.get(role.role) != header:
             if role.role in taken:
                 state.warn(
                     f"read as an ordinary attribute: '{taken[role.role]}' is already "
@@ -286,9 +284,40 @@ def _roles(state: ReadState, headers: list[str], overrides: Mapping[str, str]) -
     if "patient_id" not in taken:
         raise InputError(
             "No patient ID column was found. Name one column 'patient_id' (or 'patient', "
-            "'id', 'subject', 'study id'), or mark it as patient_id in the column mapping."
+            "'id', 'study id', 'MRN', 'record #'), or give one column the patient ID role: "
+            "pick it under the file's columns, or on the command line "
+            "--map \"COLUMN=patient_id\"."
         )
     return roles
+
+
+def _read_role(header: str, overrides: Mapping[str, str]) -> ColumnRole:
+    """The column's role as corrected in the mapping, else as recognised from its header."""
+    if header in overrides:
+        try:
+            return parse_role(header, overrides[header])
+        except ValueError as error:
+            raise InputError(f"Column correction for '{header}': {error}") from error
+    role = recognise_header(header)
+    if header.startswith("column ") and role.role == "attribute":
+        return ColumnRole(header, "attribute", source="no header")
+    return role
+
+
+def _preferred_id(roles: list[ColumnRole]) -> str | None:
+    """The patient ID column among several candidates.
+
+    One set by the user wins; then a study ID wins over a record number (``MRN``,
+    ``hospital number``), which is kept as an ordinary attribute with a warning.
+    """
+    candidates = [r for r in roles if r.role == "patient_id"]
+    if not candidates:
+        return None
+    ranked = sorted(
+        candidates,
+        key=lambda r: (r.source != "set by you", looks_like_identifier(r.column)),
+    )
+    return ranked[0].column
 
 
 def _account_above_header(state: ReadState, rows: list[list[object]], header_index: int) -> None:

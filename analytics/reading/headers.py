@@ -115,32 +115,34 @@ ATTRIBUTE_ROLES: dict[str, tuple[str, ...]] = {
     ),
 }
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 #: Roles also recognised from their words in any order: one of the first set
 #: (``iron``) with any of the second (``On oral iron?``, ``Age at sirolimus start``).
 ROLE_WORDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "sex": (frozenset({"sex", "gender"}), frozenset({"patient", "pt", "biological"})),
     "age": (
         frozenset({"age"}),
-        frozenset(
+        _words(
             "at start baseline years year yrs yr y in of on the first sirolimus srl "
             "rapamycin transplant transplantation tx switch conversion inclusion entry "
-            "enrolment enrollment study visit patient pt current".split()
+            "enrolment enrollment study visit patient pt current"
         ),
     ),
     "iron": (
         frozenset({"iron"}),
-        frozenset(
+        _words(
             "on oral po therapy tx treatment supplement supplements supplementation use "
             "taking receiving given current any prescribed tablets tabs pills "
-            "replacement".split()
+            "replacement"
         ),
     ),
     "epo": (
         frozenset({"epo", "erythropoietin", "esa", "epoetin", "darbepoetin", "rhepo"}),
-        frozenset(
-            "on therapy tx treatment use taking receiving given current any "
-            "prescribed".split()
-        ),
+        _words("on therapy tx treatment use taking receiving given current any prescribed"),
     ),
 }
 

@@ -145,7 +145,8 @@ def _read_cohort(
 
 
 def header_columns(data: bytes, filename: str, sheet: str | None = None) -> list[str]:
-    """The column names of the file's header row (for correcting a file that failed).
+    """The column names of the file's header row (for correcting a file that failed),
+    as the loader names them (``column C`` for a blank header, ``X (2)`` for a repeat).
 
     Returns an empty list when not even a header row can be found.
     """
@@ -154,11 +155,7 @@ def header_columns(data: bytes, filename: str, sheet: str | None = None) -> list
         header = rows[find_header(rows, {})]
     except Exception:  # the caller is already showing why the file failed
         return []
-    names = [cell_text(c) for c in header]
-    return [
-        name if name and len(name) <= MAX_HEADER_CHARS else f"column {column_letter(i)}"
-        for i, name in enumerate(names)
-    ]
+    return _column_names(header)[0]
 
 
 # --------------------------------------------------------------------------- building
@@ -217,31 +214,49 @@ def _reader_issues(state: ReadState, headers: list[str]) -> None:
         state.issues.count_more(severity, kind, name(column), n)
 
 
-def _headers(state: ReadState, header_row: list[object], overrides: Mapping[str, str]) -> list[str]:
-    """The column names: each header's text, made unique, or ``column X`` where it has none."""
-    headers: list[str] = []
+def _column_names(header_row: list[object]) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """The column names: each header's text, made unique, or ``column X`` where it has none.
+
+    Also returns what was changed, as ``(kind, message, column)`` for a warning (the
+    column ``""`` when the warning names none).
+    """
+    names: list[str] = []
+    changes: list[tuple[str, str, str]] = []
     seen: Counter[str] = Counter()
     for index, cell in enumerate(header_row):
         text = cell_text(cell) or f"column {column_letter(index)}"
         if len(text) > MAX_HEADER_CHARS:
             name = f"column {column_letter(index)}"
-            state.warn(
-                f"the header of {name} is {len(text):,} characters long ('{shown(text)}'); "
-                f"a header has at most {MAX_HEADER_CHARS} characters, so the column is "
-                f"read as '{name}', an ordinary attribute",
-                column=name,
-                kind="long_header",
+            changes.append(
+                (
+                    "long_header",
+                    f"the header of {name} is {len(text):,} characters long ('{shown(text)}'); "
+                    f"a header has at most {MAX_HEADER_CHARS} characters, so the column is "
+                    f"read as '{name}', an ordinary attribute",
+                    name,
+                )
             )
             text = name
         seen[text] += 1
         if seen[text] > 1:
             renamed = f"{text} ({seen[text]})"
-            state.warn(
-                f"the header '{text}' appears more than once; read as '{renamed}'",
-                kind="duplicate_header",
+            changes.append(
+                (
+                    "duplicate_header",
+                    f"the header '{text}' appears more than once; read as '{renamed}'",
+                    "",
+                )
             )
             text = renamed
-        headers.append(text)
+        names.append(text)
+    return names, changes
+
+
+def _headers(state: ReadState, header_row: list[object], overrides: Mapping[str, str]) -> list[str]:
+    """The column names (see :func:`_column_names`), checked against the corrections."""
+    headers, changes = _column_names(header_row)
+    for kind, message, column in changes:
+        state.warn(message, column=column or None, kind=kind)
     for column in overrides:
         if column not in headers:
             raise InputError(
@@ -286,7 +301,7 @@ def _roles(state: ReadState, headers: list[str], overrides: Mapping[str, str]) -
             "No patient ID column was found. Name one column 'patient_id' (or 'patient', "
             "'id', 'study id', 'MRN', 'record #'), or give one column the patient ID role: "
             "pick it under the file's columns, or on the command line "
-            "--map \"COLUMN=patient_id\"."
+            '--map "COLUMN=patient_id".'
         )
     return roles
 

@@ -20,16 +20,18 @@ from analytics.reading.cells import classify_column
 from analytics.reading.headers import ROLE_LABELS, ROLE_WORDS, ColumnRole, role_text
 from analytics.reading.state import ReadState
 
-__all__ = ["role_hint", "warn_unassigned_roles"]
+__all__ = ["named_lab", "role_hint", "warn_unassigned_roles"]
 
 #: Share of a column's filled cells that must fit a role for the column to look like it.
 _YES_NO_SHARE = 0.8
 _SEX_SHARE = 0.9
 _NUMBER_SHARE = 0.5
+#: A yes/no or M/F column has few distinct texts (``Y``, ``no``, ``Male``, ``f`` ...).
+_FEW_TEXTS = 12
 #: Words saying that a number under a lab's name is not the lab's value.
 _NOT_A_VALUE = frozenset(
-    "dose doses dosage mg duration days weeks date dates cumulative total started "
-    "stopped".split()
+    ("dose", "doses", "dosage", "mg", "duration", "days", "weeks", "date", "dates")
+    + ("cumulative", "total", "started", "stopped")
 )
 _EPO_WORDS = ROLE_WORDS["epo"][0]
 _KEEP = 'to keep it as it is and silence this warning, pick "other patient attribute"'
@@ -51,8 +53,17 @@ def _share(counts: pd.Series, test) -> float:
     return int(sum(n for text, n in counts.items() if test(text))) / total
 
 
-def _named_lab(words: list[str]) -> Lab | None:
-    """The known lab named by some run of the header's words (longest runs first)."""
+def named_lab(header: str) -> Lab | None:
+    """The known lab named by some run of the header's words (longest runs first).
+
+    Examples
+    --------
+    >>> named_lab("Iron Sat % (pre)").key, named_lab("Hgb nadir").key
+    ('tsat', 'hgb')
+    >>> named_lab("On oral iron?") is None  # "iron" alone is the iron-therapy word
+    True
+    """
+    words = [w.strip("%") for w in role_text(header).split(" ") if w.strip("%")]
     for size in range(min(len(words), 4), 0, -1):
         for start in range(len(words) - size + 1):
             run = words[start : start + size]
@@ -76,7 +87,8 @@ def role_hint(
     ``taken`` the roles other columns already have.
     """
     words = role_text(column).split(" ")
-    yes_no = len(counts) > 0 and _share(counts, is_yes_no_text) >= _YES_NO_SHARE
+    few = 0 < len(counts) <= _FEW_TEXTS
+    yes_no = few and _share(counts, is_yes_no_text) >= _YES_NO_SHARE
     if "iron" in words and yes_no and "iron" not in taken:
         return (
             "its cells are yes/no and its name mentions iron, but it was kept as an "
@@ -90,7 +102,8 @@ def role_hint(
             "the Epo filter and tables do not use it; if it says whether the patient had "
             f"Epo (yes/no), {_how(column, 'epo')}; {_KEEP}"
         )
-    if "sex" not in taken and int(counts.sum()) >= 2 and _share(counts, is_sex_text) >= _SEX_SHARE:
+    sex_like = few and int(counts.sum()) >= 2 and _share(counts, is_sex_text) >= _SEX_SHARE
+    if "sex" not in taken and sex_like:
         return (
             "its cells are all M/F (male/female), but it was kept as an ordinary attribute "
             "and the file has no sex column, so the sex filter and the sex-specific anemia "
@@ -99,19 +112,22 @@ def role_hint(
         )
     if yes_no or set(words) & _NOT_A_VALUE:
         return ""
-    lab = _named_lab([w.strip("%") for w in words if w.strip("%")])
+    lab = named_lab(column)
     if lab is None:
         return ""
     cells = pd.Series(list(counts.index), dtype=object)
     kinds = classify_column(cells, decimal_comma=decimal_comma)["kind"].to_numpy()
-    numbers = int(counts.to_numpy()[(kinds == "number") | (kinds == "below") | (kinds == "above")].sum())
+    numbers = int(
+        counts.to_numpy()[(kinds == "number") | (kinds == "below") | (kinds == "above")].sum()
+    )
     if numbers / int(counts.sum()) < _NUMBER_SHARE:
         return ""
+    how = _how(column, f"lab:{lab.key}:0")
     return (
         f"it holds numbers and its name names {lab.name}, but no time point, so it was kept "
         f"as an ordinary attribute, not as lab values; if these are {lab.name} values, add "
-        f"the time to the header (e.g. '{column} 0' for month 0) or {_how(column, f'lab:{lab.key}:0')}"
-        f" (the time after the second colon); {_KEEP}"
+        f"the time to the header (e.g. '{column} 0' for month 0) or {how} (the time after "
+        f"the second colon); {_KEEP}"
     )
 
 

@@ -30,8 +30,21 @@ _NUMBER_SHARE = 0.5
 _FEW_TEXTS = 12
 #: Words saying that a number under a lab's name is not the lab's value.
 _NOT_A_VALUE = frozenset(
-    ("dose", "doses", "dosage", "mg", "duration", "days", "weeks", "date", "dates")
-    + ("cumulative", "total", "started", "stopped")
+    {
+        "dose",
+        "doses",
+        "dosage",
+        "mg",
+        "duration",
+        "days",
+        "weeks",
+        "date",
+        "dates",
+        "cumulative",
+        "total",
+        "started",
+        "stopped",
+    }
 )
 _EPO_WORDS = ROLE_WORDS["epo"][0]
 _KEEP = 'to keep it as it is and silence this warning, pick "other patient attribute"'

@@ -34,7 +34,10 @@ data_view.how_read(view)
 data_view.row_counts(cohort)
 
 st.subheader("Columns")
-st.write("What each column was recognised as. To correct one, type its role and apply.")
+st.write(
+    "What each column was read as. To correct one, pick what it holds — for a lab column "
+    "also the lab, the time point and the unit — and apply: the file is read again."
+)
 data_view.column_roles(view)
 
 st.subheader("Validation report")

@@ -299,9 +299,9 @@ def _roles(state: ReadState, headers: list[str], overrides: Mapping[str, str]) -
     if "patient_id" not in taken:
         raise InputError(
             "No patient ID column was found. Name one column 'patient_id' (or 'patient', "
-            "'id', 'study id', 'MRN', 'record #'), or give one column the patient ID role: "
-            "pick it under the file's columns, or on the command line "
-            '--map "COLUMN=patient_id".'
+            "'id', 'study id', 'MRN', 'record #'), or give one column the patient ID role "
+            "(on the Data page with the column pickers; on the command line with "
+            '--map "COLUMN=patient_id").'
         )
     return roles
 

@@ -68,7 +68,7 @@ PAGE_SIZE = 40
 #: Time points offered for every lab column, in months (0.25 is 1 week).
 STANDARD_TIMES = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 9.0, 12.0, 18.0, 24.0)
 _NO_UNIT = ""
-_WIDTHS = [3, 3, 3, 2, 2]
+_WIDTHS = [3, 3, 4, 2, 2]
 
 
 @dataclass(frozen=True)
@@ -125,17 +125,13 @@ def lab_choices(role: ColumnRole) -> list[str]:
 def lab_label(choice: str) -> str:
     lab = LABS.get(choice)
     if lab is None:
-        return f"{choice} (as named in the file)"
+        return f"{choice} (other lab)"
     return lab.name if lab.short.lower() == lab.name.lower() else f"{lab.name} ({lab.short})"
 
 
 def time_choices(current: float, seen: Iterable[float] = ()) -> list[float]:
     """The standard time points, those the file has, and the column's own."""
     return sorted({*STANDARD_TIMES, *(float(t) for t in seen), float(current)})
-
-
-def time_label(months: float) -> str:
-    return "month 0 (baseline)" if months == 0 else format_time(months)
 
 
 def unit_choices(lab: str, current: str) -> list[str]:
@@ -183,15 +179,28 @@ def _picks(prefix: str, identity: Hashable) -> dict[int, Pick]:
     return st.session_state[f"{prefix}_picks"]
 
 
-def _select(label: str, options: list, value, key: str, format_func=str):
-    index = options.index(value) if value in options else 0
+def _restore(key: str, value, options: list | None = None) -> None:
+    """Give the widget its value from the server: its live one, else the kept pick.
+
+    A keyed widget keeps its identity (and, in the browser, its shown value) whatever
+    its options, so the value is always sent from here; otherwise the browser would
+    go on showing the previous file's choice under the same key.
+    """
+    current = st.session_state.get(key, value)
+    if options is not None and current not in options:
+        current = value if value in options else options[0]
+    st.session_state[key] = current
+
+
+def _select(label: str, options: list, value, key: str, format_func=str, **kwargs):
+    _restore(key, value, options)
     return st.selectbox(
         label,
         options,
-        index=index,
         key=key,
         format_func=format_func,
-        label_visibility="collapsed",
+        label_visibility=kwargs.pop("label_visibility", "collapsed"),
+        **kwargs,
     )
 
 
@@ -209,7 +218,7 @@ def _lab_pickers(cells, role: ColumnRole, pick: Pick, i: int, prefix: str, seen)
             time_choices(start.time, seen),
             start.time,
             f"{prefix}_time_{i}",
-            time_label,
+            format_time,
         )
     unit_start = start.unit if lab == start.lab else ""
     with cells[4]:
@@ -217,9 +226,9 @@ def _lab_pickers(cells, role: ColumnRole, pick: Pick, i: int, prefix: str, seen)
             units = unit_choices(lab, unit_start)
             unit = _select(f"Unit of {column}", units, unit_start, f"{prefix}_unit_{i}_{lab}")
         else:
+            _restore(f"{prefix}_unit_{i}_{lab}", unit_start)
             unit = st.text_input(
                 f"Unit of {column}",
-                value=unit_start,
                 key=f"{prefix}_unit_{i}_{lab}",
                 placeholder="unit, e.g. mmol/L",
                 label_visibility="collapsed",
@@ -258,11 +267,13 @@ def _page(prefix: str, n_columns: int) -> range:
     if n_columns <= PAGE_SIZE:
         return range(n_columns)
     starts = list(range(0, n_columns, PAGE_SIZE))
-    start = st.selectbox(
+    start = _select(
         "Columns shown",
         starts,
-        key=f"{prefix}_page",
-        format_func=lambda s: f"columns {s + 1}–{min(s + PAGE_SIZE, n_columns)} of {n_columns}",
+        0,
+        f"{prefix}_page",
+        lambda s: f"columns {s + 1}–{min(s + PAGE_SIZE, n_columns)} of {n_columns}",
+        label_visibility="visible",
     )
     return range(start, min(start + PAGE_SIZE, n_columns))
 

@@ -177,13 +177,16 @@ def row_counts(cohort: Cohort) -> None:
 def column_roles(view: View) -> None:
     """A role picker per column (and lab, time, unit for lab columns); apply rereads the file."""
     cohort, dataset = view.cohort, view.dataset
-    changes = column_pickers(
-        list(cohort.mapping),
-        prefix="col",
-        identity=(cohort.source.sha256, dataset.filename, dataset.sheet, dataset.mapping),
-        times=sorted({t for info in cohort.analytes.values() for t in info.times}),
-        flagged={w.column for w in cohort.report.warnings if w.kind == "looks_like_role"},
-    )
+    flagged = {w.column for w in cohort.report.warnings if w.kind == "looks_like_role"}
+    opened = not dataset.is_demo or bool(dataset.mapping) or bool(flagged)
+    with st.expander(_columns_summary(cohort, len(flagged)), expanded=opened):
+        changes = column_pickers(
+            list(cohort.mapping),
+            prefix="col",
+            identity=(cohort.source.sha256, dataset.filename, dataset.sheet, dataset.mapping),
+            times=sorted({t for info in cohort.analytes.values() for t in info.times}),
+            flagged=flagged,
+        )
     if dataset.mapping:
         _corrections_in_use(view)
     if changes is None:
@@ -195,6 +198,31 @@ def column_roles(view: View) -> None:
     _use_or_explain(
         Dataset(dataset.data, dataset.filename, dataset.sheet, mapping, dataset.is_demo)
     )
+
+
+def _count(n: int, noun: str, plural: str | None = None) -> str:
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
+def _columns_summary(cohort: Cohort, n_flagged: int) -> str:
+    """One line on the columns: how many hold what (no text from the file)."""
+    roles = [r.role for r in cohort.mapping]
+    parts = [f"{_count(len(roles), 'column')}: patient ID"]
+    if roles.count("lab"):
+        labs = _count(len(cohort.analytes), "lab")
+        parts.append(f"{_count(roles.count('lab'), 'lab column')} ({labs})")
+    n_attributes = sum(r not in ("lab", "ignore", "patient_id") for r in roles)
+    if n_attributes:
+        parts.append(_count(n_attributes, "patient attribute"))
+    if roles.count("ignore"):
+        parts.append(f"{roles.count('ignore'):,} ignored")
+    line = ", ".join(parts)
+    if n_flagged:
+        held = "looks" if n_flagged == 1 else "look"
+        line += (
+            f" — ⚠ {_count(n_flagged, 'column')} {held} like a role not given (see the warnings)"
+        )
+    return line
 
 
 def _corrections_in_use(view: View) -> None:
@@ -219,7 +247,7 @@ def validation_report(report: ValidationReport) -> None:
             f"{report.count('error'):,} errors: the file cannot be analysed until they are fixed."
         )
     elif report.count("warning"):
-        st.warning(f"{report.count('warning'):,} warnings: check these cells in your file.")
+        st.warning(f"{_count(report.count('warning'), 'warning')}: check these cells in your file.")
     else:
         st.success("No errors or warnings.")
     if not report.issues:

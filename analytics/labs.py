@@ -241,17 +241,26 @@ LABS: dict[str, Lab] = {
 _MAX_NAME_CHARS = int(LIMITS["max_header_chars"].value)
 
 
+_PUNCTUATION_RE = re.compile(r"[_\-:?!;*\"'`\u2018\u2019\u201c\u201d]+")
+
+
 def normalise_text(text: str) -> str:
-    """Lower-case, ``_``/``-``/``.``/``:`` to spaces (not a decimal point), single spaces.
+    """Lower-case, punctuation to spaces, single spaces.
+
+    ``_``, ``-``, ``:``, ``?``, ``!``, ``;``, ``*`` and quotation marks become spaces; so
+    do ``.`` and ``,`` except as a decimal separator (a decimal comma becomes a point).
 
     Examples
     --------
     >>> normalise_text("  MCV_(fL).2.5 ")
     'mcv (fl) 2.5'
+    >>> normalise_text("On oral iron?"), normalise_text("Hgb, 2,5 mo")
+    ('on oral iron', 'hgb 2.5 mo')
     """
     text = str(text).strip().lower().replace("\u00a0", " ")
-    text = re.sub(r"(?<!\d)\.|\.(?!\d)", " ", text)
-    text = re.sub(r"[_\-:]+", " ", text)
+    text = re.sub(r"(?<=\d),(?=\d)", ".", text)
+    text = re.sub(r"(?<!\d)[.,]|[.,](?!\d)", " ", text)
+    text = _PUNCTUATION_RE.sub(" ", text)
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -266,25 +275,34 @@ def lab_key(name: str) -> str:
     return re.sub(r"[\s\-_]+", "", name.lower())
 
 
+def _compact_name(name: str) -> str:
+    """A lab name compared without case, spaces, punctuation or ``%`` signs."""
+    return lab_key(normalise_text(name)).replace("%", "")
+
+
+_BY_COMPACT_NAME: dict[str, str] = {}
+
+
 def canonical_lab(name: str) -> Lab | None:
-    """The known lab a name refers to (case, spaces, ``%`` prefix ignored), or None.
+    """The known lab a name refers to (case, spaces, punctuation, ``%`` ignored), or None.
 
     Examples
     --------
     >>> canonical_lab("Haemoglobin").key
     'hgb'
-    >>> canonical_lab("% Iron Sat").key
-    'tsat'
+    >>> canonical_lab("% Iron Sat").key, canonical_lab("Iron Sat %").key
+    ('tsat', 'tsat')
     >>> canonical_lab("sodium") is None
     True
     """
     if len(name) > _MAX_NAME_CHARS:  # no lab name is that long
         return None
-    compact = lab_key(normalise_text(name))
-    for lab in LABS.values():
-        if compact == lab.key or any(compact == lab_key(s) for s in lab.synonyms):
-            return lab
-    return None
+    if not _BY_COMPACT_NAME:
+        for lab in LABS.values():
+            for written in (lab.key, *lab.synonyms):
+                _BY_COMPACT_NAME.setdefault(_compact_name(written), lab.key)
+    key = _BY_COMPACT_NAME.get(_compact_name(name))
+    return LABS[key] if key is not None else None
 
 
 def threshold_lab(kind: str) -> Lab:

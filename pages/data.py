@@ -37,7 +37,10 @@ st.subheader("Patient labels")
 identifiers_view.patient_labels(view)
 
 st.subheader("Columns")
-st.write("What each column was recognised as. To correct one, type its role and apply.")
+st.write(
+    "What each column was read as. To correct one, pick what it holds — for a lab column "
+    "also the lab, the time point and the unit — and apply: the file is read again."
+)
 data_view.column_roles(view)
 
 st.subheader("Validation report")

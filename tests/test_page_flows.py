@@ -35,28 +35,29 @@ def test_failed_upload_keeps_the_data_in_use_and_lists_the_file_columns():
     _upload(at, "odd.csv", ODD)
     assert _errors(at)[0].startswith("**odd\\.csv could not be used.** No patient ID column")
     assert "Still showing the data in use before this upload." in [c.value for c in at.caption]
-    assert "Subj, MCV start, MCV 2 months" in [t.value for t in at.text]
-    assert at.text_area(key="retry_mapping").value == ""
+    assert {"Subj", "MCV start", "MCV 2 months"} <= {t.value for t in at.text}
+    assert at.selectbox(key="fix_role_0").value == "attribute"
     assert "Demo cohort" in sidebar_text(at)
 
 
 def test_wrong_correction_is_explained_and_the_correction_can_be_fixed():
     at = started_app()
     _upload(at, "odd.csv", ODD)
-    at.text_area(key="retry_mapping").set_value("Nope=patient_id").run()
-    at.button(key="retry_upload").click().run()
+    at.selectbox(key="fix_role_1").set_value("ignore").run()  # no ID and one lab column less
+    at.button(key="fix_apply").click().run()
     assert not at.exception, at.exception
     errors = _errors(at)
     assert len(errors) == 2
     assert "could not be used" in errors[0]
-    assert "names 'Nope', but the file has no such column" in errors[1]
+    assert errors[1].startswith("No patient ID column")
     assert "Demo cohort" in sidebar_text(at)
-    at.text_area(key="retry_mapping").set_value("Subj=patient_id").run()
-    at.button(key="retry_upload").click().run()
+    at.selectbox(key="fix_role_0").set_value("patient_id").run()
+    at.button(key="fix_apply").click().run()
     assert not at.exception, at.exception
     assert _errors(at) == []
     assert "3 of 3 patients" in sidebar_text(at)
-    assert len(at.text_area) == 0
+    assert not [s for s in at.selectbox if str(s.key).startswith("fix_")]
+    assert "--map 'MCV start=ignore' --map Subj=patient_id" in [c.value for c in at.code]
 
 
 def test_failed_upload_stays_explained_after_visiting_another_page():
@@ -66,22 +67,23 @@ def test_failed_upload_stays_explained_after_visiting_another_page():
     at.switch_page("pages/data.py").run()
     assert not at.exception, at.exception
     assert "bad\\.csv could not be used" in _errors(at)[0]
-    assert "sex, MCV 0" in [t.value for t in at.text]
+    assert {"sex", "MCV 0"} <= {t.value for t in at.text}
+    assert at.selectbox(key="fix_role_0").value == "sex"
 
 
 def test_opening_the_demo_clears_a_failed_upload():
     at = started_app()
     assert at.button(key="open_demo").disabled
     _upload(at, "odd.csv", ODD)
-    at.text_area(key="retry_mapping").set_value("Subj=patient_id").run()
-    at.button(key="retry_upload").click().run()
+    at.selectbox(key="fix_role_0").set_value("patient_id").run()
+    at.button(key="fix_apply").click().run()
     _upload(at, "bad.csv", NO_ID)
     assert "bad\\.csv could not be used" in _errors(at)[0]
     assert "odd.csv" in sidebar_text(at)
     at.button(key="open_demo").click().run()
     assert not at.exception, at.exception
     assert _errors(at) == []
-    assert len(at.text_area) == 0
+    assert not [s for s in at.selectbox if str(s.key).startswith("fix_")]
     assert "Demo cohort" in sidebar_text(at)
     assert at.button(key="open_demo").disabled
 
@@ -130,42 +132,40 @@ def test_single_sheet_file_offers_no_sheet_choice():
     assert not [s for s in at.selectbox if s.key == "sheet_choice"]
 
 
-def _edit_role(at: AppTest, column: str, role: str) -> None:
-    """Type ``role`` for ``column`` in the Columns table, then apply."""
-    table = at.data_editor(key="mapping_editor").value
-    row = int(table.index[table["column"] == column][0])
-    at.session_state["mapping_editor"] = {
-        "edited_rows": {row: {"role": role}},
-        "added_rows": [],
-        "deleted_rows": [],
-    }
-    at.run()
-    at.button(key="apply_mapping").click().run()
+def _pick_role(at: AppTest, column: str, role: str) -> None:
+    """Pick ``role`` for ``column`` under Columns, then apply."""
+    from ui.shell import escape_md
+
+    picker = next(s for s in at.selectbox if s.label == f"What {escape_md(column)} holds")
+    picker.set_value(role).run()
+    at.button(key="col_apply").click().run()
     assert not at.exception, at.exception
 
 
-def _role_of(at: AppTest, column: str) -> dict[str, str]:
-    table = at.data_editor(key="mapping_editor").value
-    return table[table["column"] == column].iloc[0].to_dict()
+def _role_of(at: AppTest, column: str) -> str:
+    from ui.shell import escape_md
+
+    return next(s for s in at.selectbox if s.label == f"What {escape_md(column)} holds").value
 
 
-def test_column_role_corrected_in_the_table_rereads_the_file():
+def test_column_role_corrected_with_its_picker_rereads_the_file():
     at = started_app()
-    _edit_role(at, "epo", "ignore")
+    _pick_role(at, "epo", "ignore")
     assert _errors(at) == []
-    assert _role_of(at, "epo") == {"column": "epo", "read as": "ignored", "role": "ignore"}
+    assert _role_of(at, "epo") == "ignore"
+    assert "epo (corrected)" in [t.value for t in at.text]
     assert "--map epo=ignore" in at.code[-1].value
     assert "Demo cohort" in sidebar_text(at)
 
 
-def test_wrong_column_role_is_explained_and_the_file_kept():
+def test_column_role_that_cannot_be_used_is_explained_and_the_file_kept():
     at = started_app()
-    _edit_role(at, "epo", "lab:nonsense")
+    _pick_role(at, "patient_id", "ignore")
     errors = _errors(at)
     assert len(errors) == 1
-    assert errors[0].startswith("Column correction for 'epo'")
-    assert _role_of(at, "epo")["read as"] == "Epo"
+    assert errors[0].startswith("No patient ID column was found")
     assert "--map" not in at.code[-1].value
+    assert "25 of 25 patients" in sidebar_text(at)
 
 
 # --------------------------------------------------------------------------- empty filters

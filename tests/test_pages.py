@@ -172,8 +172,8 @@ def test_failed_upload_can_be_corrected_and_retried():
     data = b"Subj,MCV start,MCV 2 months\nA,80,78\nB,82,79\nC,85,80\n"
     at.file_uploader(key="upload").set_value(("odd.csv", data, "text/csv")).run()
     assert any("No patient ID column" in e.value for e in at.error)
-    at.text_area(key="retry_mapping").set_value("Subj=patient_id").run()
-    at.button(key="retry_upload").click().run()
+    at.selectbox(key="fix_role_0").set_value("patient_id").run()
+    at.button(key="fix_apply").click().run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     assert "odd.csv" in sidebar_text(at)

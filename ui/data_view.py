@@ -8,9 +8,10 @@ The Data page's own ``st.session_state`` keys are handled here and nowhere else:
     ``(file name, message)`` of the last upload that could not be used.
 ``failed_upload``, ``failed_columns``
     That upload (a :class:`~ui.shell.Dataset`) and its header's columns, for the
-    correction form.
-``retry_mapping``
-    The correction form's text (the widget's key).
+    column pickers that let the user say which column is what.
+``fix_*``, ``col_*``
+    The column pickers (:mod:`ui.column_editor`) of the failed upload and of the data
+    in use.
 ``load_error``
     Set by :func:`ui.shell.load_current` when the data in use no longer reads; shown
     once, here.
@@ -18,26 +19,20 @@ The Data page's own ``st.session_state`` keys are handled here and nowhere else:
 
 from __future__ import annotations
 
-import pandas as pd
+import shlex
+
 import streamlit as st
 
-from analytics import InputError, parse_mapping
+from analytics import InputError
 from analytics.cohort import Cohort, ValidationReport
 from analytics.limits import LIMITS
+from analytics.reading.headers import ColumnRole, parse_role, recognise_header
 from analytics.reading.isolation import header_columns_isolated
+from ui.column_editor import column_pickers
 from ui.shell import Dataset, View, demo_dataset, escape_md, use_dataset
-from ui.tables import excluded_table, issue_groups_table, issues_table, mapping_table, show_table
+from ui.tables import excluded_table, issue_groups_table, issues_table, show_table
 
 _FAILED_UPLOAD_KEYS = ("upload_error", "failed_upload", "failed_columns")
-
-ROLE_HELP = (
-    "Type one of: patient_id, sex, age, age_group, cohort, iron, epo, reason_for_sirolimus, "
-    "immunosuppressants, reason_for_transplant, attribute (kept as is) or ignore. For a lab "
-    "column, type lab:NAME:TIME — lab:mcv:2 is MCV at month 2, lab:hgb:2w is hemoglobin at "
-    "2 weeks; add :UNIT to set the unit (lab:hgb:2:g/L). One row per lab value instead: "
-    "analyte, time, value, unit."
-)
-
 
 # --------------------------------------------------------------------------- choosing the data
 
@@ -98,19 +93,34 @@ def read_errors() -> None:
         st.error(escape_md(st.session_state.pop("load_error")))
 
 
+def _read_as(column: str, mapping: dict[str, str]) -> ColumnRole:
+    """How the loader reads a column of a file that failed: the correction, else its header."""
+    if column in mapping:
+        try:
+            return parse_role(column, mapping[column])
+        except ValueError:
+            pass
+    return recognise_header(column)
+
+
 def _correction_form(failed: Dataset, columns: list[str]) -> None:
+    """Role pickers for the columns of the upload that failed; apply reads it again."""
     st.write(
-        "Tell the dashboard what the columns are, one per line as COLUMN=ROLE, "
-        "e.g. `Subj=patient_id` or `MCV start=lab:mcv:0`. The file's columns:"
+        "Say what the columns hold — at least which one is the patient ID and which "
+        "hold lab values — and read the file again."
     )
-    st.text(", ".join(columns))
-    corrections = st.text_area("Column corrections", key="retry_mapping")
-    if not st.button("Retry with these corrections", key="retry_upload"):
+    earlier = dict(failed.mapping)
+    changes = column_pickers(
+        [_read_as(column, earlier) for column in columns],
+        prefix="fix",
+        identity=("failed", st.session_state.get("upload_id"), failed.filename, failed.sheet),
+        apply_label="Read the file with these columns",
+    )
+    if changes is None:
         return
+    mapping = tuple(sorted((earlier | changes).items()))
     try:
-        lines = [line for line in corrections.splitlines() if line.strip()]
-        mapping = tuple(sorted(parse_mapping(lines).items()))
-        use_dataset(Dataset(failed.data, failed.filename, mapping=mapping))
+        use_dataset(Dataset(failed.data, failed.filename, failed.sheet, mapping))
     except InputError as error:
         st.error(escape_md(str(error)))
         return
@@ -165,39 +175,66 @@ def row_counts(cohort: Cohort) -> None:
 
 
 def column_roles(view: View) -> None:
-    """What each column was read as, editable; applying the edits rereads the file."""
-    cohort = view.cohort
-    edited = st.data_editor(
-        mapping_table(cohort),
-        key="mapping_editor",
-        hide_index=True,
-        disabled=["column", "read as"],
-        width="stretch",
-        height="content" if len(cohort.mapping) <= 60 else "auto",
-    )
-    st.caption(ROLE_HELP)
-    if st.button("Apply column corrections", key="apply_mapping"):
-        dataset = view.dataset
-        mapping = dict(dataset.mapping) | _role_changes(cohort, edited)
-        _use_or_explain(
-            Dataset(
-                dataset.data,
-                dataset.filename,
-                dataset.sheet,
-                tuple(sorted(mapping.items())),
-                dataset.is_demo,
-            )
+    """A role picker per column (and lab, time, unit for lab columns); apply rereads the file."""
+    cohort, dataset = view.cohort, view.dataset
+    flagged = {w.column for w in cohort.report.warnings if w.kind == "looks_like_role"}
+    opened = not dataset.is_demo or bool(dataset.mapping) or bool(flagged)
+    with st.expander(_columns_summary(cohort, len(flagged)), expanded=opened):
+        changes = column_pickers(
+            list(cohort.mapping),
+            prefix="col",
+            identity=(cohort.source.sha256, dataset.filename, dataset.sheet, dataset.mapping),
+            times=sorted({t for info in cohort.analytes.values() for t in info.times}),
+            flagged=flagged,
         )
+    if dataset.mapping:
+        _corrections_in_use(view)
+    if changes is None:
+        return
+    if not changes:
+        st.info("Nothing to apply: every column is already read as chosen.")
+        return
+    mapping = tuple(sorted((dict(dataset.mapping) | changes).items()))
+    _use_or_explain(
+        Dataset(dataset.data, dataset.filename, dataset.sheet, mapping, dataset.is_demo)
+    )
 
 
-def _role_changes(cohort: Cohort, edited: pd.DataFrame) -> dict[str, str]:
-    """The roles typed in the editor that differ from how the column was read."""
-    current = {r.column: r.as_role_string() for r in cohort.mapping}
-    return {
-        row["column"]: row["role"].strip()
-        for _, row in edited.iterrows()
-        if row["role"].strip() and row["role"].strip() != current.get(row["column"])
-    }
+def _count(n: int, noun: str, plural: str | None = None) -> str:
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
+def _columns_summary(cohort: Cohort, n_flagged: int) -> str:
+    """One line on the columns: how many hold what (no text from the file)."""
+    roles = [r.role for r in cohort.mapping]
+    parts = [f"{_count(len(roles), 'column')}: patient ID"]
+    if roles.count("lab"):
+        labs = _count(len(cohort.analytes), "lab")
+        parts.append(f"{_count(roles.count('lab'), 'lab column')} ({labs})")
+    n_attributes = sum(r not in ("lab", "ignore", "patient_id") for r in roles)
+    if n_attributes:
+        parts.append(_count(n_attributes, "patient attribute"))
+    if roles.count("ignore"):
+        parts.append(f"{roles.count('ignore'):,} ignored")
+    line = ", ".join(parts)
+    if n_flagged:
+        held = "looks" if n_flagged == 1 else "look"
+        line += (
+            f" — ⚠ {_count(n_flagged, 'column')} {held} like a role not given (see the warnings)"
+        )
+    return line
+
+
+def _corrections_in_use(view: View) -> None:
+    """The corrections applied, as the command line takes them, and a way to undo them."""
+    dataset = view.dataset
+    words: list[str] = []
+    for column, role in dataset.mapping:
+        words += ["--map", f"{column}={role}"]
+    st.caption("Corrections in use (the same on the command line):")
+    st.code(shlex.join(words), language=None, wrap_lines=True)
+    if st.button("Undo every correction", key="col_undo"):
+        _use_or_explain(Dataset(dataset.data, dataset.filename, dataset.sheet, (), dataset.is_demo))
 
 
 # --------------------------------------------------------------------------- validation
@@ -210,7 +247,7 @@ def validation_report(report: ValidationReport) -> None:
             f"{report.count('error'):,} errors: the file cannot be analysed until they are fixed."
         )
     elif report.count("warning"):
-        st.warning(f"{report.count('warning'):,} warnings: check these cells in your file.")
+        st.warning(f"{_count(report.count('warning'), 'warning')}: check these cells in your file.")
     else:
         st.success("No errors or warnings.")
     if not report.issues:

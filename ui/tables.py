@@ -9,16 +9,6 @@ from analytics.cohort import Cohort, ValidationReport
 from analytics.labs import format_time
 
 
-def mapping_table(cohort: Cohort) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "column": [r.column for r in cohort.mapping],
-            "read as": [r.describe() for r in cohort.mapping],
-            "role": [r.as_role_string() for r in cohort.mapping],
-        }
-    )
-
-
 def issues_table(report: ValidationReport) -> pd.DataFrame:
     order = {"error": 0, "warning": 1, "note": 2}
     frame = report.issues_frame()

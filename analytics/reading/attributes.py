@@ -10,6 +10,9 @@ from analytics.reading.cells import shown as _shown
 
 __all__ = [
     "cell_text",
+    "is_missing_text",
+    "is_sex_text",
+    "is_yes_no_text",
     "parse_age",
     "parse_age_group",
     "parse_sex",
@@ -59,6 +62,21 @@ def cell_text(raw: object) -> str:
     if isinstance(raw, float) and raw.is_integer():
         return str(int(raw))
     return re.sub(r"\s+", " ", str(raw).replace("\u00a0", " ")).strip()
+
+
+def is_yes_no_text(text: str) -> bool:
+    """True for a cell text read as yes or no (``Y``, ``no``, ``1``, ``false`` ...)."""
+    return text.strip().lower() in _YES | _NO
+
+
+def is_sex_text(text: str) -> bool:
+    """True for a cell text read as a sex (``M``, ``female`` ...)."""
+    return text.strip().lower() in _SEX
+
+
+def is_missing_text(text: str) -> bool:
+    """True for a cell text read as missing (``n/a``, ``-``, ``unknown`` ...)."""
+    return text.strip().lower() in _MISSING
 
 
 def parse_text(raw: object) -> str | None:

@@ -19,13 +19,18 @@ from analytics.limits import LIMITS
 __all__ = [
     "ATTRIBUTE_ROLES",
     "LONG_ROLES",
+    "ROLE_LABELS",
+    "ROLE_WORDS",
     "ColumnRole",
     "parse_role",
     "recognise_header",
+    "role_text",
 ]
 
 
-#: Patient attribute roles, with the header texts that mean them.
+#: Patient attribute roles, with the header texts that mean them. Headers are compared
+#: after :func:`role_text`: case, punctuation, a unit in brackets and hints such as
+#: ``M/F`` or ``y/n`` are ignored, and ``#``, ``no``, ``nr`` and ``num`` read as ``number``.
 ATTRIBUTE_ROLES: dict[str, tuple[str, ...]] = {
     "patient_id": (
         "patient",
@@ -34,21 +39,45 @@ ATTRIBUTE_ROLES: dict[str, tuple[str, ...]] = {
         "patient no",
         "patient number",
         "patient nr",
+        "patient code",
+        "patient id no",
+        "patient identifier",
         "pt",
         "pt id",
         "pt #",
         "id",
+        "id #",
         "subject",
         "subject id",
+        "subject #",
         "study id",
+        "study #",
+        "study code",
         "record id",
+        "record #",
         "case",
         "case id",
+        "case #",
         "participant",
         "participant id",
+        "participant #",
         "#",
+        "mrn",
+        "mrn #",
+        "mr #",
+        "medical record",
+        "medical record #",
+        "medical record id",
+        "hospital #",
+        "hospital id",
+        "hosp #",
+        "hospital record #",
+        "chart #",
+        "unit #",
+        "ur #",
+        "urn",
     ),
-    "sex": ("sex", "gender"),
+    "sex": ("sex", "gender", "m/f", "f/m"),
     "age": ("age", "age years", "age yrs", "age y", "age at start"),
     "age_group": ("age group", "agegroup", "age category", "age cat"),
     "cohort": ("cohort", "study arm", "arm", "study group"),
@@ -82,6 +111,37 @@ ATTRIBUTE_ROLES: dict[str, tuple[str, ...]] = {
         "primary disease",
         "etiology",
         "diagnosis",
+    ),
+}
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+#: Roles also recognised from their words in any order: one of the first set
+#: (``iron``) with any of the second (``On oral iron?``, ``Age at sirolimus start``).
+ROLE_WORDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "sex": (frozenset({"sex", "gender"}), frozenset({"patient", "pt", "biological"})),
+    "age": (
+        frozenset({"age"}),
+        _words(
+            "at start baseline years year yrs yr y in of on the first sirolimus srl "
+            "rapamycin transplant transplantation tx switch conversion inclusion entry "
+            "enrolment enrollment study visit patient pt current"
+        ),
+    ),
+    "iron": (
+        frozenset({"iron"}),
+        _words(
+            "on oral po therapy tx treatment supplement supplements supplementation use "
+            "taking receiving given current any prescribed tablets tabs pills "
+            "replacement"
+        ),
+    ),
+    "epo": (
+        frozenset({"epo", "erythropoietin", "esa", "epoetin", "darbepoetin", "rhepo"}),
+        _words("on therapy tx treatment use taking receiving given current any prescribed"),
     ),
 }
 
@@ -161,11 +221,24 @@ def _split_unit(header: str) -> tuple[str, str]:
     return rest, (units[-1].strip() if units else "")
 
 
+def _name_words(text: str) -> tuple[list[str], bool]:
+    """The words of a lab header without ``%`` signs after a word; True if there was one."""
+    words, percent = [], False
+    for word in text.split(" "):
+        if word.endswith("%"):
+            percent = True
+            word = word.rstrip("%")
+        if word:
+            words.append(word)
+    return words, percent
+
+
 def _lab_from_header(header: str) -> ColumnRole | None:
     rest, unit = _split_unit(header)
-    words = normalise_text(rest).split(" ")
-    if not words or words == [""]:
+    words, percent = _name_words(normalise_text(rest))
+    if not words:
         return None
+    unit = unit or ("%" if percent else "")
     # time at the end ("MCV 2 months"), then at the start ("month 2 MCV")
     for n_time in (3, 2, 1):
         candidates = (
@@ -197,7 +270,8 @@ def _lab_from_header(header: str) -> ColumnRole | None:
 
 
 def _looks_like_lab_name(name: str) -> bool:
-    if name in _all_attribute_synonyms():
+    text = role_text(name)
+    if text in _all_attribute_synonyms() or _role_from_words(text) is not None:
         return False
     return bool(re.search(r"[a-z]", name)) and len(name) <= 40
 
@@ -207,14 +281,40 @@ def _display_name(original_rest: str, name_words: list[str]) -> str:
     original = re.sub(r"\s+", " ", original_rest.replace("_", " ")).strip()
     target = " ".join(name_words)
     # take the leading/trailing part of the original that normalises to the name
-    tokens = original.split(" ")
+    tokens = [t for t in (t.rstrip("%") for t in original.split(" ")) if t]
+
+    def same(part: list[str]) -> bool:
+        return " ".join(_name_words(normalise_text(" ".join(part)))[0]) == target
+
     for i in range(len(tokens), 0, -1):
-        if normalise_text(" ".join(tokens[:i])) == target:
+        if same(tokens[:i]):
             return " ".join(tokens[:i])
     for i in range(len(tokens)):
-        if normalise_text(" ".join(tokens[i:])) == target:
+        if same(tokens[i:]):
             return " ".join(tokens[i:])
     return target
+
+
+_HINT_WORDS = frozenset({"y/n", "yes/no", "m/f", "f/m", "0/1", "1/0", "1=yes", "yes=1"})
+_NUMBER_WORDS = {"#": "number", "no": "number", "nr": "number", "num": "number"}
+
+
+def role_text(header: str) -> str:
+    """A header as compared with the role names: see :data:`ATTRIBUTE_ROLES`.
+
+    Examples
+    --------
+    >>> role_text("On oral iron?"), role_text("Sex (M/F)"), role_text("Record #")
+    ('on oral iron', 'sex', 'record number')
+    >>> role_text("Patient No."), role_text("Iron therapy y/n")
+    ('patient number', 'iron therapy')
+    """
+    if len(header) > MAX_HEADER_CHARS:
+        return ""
+    rest, _ = _split_unit(header)
+    words = normalise_text(rest.replace("#", " # ")).split(" ")
+    kept = [w for w in words if w not in _HINT_WORDS] or words  # "M/F" alone is a name
+    return " ".join(_NUMBER_WORDS.get(w, w) for w in kept)
 
 
 _ATTRIBUTE_SYNONYMS: dict[str, str] = {}
@@ -224,8 +324,17 @@ def _all_attribute_synonyms() -> dict[str, str]:
     if not _ATTRIBUTE_SYNONYMS:
         for role, synonyms in (*ATTRIBUTE_ROLES.items(), *LONG_ROLES.items()):
             for synonym in synonyms:
-                _ATTRIBUTE_SYNONYMS[normalise_text(synonym)] = role
+                _ATTRIBUTE_SYNONYMS[role_text(synonym)] = role
     return _ATTRIBUTE_SYNONYMS
+
+
+def _role_from_words(text: str) -> str | None:
+    """The role of :data:`ROLE_WORDS` whose words the header is made of, if any."""
+    words = set(text.split(" "))
+    for role, (core, filler) in ROLE_WORDS.items():
+        if words & core and words <= core | filler:
+            return role
+    return None
 
 
 def recognise_header(header: str) -> ColumnRole:
@@ -237,13 +346,10 @@ def recognise_header(header: str) -> ColumnRole:
     """
     if len(header) > MAX_HEADER_CHARS:  # a long text is not a header: nothing is tried on it
         return ColumnRole(header, "attribute")
-    rest, _unit = _split_unit(header)
-    text = normalise_text(rest)
+    text = role_text(header)
     if not text:
         return ColumnRole(header, "ignore")
-    role = _all_attribute_synonyms().get(text)
-    if role is None and text.startswith("patient ") and "name" not in text:
-        role = "patient_id" if text in ("patient id no", "patient code") else None
+    role = _all_attribute_synonyms().get(text) or _role_from_words(text)
     if role is not None:
         return ColumnRole(header, role)
     lab = _lab_from_header(header)

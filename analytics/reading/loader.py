@@ -55,8 +55,9 @@ from analytics.reading.headers import (
     parse_role,
     recognise_header,
 )
-from analytics.reading.identifiers import find_identifiers
+from analytics.reading.identifiers import find_identifiers, looks_like_identifier
 from analytics.reading.long import read_long
+from analytics.reading.role_hints import warn_unassigned_roles
 from analytics.reading.state import ReadState
 from analytics.reading.summary_rows import summary_rows
 from analytics.reading.upload import read_grid
@@ -144,7 +145,8 @@ def _read_cohort(
 
 
 def header_columns(data: bytes, filename: str, sheet: str | None = None) -> list[str]:
-    """The column names of the file's header row (for correcting a file that failed).
+    """The column names of the file's header row (for correcting a file that failed),
+    as the loader names them (``column C`` for a blank header, ``X (2)`` for a repeat).
 
     Returns an empty list when not even a header row can be found.
     """
@@ -153,11 +155,7 @@ def header_columns(data: bytes, filename: str, sheet: str | None = None) -> list
         header = rows[find_header(rows, {})]
     except Exception:  # the caller is already showing why the file failed
         return []
-    names = [cell_text(c) for c in header]
-    return [
-        name if name and len(name) <= MAX_HEADER_CHARS else f"column {column_letter(i)}"
-        for i, name in enumerate(names)
-    ]
+    return _column_names(header)[0]
 
 
 # --------------------------------------------------------------------------- building
@@ -181,6 +179,7 @@ def _build(grid: Grid, overrides: Mapping[str, str], source: SourceInfo) -> Coho
     patients, labs, roles = read_layout(state, roles, data_rows, first_row_number)
     patients = merge_attribute_sheets(state, patients)
     identifiers = find_identifiers(roles, patients, state.issues)
+    warn_unassigned_roles(state, roles, patients)
     analytes = _analytes(state, labs)
     if not analytes:
         raise InputError(
@@ -216,31 +215,49 @@ def _reader_issues(state: ReadState, headers: list[str]) -> None:
         state.issues.count_more(severity, kind, name(column), n)
 
 
-def _headers(state: ReadState, header_row: list[object], overrides: Mapping[str, str]) -> list[str]:
-    """The column names: each header's text, made unique, or ``column X`` where it has none."""
-    headers: list[str] = []
+def _column_names(header_row: list[object]) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """The column names: each header's text, made unique, or ``column X`` where it has none.
+
+    Also returns what was changed, as ``(kind, message, column)`` for a warning (the
+    column ``""`` when the warning names none).
+    """
+    names: list[str] = []
+    changes: list[tuple[str, str, str]] = []
     seen: Counter[str] = Counter()
     for index, cell in enumerate(header_row):
         text = cell_text(cell) or f"column {column_letter(index)}"
         if len(text) > MAX_HEADER_CHARS:
             name = f"column {column_letter(index)}"
-            state.warn(
-                f"the header of {name} is {len(text):,} characters long ('{shown(text)}'); "
-                f"a header has at most {MAX_HEADER_CHARS} characters, so the column is "
-                f"read as '{name}', an ordinary attribute",
-                column=name,
-                kind="long_header",
+            changes.append(
+                (
+                    "long_header",
+                    f"the header of {name} is {len(text):,} characters long ('{shown(text)}'); "
+                    f"a header has at most {MAX_HEADER_CHARS} characters, so the column is "
+                    f"read as '{name}', an ordinary attribute",
+                    name,
+                )
             )
             text = name
         seen[text] += 1
         if seen[text] > 1:
             renamed = f"{text} ({seen[text]})"
-            state.warn(
-                f"the header '{text}' appears more than once; read as '{renamed}'",
-                kind="duplicate_header",
+            changes.append(
+                (
+                    "duplicate_header",
+                    f"the header '{text}' appears more than once; read as '{renamed}'",
+                    "",
+                )
             )
             text = renamed
-        headers.append(text)
+        names.append(text)
+    return names, changes
+
+
+def _headers(state: ReadState, header_row: list[object], overrides: Mapping[str, str]) -> list[str]:
+    """The column names (see :func:`_column_names`), checked against the corrections."""
+    headers, changes = _column_names(header_row)
+    for kind, message, column in changes:
+        state.warn(message, column=column or None, kind=kind)
     for column in overrides:
         if column not in headers:
             raise InputError(
@@ -255,17 +272,13 @@ def _roles(state: ReadState, headers: list[str], overrides: Mapping[str, str]) -
     roles: list[ColumnRole] = []
     taken: dict[str, str] = {}
     single = set(ATTRIBUTE_ROLES) | set(LONG_ROLES)
-    for header in headers:
-        if header in overrides:
-            try:
-                role = parse_role(header, overrides[header])
-            except ValueError as error:
-                raise InputError(f"Column correction for '{header}': {error}") from error
-        else:
-            role = recognise_header(header)
-            if header.startswith("column ") and role.role == "attribute":
-                role = ColumnRole(header, "attribute", source="no header")
-        if role.role in single:
+    read = [_read_role(header, overrides) for header in headers]
+    preferred = _preferred_id(read)
+    if preferred is not None:
+        taken["patient_id"] = preferred
+    for role in read:
+        header = role.column
+        if role.role in single and taken.get(role.role) != header:
             if role.role in taken:
                 state.warn(
                     f"read as an ordinary attribute: '{taken[role.role]}' is already "
@@ -280,9 +293,40 @@ def _roles(state: ReadState, headers: list[str], overrides: Mapping[str, str]) -
     if "patient_id" not in taken:
         raise InputError(
             "No patient ID column was found. Name one column 'patient_id' (or 'patient', "
-            "'id', 'subject', 'study id'), or mark it as patient_id in the column mapping."
+            "'id', 'study id', 'MRN', 'record #'), or give one column the patient ID role "
+            "(on the Data page with the column pickers; on the command line with "
+            '--map "COLUMN=patient_id").'
         )
     return roles
+
+
+def _read_role(header: str, overrides: Mapping[str, str]) -> ColumnRole:
+    """The column's role as corrected in the mapping, else as recognised from its header."""
+    if header in overrides:
+        try:
+            return parse_role(header, overrides[header])
+        except ValueError as error:
+            raise InputError(f"Column correction for '{header}': {error}") from error
+    role = recognise_header(header)
+    if header.startswith("column ") and role.role == "attribute":
+        return ColumnRole(header, "attribute", source="no header")
+    return role
+
+
+def _preferred_id(roles: list[ColumnRole]) -> str | None:
+    """The patient ID column among several candidates.
+
+    One set by the user wins; then a study ID wins over a record number (``MRN``,
+    ``hospital number``), which is kept as an ordinary attribute with a warning.
+    """
+    candidates = [r for r in roles if r.role == "patient_id"]
+    if not candidates:
+        return None
+    ranked = sorted(
+        candidates,
+        key=lambda r: (r.source != "set by you", looks_like_identifier(r.column)),
+    )
+    return ranked[0].column
 
 
 def _account_above_header(state: ReadState, rows: list[list[object]], header_index: int) -> None:

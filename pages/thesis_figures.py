@@ -16,9 +16,9 @@ cohort = view.cohort
 st.title("Thesis figures")
 source = (
     "the demo cohort. The demo's lab values are synthetic (built to reproduce the published "
-    "tables), so the bars show the published pattern, not the original patients' exact values"
+    "tables), so the bars show the published pattern, not the original patients' exact values."
     if view.dataset.is_demo
-    else "the file in use, which has the study's cohorts, labs and time points"
+    else "the file in use, which has the study's cohorts, labs and time points."
 )
 gaps = [] if view.dataset.is_demo else thesis_gaps(cohort)
 if gaps:
@@ -28,14 +28,14 @@ if gaps:
         "hepcidin) and time points."
     )
     st.warning(
-        "The file in use cannot redraw them, so no figure is drawn. It has:\n\n"
+        "The file in use cannot redraw them, so no figure is drawn. It lacks:\n\n"
         + "\n".join(f"- {escape_md(gap)}" for gap in gaps)
     )
     st.info("Open the demo cohort on the Data page to see the study's figures.")
     st.stop()
 st.write(
-    f"The 2013 study's per-patient figures, redrawn from {source}, beside their published "
-    "captions. As in the study, Figures 1–5 plot baseline − follow-up, so a fall in MCV or "
+    f"The 2013 study's per-patient figures beside their published captions, redrawn from "
+    f"{source} As in the study, Figures 1–5 plot baseline − follow-up, so a fall in MCV or "
     "hemoglobin is a positive bar; the axis titles say so. The sidebar filters do not apply "
     "here; use the Charts page for any subgroup."
 )

@@ -178,14 +178,14 @@ def test_study_table_gives_one_sided_p_for_a_fall_and_for_a_rise():
 def test_thesis_gaps_name_the_missing_cohorts_labs_and_times(demo):
     other = analytics.load_cohort(NOT_A_STUDY, "labs.csv")
     assert thesis_gaps(other) == [
-        "no cohort column (the study's retrospective and prospective cohorts)"
+        "a cohort column (the study's retrospective and prospective cohorts)"
     ]
     retrospective = demo.subset(demo.patients.index[demo.patients["cohort"] == "retrospective"])
-    assert thesis_gaps(retrospective) == ["no patients of the prospective cohort"]
+    assert thesis_gaps(retrospective) == ["patients of the prospective cohort"]
     labs = demo.labs
     no_month_6 = replace(demo, labs=labs[~((labs["analyte"] == "mcv") & (labs["time"] == 6.0))])
-    assert thesis_gaps(no_month_6) == ["no MCV values at month 6 in the retrospective cohort"]
-    with pytest.raises(AnalysisError, match="no MCV values at month 6"):
+    assert thesis_gaps(no_month_6) == ["MCV values at month 6 in the retrospective cohort"]
+    with pytest.raises(AnalysisError, match="lacks MCV values at month 6"):
         thesis_figure(2, no_month_6)
     assert thesis_figure(1, no_month_6).name == "change"
     with pytest.raises(AnalysisError, match="cannot be redrawn from this file"):
@@ -209,7 +209,7 @@ def test_thesis_page_refuses_a_file_without_the_study():
     assert at.get("vega_lite_chart") == []
     warning = " ".join(w.value for w in at.warning)
     assert "no figure is drawn" in warning
-    assert "no cohort column" in warning
+    assert "It lacks" in warning and "a cohort column" in warning
 
 
 def test_thesis_page_draws_a_study_file_as_its_own_values():

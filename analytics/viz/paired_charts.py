@@ -259,8 +259,11 @@ def estimation_plot(
     baseline_mean = float(getattr(result, "baseline_mean", pairs["baseline"].mean()))
     follow_up_mean = float(getattr(result, "follow_up_mean", pairs["follow_up"].mean()))
     values = np.concatenate([pairs["baseline"].to_numpy(), pairs["follow_up"].to_numpy()])
-    low = min(float(values.min()), baseline_mean + float(result.ci_low), baseline_mean)
-    high = max(float(values.max()), baseline_mean + float(result.ci_high), baseline_mean)
+    # the right panel shares this scale shifted by the baseline mean: room for every change
+    changes = baseline_mean + pairs["change"].to_numpy()
+    low = min(float(values.min()), float(changes.min()), baseline_mean + float(result.ci_low))
+    high = max(float(values.max()), float(changes.max()), baseline_mean + float(result.ci_high))
+    low, high = min(low, baseline_mean), max(high, baseline_mean)
     domain = padded(low, high)
     change_domain = [domain[0] - baseline_mean, domain[1] - baseline_mean]
 

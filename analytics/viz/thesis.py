@@ -97,17 +97,17 @@ def _spec(number: int) -> ThesisFigure:
 def _gaps_of(spec: ThesisFigure, cohort: Cohort) -> list[str]:
     """What ``cohort`` lacks for one figure: its cohort, its lab, or a time point."""
     if cohort.patients["cohort"].isna().all():
-        return ["no cohort column (the study's retrospective and prospective cohorts)"]
+        return ["a cohort column (the study's retrospective and prospective cohorts)"]
     patients = CohortFilter(cohort=spec.cohort).apply(cohort).cohort
     if patients.n_patients == 0:
-        return [f"no patients of the {spec.cohort} cohort"]
+        return [f"patients of the {spec.cohort} cohort"]
     name = LABS[spec.analyte].name
     labs = patients.labs[patients.labs["analyte"] == spec.analyte]
     if labs.empty:
-        return [f"no {name} values in the {spec.cohort} cohort"]
+        return [f"{name} values in the {spec.cohort} cohort"]
     have = set(labs["time"].astype(float))
     return [
-        f"no {name} values at {format_time(time)} in the {spec.cohort} cohort"
+        f"{name} values at {format_time(time)} in the {spec.cohort} cohort"
         for time in (float(spec.baseline), float(spec.follow_up))
         if time not in have
     ]
@@ -116,8 +116,8 @@ def _gaps_of(spec: ThesisFigure, cohort: Cohort) -> list[str]:
 def thesis_gaps(cohort: Cohort, numbers: tuple[int, ...] | None = None) -> list[str]:
     """What ``cohort`` lacks to redraw the thesis figures ``numbers`` (default all six).
 
-    Each gap names a cohort, a lab or a time point ("no MCV values at month 6 in the
-    retrospective cohort"), once; empty when every figure can be drawn.
+    Each gap names a cohort, a lab or a time point the file lacks ("MCV values at month 6
+    in the retrospective cohort"), once; empty when every figure can be drawn.
     """
     wanted = numbers or tuple(spec.number for spec in THESIS_FIGURES)
     gaps: list[str] = []
@@ -144,7 +144,7 @@ def thesis_figure(number: int, cohort: Cohort) -> Figure:
     gaps = _gaps_of(spec, cohort)
     if gaps:
         raise AnalysisError(
-            f"Thesis Figure {number} cannot be redrawn from this file: it has {'; '.join(gaps)}."
+            f"Thesis Figure {number} cannot be redrawn from this file: it lacks {'; '.join(gaps)}."
         )
     filtered = CohortFilter(cohort=spec.cohort).apply(cohort)
     prefix = f"thesis-fig{number}"
@@ -181,6 +181,8 @@ def thesis_figures(cohort: Cohort) -> list[tuple[Figure, str]]:
     gaps = thesis_gaps(cohort)
     if gaps:
         raise AnalysisError(
-            "The study's figures cannot be redrawn from this file: it has " + "; ".join(gaps) + "."
+            "The study's figures cannot be redrawn from this file: it lacks "
+            + "; ".join(gaps)
+            + "."
         )
     return [(thesis_figure(spec.number, cohort), spec.caption) for spec in THESIS_FIGURES]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from analytics.cohort import Cohort
 from analytics.errors import AnalysisError, LabNotFoundError, UnitError
@@ -40,6 +41,7 @@ def _levels(analysis: AnalysisSettings | None) -> AnalysisSettings:
 __all__ = [
     "SPLITS",
     "Selection",
+    "censored_words",
     "paired_for",
     "prevalence_for",
     "select",
@@ -120,25 +122,60 @@ def paired_for(
         confidence=levels.confidence,
         log_scale_available=is_log_scale(selection.analyte),
     )
-    if levels.censored != "exclude" or not result.excluded:
-        return result
-    # say why a value is missing when the rule left a censored value out
     labs = cohort.lab_values(selection.analyte, "limit")
-    left_out = labs[
+    censored = labs[
         (labs["censored"] != "") & labs["time"].isin([selection.baseline, selection.follow_up])
     ]
-    marks = {
-        str(pid): f"{mark}{value:g} at {format_time(time)}"
-        for pid, time, mark, value in zip(
-            left_out["patient_id"], left_out["time"], left_out["censored"], left_out["value"],
-            strict=True,
-        )
-    }  # fmt: skip
+    if levels.censored != "exclude":
+        censored = censored[censored["patient_id"].astype(str).isin(result.patient_ids)]
+        return replace(result, censored_note=censored_words(censored["censored"], levels.censored))
+    # say why a value is missing when the rule left a censored value out
+    marks: dict[str, list[str]] = {}
+    for pid, time, mark, value in zip(
+        censored["patient_id"], censored["time"], censored["censored"], censored["value"],
+        strict=True,
+    ):  # fmt: skip
+        marks.setdefault(str(pid), []).append(f"{mark}{value:g} at {format_time(time)}")
     excluded = tuple(
-        (pid, f"censored value {marks[pid]} left out") if pid in marks else (pid, why)
+        (pid, _left_out_words(marks[pid])) if pid in marks else (pid, why)
         for pid, why in result.excluded
     )
-    return replace(result, excluded=excluded)
+    note = censored_words(censored["censored"], "exclude")
+    return replace(result, excluded=excluded, censored_note=note)
+
+
+def _left_out_words(marks: list[str]) -> str:
+    """``censored value <5 at month 2 left out`` (or ``censored values ... and ...``)."""
+    noun = "value" if len(marks) == 1 else "values"
+    return f"censored {noun} {' and '.join(marks)} left out"
+
+
+def censored_words(marks: pd.Series, rule: str) -> str | None:
+    """How many censored values (marks ``<`` / ``>``) entered a comparison, and how.
+
+    Examples
+    --------
+    >>> censored_words(pd.Series(["<", "<", ">"]), "half")
+    '2 values below the detection limit entered at half the limit; 1 value above the detection limit entered at the limit.'
+    >>> censored_words(pd.Series(["<"]), "exclude")
+    '1 value below the detection limit left out.'
+    >>> censored_words(pd.Series([], dtype=object), "limit") is None
+    True
+    """  # noqa: E501
+    parts = []
+    for mark, side in (("<", "below"), (">", "above")):
+        count = int((marks == mark).sum())
+        if not count:
+            continue
+        if rule == "exclude":
+            how = "left out"
+        elif rule == "half" and mark == "<":
+            how = "entered at half the limit"
+        else:
+            how = "entered at the limit"
+        noun = "value" if count == 1 else "values"
+        parts.append(f"{count} {noun} {side} the detection limit {how}")
+    return "; ".join(parts) + "." if parts else None
 
 
 def timecourse_for(
@@ -169,16 +206,18 @@ def timecourse_for(
 def thesis_table(result: TimecourseResult) -> pd.DataFrame:
     """The study's table layout: time, mean, N, SD, SE, p against baseline.
 
-    Both the two-sided paired p and the one-sided p in the direction of the observed
-    change (half the two-sided p) are given: the thesis's hepcidin p (0.01) is the
-    one-sided reading. The Holm-adjusted p is over the contrasts of this lab against
-    baseline (the family is named in ``result.family``).
+    The two-sided paired p and both one-sided p, for a fall and for a rise (JMP's
+    Prob < t and Prob > t), are given, never a one-sided p picked by the direction the
+    data moved: the thesis's hepcidin p (0.01) is the one-sided p for a fall. The
+    Holm-adjusted p is over the contrasts of this lab against baseline (the family is
+    named in ``result.family``).
     """
     contrasts = {c.time: c for c in result.contrasts}
     rows = []
     for summary in result.descriptives:
         contrast = contrasts.get(summary.time)
         p_two = contrast.p_raw if contrast is not None else None
+        tested = p_two is not None and contrast.t is not None and contrast.df is not None
         rows.append(
             {
                 "time": format_time(summary.time),
@@ -191,8 +230,12 @@ def thesis_table(result: TimecourseResult) -> pd.DataFrame:
                 "mode": summary.mode,
                 "pairs": contrast.n_pairs if contrast else None,
                 "p vs baseline (two-sided)": p_two,
-                # the t statistic lies in the observed direction, so that tail is half
-                "p one-sided (observed direction)": None if p_two is None else p_two / 2,
+                "p one-sided, for a fall": (
+                    float(stats.t.cdf(contrast.t, contrast.df)) if tested else None
+                ),
+                "p one-sided, for a rise": (
+                    float(stats.t.sf(contrast.t, contrast.df)) if tested else None
+                ),
                 "p Holm (two-sided)": contrast.p_holm if contrast else None,
             }
         )

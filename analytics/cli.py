@@ -362,9 +362,16 @@ def analysis_from_args(args: argparse.Namespace) -> AnalysisSettings:
 
 
 def chart_options_from_args(args: argparse.Namespace) -> ChartOptions:
-    """The chart options of ``--color-by``, ``--sort``, ``--flip``, ``--band``, ``--split``."""
+    """The chart options of ``--color-by``, ``--sort``, ``--flip``, ``--band``, ``--split``,
+    ``--complete-cases`` and ``--observed-power``."""
     return ChartOptions(
-        color_by=args.color_by, sort=args.sort, flip=args.flip, band=args.band, split=args.split
+        color_by=args.color_by,
+        sort=args.sort,
+        flip=args.flip,
+        band=args.band,
+        split=args.split,
+        complete_cases=args.complete_cases,
+        observed_power=args.observed_power,
     )
 
 
@@ -543,6 +550,16 @@ def _add_view_arguments(parser: argparse.ArgumentParser, *, lab_required: bool) 
     parser.add_argument("--band", type=float, help="shade ± this meaningful change")
     parser.add_argument(
         "--split", choices=sorted(SPLITS), default="sex", help="subgroups (forest plot)"
+    )
+    parser.add_argument(
+        "--complete-cases",
+        action="store_true",
+        help="trajectory chart: only patients with a value at every time point",
+    )
+    parser.add_argument(
+        "--observed-power",
+        action="store_true",
+        help="power curve at the observed effect (post-hoc power, with its caveat)",
     )
     parser.add_argument(
         "--threshold",

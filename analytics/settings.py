@@ -3,7 +3,8 @@
 :class:`AnalysisSettings` changes numbers (significance and confidence levels, the
 rule for censored values, the age cut-off, the clinical thresholds);
 :class:`ChartOptions` changes only how a chart looks (colour, order, direction,
-band, subgroups of the forest plot). Both are frozen, so they can be cached,
+band, subgroups of the forest plot, complete cases of the trajectories, the power
+curve's effect). Both are frozen, so they can be cached,
 compared and passed whole.
 """
 
@@ -113,12 +114,20 @@ class ChartOptions:
         meaningful change.
     split : str
         Subgroups of the forest plot, a key of :data:`analytics.analysis.SPLITS`.
+    complete_cases : bool
+        The trajectory chart shows only the patients with a value at every time point,
+        so its mean line follows the same patients throughout.
+    observed_power : bool
+        The power curve is drawn at the observed effect (post-hoc power, with its
+        caveat) instead of at the meaningful change; off unless asked for.
 
     Examples
     --------
     >>> options = ChartOptions(color_by="sex", flip=True)
     >>> options.args()
     ['--color-by', 'sex', '--flip']
+    >>> ChartOptions(complete_cases=True, observed_power=True).args()
+    ['--complete-cases', '--observed-power']
     >>> ChartOptions().split
     'sex'
     """
@@ -128,6 +137,8 @@ class ChartOptions:
     flip: bool = False
     band: float | None = None
     split: str = "sex"
+    complete_cases: bool = False
+    observed_power: bool = False
 
     def __post_init__(self) -> None:
         choices = ", ".join(SPLITS)
@@ -151,4 +162,8 @@ class ChartOptions:
             words += ["--band", f"{self.band:g}"]
         if self.split != "sex":
             words += ["--split", self.split]
+        if self.complete_cases:
+            words += ["--complete-cases"]
+        if self.observed_power:
+            words += ["--observed-power"]
         return words

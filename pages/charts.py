@@ -5,12 +5,13 @@ import streamlit as st
 from analytics.analysis import SPLITS
 from analytics.errors import AnalysisError
 from analytics.settings import ChartOptions
+from analytics.stats.power import OBSERVED_POWER_CAVEAT
 from ui.charts import show_chart
 from ui.downloads import figure_buttons, png_width_choice, view_buttons
 from ui.selection import selection_page
 from ui.shell import escape_md
 from ui.views import current_analysis, outputs_for, reproduce
-from ui.widgets import persistent_number, persistent_selectbox
+from ui.widgets import persistent_checkbox, persistent_number, persistent_selectbox
 
 view, settings = selection_page("Charts", "draw charts")
 
@@ -52,6 +53,23 @@ split = persistent_selectbox(
     format_func=SPLITS.get,
     container=row[4],
 )
+row = st.columns(2)
+complete_cases = persistent_checkbox(
+    "Trajectories: complete cases only",
+    "chart_complete_cases",
+    container=row[0],
+    help="Only the patients with a value at every time point, so the mean line follows "
+    "the same patients throughout.",
+)
+observed_power = persistent_checkbox(
+    "Power curve at the observed effect (post-hoc power)",
+    "chart_observed_power",
+    container=row[1],
+    help="By default the power curve is for the meaningful change (the band, else the "
+    "lab's default). " + OBSERVED_POWER_CAVEAT,
+)
+if observed_power:
+    row[1].caption(OBSERVED_POWER_CAVEAT)
 png_width_choice()
 
 analysis = current_analysis(view, settings)
@@ -61,6 +79,8 @@ options = ChartOptions(
     flip=direction == "thesis",
     band=band or None,
     split=split,
+    complete_cases=complete_cases,
+    observed_power=observed_power,
 )
 try:
     outputs = outputs_for(view, settings, analysis, options)

@@ -45,8 +45,8 @@ def study_table(outputs: ViewOutputs) -> None:
         f"{escape_md(selection.label().split(',')[0])} at every time "
         "point, in the layout of the study's tables. Mean, SD (n − 1) and SE = SD/√n over the "
         "patients with a value; p from the paired t-test against baseline on the patients "
-        "with both values. One-sided p is half the two-sided p, in the direction the mean "
-        f"moved; Holm-adjusted over the family '{result.family}'. Mode is the most frequent "
+        "with both values; one-sided p for a fall and for a rise (JMP's Prob < t and Prob > t), "
+        f"Holm-adjusted over the family '{result.family}'. Mode is the most frequent "
         "value, as Excel prints it (— when every value occurs once)."
     )
 

@@ -60,7 +60,21 @@ def patients_table(cohort: Cohort) -> pd.DataFrame:
                 for patient_id, mark in marks.items():
                     column[patient_id] = f"{mark}{column[patient_id]}"
             patients[f"{info.name} {format_time(time)}"] = column
-    return patients
+    return patients.assign(censored=_censored_column(cohort, patients.index))
+
+
+def _censored_column(cohort: Cohort, index: pd.Index) -> list[str]:
+    """Per patient, the values beyond a detection limit (``Hepcidin month 0 <5``), or ""."""
+    labs = cohort.labs[cohort.labs["censored"] != ""]
+    words: dict[str, list[str]] = {}
+    for pid, key, time, mark, value in zip(
+        labs["patient_id"], labs["analyte"], labs["time"], labs["censored"], labs["value"],
+        strict=True,
+    ):  # fmt: skip
+        words.setdefault(str(pid), []).append(
+            f"{cohort.analytes[key].name} {format_time(time)} {mark}{value:g}"
+        )
+    return ["; ".join(words.get(str(pid), [])) for pid in index]
 
 
 #: Tables up to this many rows are shown whole; longer ones scroll.

@@ -12,7 +12,7 @@ from typing import Any
 
 import streamlit as st
 
-__all__ = ["kept", "persistent_number", "persistent_selectbox"]
+__all__ = ["kept", "persistent_checkbox", "persistent_number", "persistent_selectbox"]
 
 
 def kept(key: str, default: Any) -> Any:
@@ -64,5 +64,16 @@ def persistent_number(
     _restore(key, default, None)
     where = container if container is not None else st
     value = where.number_input(label, key=key, **kwargs)
+    st.session_state[f"keep_{key}"] = value
+    return value
+
+
+def persistent_checkbox(
+    label: str, key: str, *, default: bool = False, container: Any = None, **kwargs: Any
+) -> bool:
+    """A checkbox that remembers its value across pages."""
+    _restore(key, default, None)
+    where = container if container is not None else st
+    value = bool(where.checkbox(label, key=key, **kwargs))
     st.session_state[f"keep_{key}"] = value
     return value

@@ -70,7 +70,8 @@ def commands(
 
 
 def thesis_commands(cohort: Cohort) -> list[str]:
-    """Commands that redraw the study's Figures 1-6 from the demo file."""
+    """Commands that redraw the study's Figures 1-6 from the demo file (or the file in use)."""
+    path = f"data/{cohort.source.filename}" if cohort.source.is_demo else cohort.source.filename
     return [
         shlex.join(
             [
@@ -78,7 +79,7 @@ def thesis_commands(cohort: Cohort) -> list[str]:
                 "-m",
                 "analytics",
                 "figure",
-                f"data/{cohort.source.filename}",
+                path,
                 "--thesis",
                 str(number),
                 "-o",

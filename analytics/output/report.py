@@ -312,8 +312,8 @@ def _timecourse_section(timecourse: TimecourseResult, selection: Selection | Non
         f'<section id="timecourse"><h2>{escape(title)}</h2>',
         frame_table(study),
         '<p class="note">Mean, SD (n − 1) and SE over the patients with a value; p from the '
-        "paired t-test against baseline on the patients with both values; one-sided p is half "
-        "the two-sided p, in the direction observed. "
+        "paired t-test against baseline on the patients with both values; one-sided p for a "
+        "fall (Prob &lt; t) and for a rise (Prob &gt; t), as JMP prints them. "
         f"Holm family: {escape(timecourse.family)}.</p>",
         "<h3>Each time point against baseline</h3>",
         table(

@@ -35,6 +35,7 @@ from analytics.stats.power import PowerResult, power_summary
 from analytics.stats.subgroups import SubgroupResult
 from analytics.stats.timecourse import TimecourseResult
 from analytics.viz.figure_base import Figure, FigureContext
+from analytics.viz.figure_data import censored_cells, censored_flag
 from analytics.viz.figures import CHARTS, draw
 
 __all__ = ["ViewOutputs", "all_labs_table", "view_outputs"]
@@ -131,7 +132,11 @@ def settings_json_bytes(outputs: ViewOutputs, generated_at: datetime | None = No
 
 
 def _pairs_table(cohort: Cohort, selection: Selection, censored: str) -> pd.DataFrame:
+    """Each patient's two values as entered under the rule ``censored``, the change,
+    ``censored`` (which times held a value beyond a detection limit, as in the file:
+    ``month 0 <5``; blank when none) and the attributes."""
     matrix = cohort.lab_matrix(selection.analyte, censored)
+    marks = censored_cells(cohort, selection.analyte)
     table = pd.DataFrame(
         {
             "patient": matrix.index,
@@ -140,6 +145,11 @@ def _pairs_table(cohort: Cohort, selection: Selection, censored: str) -> pd.Data
         }
     )
     table["change"] = table["follow_up"] - table["baseline"]
+    times = (selection.baseline, selection.follow_up)
+    table["censored"] = [
+        censored_flag([(t, marks.get((str(patient), t), "")) for t in times])
+        for patient in matrix.index
+    ]
     for column in ("sex", "age", "age_group", "cohort", "iron", "epo"):
         table[column] = cohort.patients[column].to_numpy()
     return table

@@ -180,8 +180,8 @@ _LABELS: dict[str, str] = {
     "t": "Paired t",
     "df": "Degrees of freedom",
     "p_two_sided": "p, two-sided",
-    "p_less": "p, one-sided (follow-up lower)",
-    "p_greater": "p, one-sided (follow-up higher)",
+    "p_less": "p, one-sided for a fall (follow-up lower; JMP Prob < t)",
+    "p_greater": "p, one-sided for a rise (follow-up higher; JMP Prob > t)",
     "r": "Correlation of baseline and follow-up (Pearson r)",
     "cohen_dz": "Cohen's d_z (mean change / SD of change)",
     "dz_ci_low": "CI of d_z, lower",
@@ -201,6 +201,7 @@ _LABELS: dict[str, str] = {
     "n_for_80_power": "Pairs needed for 80 % power at the observed d_z",
     "alpha": "Significance level (alpha)",
     "ratio_note": "Ratio (log) t-test note",
+    "censored_note": "Values beyond a detection limit",
 }
 
 
@@ -244,6 +245,10 @@ class PairedResult:
     ratio, ratio_note
         The ratio (log) paired t-test when requested (``log_scale_available``) and
         possible; else None, with the reason in ``ratio_note``.
+    censored_note : str or None
+        How many values beyond a detection limit (``<5``) entered and how ("2 values
+        below the detection limit entered at the limit."); None when none did. Set by
+        :func:`analytics.analysis.paired_for`, which knows the cohort's marks.
 
     Examples
     --------
@@ -313,6 +318,7 @@ class PairedResult:
     patient_ids: tuple[str, ...]
     ratio: RatioResult | None = None
     ratio_note: str | None = None
+    censored_note: str | None = None
 
     @property
     def changes(self) -> tuple[float, ...]:
@@ -352,7 +358,8 @@ class PairedResult:
             count = len(self.excluded)
             noun = "patient" if count == 1 else "patients"
             text += f"; {count} {noun} excluded: {describe_excluded(self.excluded)}"
-        return text + "."
+        text += "."
+        return f"{text} {self.censored_note}" if self.censored_note else text
 
 
 def _validate_options(

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.errors import AnalysisError
+from analytics.viz.censored import censored_overlay, censored_rows, hollow_when_censored, pair_marks
 from analytics.viz.style import (
     HEIGHT,
     OKABE_ITO,
@@ -56,6 +57,7 @@ def _change_frame(
             frame[column] = as_float(data[column]).to_numpy()
     frame["change"] = change.to_numpy()
     frame["y"] = -frame["change"] if flip else frame["change"]
+    frame["censored"] = pair_marks(data.reset_index(drop=True)).to_numpy()
     if color_by is not None:
         if color_by not in data.columns:
             raise AnalysisError(f"There is no column '{color_by}' to colour the bars by.")
@@ -76,6 +78,7 @@ def change_bars(
     sort: bool = False,
     flip: bool = False,
     band: float | None = None,
+    censored_label: str = "",
 ) -> alt.LayerChart:
     """One bar per patient: the change from baseline to follow-up.
 
@@ -84,7 +87,9 @@ def change_bars(
     data : pandas.DataFrame
         ``patient`` (ID label) and ``change`` (follow-up − baseline), or ``baseline``
         and ``follow_up`` from which the change is computed; optionally the column
-        named by ``color_by``. Rows without a change are left out.
+        named by ``color_by``, and ``baseline_censored`` / ``follow_up_censored`` (the
+        file's mark of a censored value, e.g. ``<5``, else ""). Rows without a change
+        are left out.
     title : ChartTitle
         Title (lab, times, unit, n) and the filter sentence.
     unit : str
@@ -100,6 +105,9 @@ def change_bars(
     band : float, optional
         Shade ± ``band`` (lab units) around zero: changes smaller than a clinically
         meaningful one.
+    censored_label : str
+        Legend entry of the censored patients' marks, naming the rule in use (see
+        :func:`analytics.viz.censored.legend_label`).
 
     Returns
     -------
@@ -110,6 +118,10 @@ def change_bars(
     Above :data:`HIDE_LABELS_ABOVE` patients the patient IDs are hidden; above
     :data:`HISTOGRAM_ABOVE` the chart becomes a histogram of the changes (binned here,
     so the spec stays small) and the subtitle says so.
+
+    A patient with a censored value (``<5``) has a light, outlined bar, a hollow ring
+    at its end (so a patient censored at both times, a zero change, is still seen) and
+    the file's marks as a label (``<5 → <5``, ``from <5``, ``to >1000``).
     """
     frame = _change_frame(data, flip, color_by)
     axis_title = change_axis_title(unit, flip)
@@ -117,6 +129,12 @@ def change_bars(
     notes = [] if band is None else [_band_note(band, unit)]
     n = len(frame)
     if n > HISTOGRAM_ABOVE:
+        n_censored = len(censored_rows(frame))
+        if n_censored:
+            notes.append(
+                f"{n_censored:,} patients have a value beyond a detection limit, counted at "
+                f"the value entered ({censored_label or 'see the rule above'})."
+            )
         return _change_histogram(frame, title, axis_title, legend_title, band, notes)
 
     order = (
@@ -133,17 +151,29 @@ def change_bars(
     if band is not None:
         extent += [-float(band), float(band)]
     y_domain = padded(min(extent), max(extent), 0.04)
+    x = alt.X("patient:N", sort=order, axis=x_axis)
+    y = alt.Y("y:Q", title=axis_title, scale=alt.Scale(domain=y_domain, nice=True))
     bars = (
         alt.Chart(inline_data(frame))
-        .mark_bar()
+        .mark_bar(strokeWidth=1.5)
         .encode(
-            x=alt.X("patient:N", sort=order, axis=x_axis),
-            y=alt.Y("y:Q", title=axis_title, scale=alt.Scale(domain=y_domain, nice=True)),
+            x=x,
+            y=y,
             color=_group_colour(frame, legend_title, legend=alt.Legend(orient="right")),
+            stroke=_group_colour(frame, legend_title, alt.Stroke, legend=None),
             tooltip=_bar_tooltip(frame, axis_title, legend_title),
+            **hollow_when_censored(),
         )
     )
-    layers = [*band_layer(band, "y"), bars, zero_rule("y")]
+    marks = censored_overlay(
+        frame,
+        x,
+        y,
+        censored_label or "Hollow: beyond a detection limit",
+        text=n <= HIDE_LABELS_ABOVE,
+        tooltip=[alt.Tooltip("patient:N", title="Patient")],
+    )
+    layers = [*band_layer(band, "y"), bars, zero_rule("y"), *marks]
     return alt.layer(*layers).properties(title=title.params(*notes), width=width, height=HEIGHT)
 
 
@@ -180,14 +210,19 @@ def _bar_tooltip(frame: pd.DataFrame, axis_title: str, legend_title: str) -> lis
     tooltip.append(alt.Tooltip("y:Q", title=axis_title, format=".2f"))
     if "group" in frame.columns:
         tooltip.append(alt.Tooltip("group:N", title=legend_title))
+    if len(censored_rows(frame)):
+        tooltip.append(alt.Tooltip("censored:N", title="Censored (as in the file)"))
     return tooltip
 
 
-def _group_colour(frame: pd.DataFrame, legend_title: str, **legend: Any) -> Any:
-    """Colour by the ``group`` column when there is one, else every bar in blue."""
+def _group_colour(
+    frame: pd.DataFrame, legend_title: str, channel: Any = alt.Color, **legend: Any
+) -> Any:
+    """Colour (or outline, ``channel=alt.Stroke``) by the ``group`` column when there is
+    one, else every bar in blue."""
     if "group" not in frame.columns:
         return alt.value(OKABE_ITO[0])
-    return alt.Color(
+    return channel(
         "group:N", title=legend_title, scale=group_scale(frame["group"].tolist()), **legend
     )
 

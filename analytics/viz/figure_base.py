@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import altair as alt
+import pandas as pd
 
 from analytics.analysis import Selection, paired_for
 from analytics.cohort import CENSORED_RULES, Cohort
@@ -20,13 +21,21 @@ from analytics.filters import FilteredCohort
 from analytics.filters import slug_part as _slug
 from analytics.settings import AnalysisSettings, ChartOptions
 from analytics.stats.paired import PairedResult
-from analytics.viz.figure_data import Pairs, complete_pairs, require_pairs
+from analytics.viz.censored import legend_label
+from analytics.viz.figure_data import (
+    Pairs,
+    complete_pairs,
+    counts_by_time,
+    require_pairs,
+    same_patients_throughout,
+)
 from analytics.viz.style import ChartTitle
 
 __all__ = [
     "Drawing",
     "Figure",
     "FigureContext",
+    "censored_label",
     "censored_note",
     "file_stem",
     "finish",
@@ -34,6 +43,7 @@ __all__ = [
     "patients_words",
     "subtitle_text",
     "times_slug",
+    "trajectory_notes",
 ]
 
 
@@ -112,6 +122,24 @@ def censored_note(cohort: Cohort, analyte: str, rule: str) -> str:
         return ""
     text = CENSORED_RULES[rule]
     return text[0].upper() + text[1:] + "."
+
+
+def trajectory_notes(long: pd.DataFrame, confidence: float, complete: bool) -> list[str]:
+    """Who the mean line is made of: the same patients throughout, or not (and n each time)."""
+    summary = (
+        f"Grey: each patient. Colour: mean and t-based {confidence * 100:g} % CI of the "
+        "patients with a value at that time (n under each time)."
+    )
+    if same_patients_throughout(long):
+        n = long["patient"].nunique()
+        which = "complete cases only" if complete else "every patient has every time point"
+        return [summary, f"The same {patients_words(n)} at every time ({which})."]
+    return [
+        summary,
+        f"Different patients at each time: {counts_by_time(long)}.",
+        "The mean line compares different groups of patients; choose complete cases only "
+        "to follow the same patients.",
+    ]
 
 
 # --------------------------------------------------------------------------------------
@@ -194,3 +222,13 @@ def finish(name: str, context: FigureContext, drawing: Drawing) -> Figure:
         *drawing.stem_extra,
     )
     return Figure(name, chart, drawing.text, stem, drawing.missing)
+
+
+def censored_label(context: FigureContext, frame: pd.DataFrame) -> str:
+    """The hollow marks' legend entry for the censored values in ``frame`` (pairs, or
+    values over time)."""
+    if "baseline_censored" in frame:
+        marks = [*frame["baseline_censored"], *frame["follow_up_censored"]]
+    else:
+        marks = list(frame["censored"]) if "censored" in frame else []
+    return legend_label(marks, context.analysis.censored)

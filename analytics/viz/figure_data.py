@@ -23,9 +23,14 @@ from analytics.stats.prevalence import Thresholds
 __all__ = [
     "LINES_MAX",
     "Pairs",
+    "censored_cells",
+    "censored_flag",
+    "complete_cases",
     "complete_pairs",
+    "counts_by_time",
     "long_values",
     "require_pairs",
+    "same_patients_throughout",
     "summary_by_time",
     "thin_lines",
     "threshold_rules",
@@ -40,10 +45,8 @@ class Pairs:
     missing: tuple[tuple[str, str], ...]
 
 
-def censored_marks(cohort: Cohort, analyte: str, rule: str) -> dict[tuple[str, float], str]:
-    """(patient, time) -> '<5' for the censored values a rule leaves out."""
-    if rule != "exclude":
-        return {}
+def censored_cells(cohort: Cohort, analyte: str) -> dict[tuple[str, float], str]:
+    """(patient, time) -> the file's mark (``<5``, ``>1000``) of each censored value."""
     labs = cohort.labs
     rows = labs[(labs["analyte"] == analyte) & (labs["censored"] != "")]
     return {
@@ -54,14 +57,37 @@ def censored_marks(cohort: Cohort, analyte: str, rule: str) -> dict[tuple[str, f
     }
 
 
+def censored_marks(cohort: Cohort, analyte: str, rule: str) -> dict[tuple[str, float], str]:
+    """(patient, time) -> '<5' for the censored values a rule leaves out."""
+    return censored_cells(cohort, analyte) if rule == "exclude" else {}
+
+
+def drawn_marks(cohort: Cohort, analyte: str, rule: str) -> dict[tuple[str, float], str]:
+    """(patient, time) -> '<5' for the censored values a rule lets into the charts."""
+    return {} if rule == "exclude" else censored_cells(cohort, analyte)
+
+
+def censored_flag(times: Sequence[tuple[float, str]]) -> str:
+    """The tables' ``censored`` column: which time(s) were censored, blank when none.
+
+    >>> censored_flag([(0.0, "<5"), (2.0, ""), (6.0, "<5")])
+    'month 0 <5; month 6 <5'
+    """
+    return "; ".join(f"{format_time(time)} {mark}" for time, mark in times if mark)
+
+
 def complete_pairs(cohort: Cohort, selection: Selection, censored: str) -> Pairs:
     """Each patient's baseline and follow-up values of the selected lab, and the change;
-    a patient missing either is listed with the reason (naming a censored value left out)."""
+    a patient missing either is listed with the reason (naming a censored value left out).
+
+    The frame also says which values were censored (``baseline_censored``,
+    ``follow_up_censored``: the file's mark, e.g. ``<5``, or ""; ``censored``: the
+    times, e.g. ``month 0 <5``), for the hollow marks of the charts."""
     matrix = cohort.lab_matrix(selection.analyte, censored)
     baseline = matrix[selection.baseline]
     follow_up = matrix[selection.follow_up]
     missing = []
-    censored_cells = censored_marks(cohort, selection.analyte, censored)
+    left_out = censored_marks(cohort, selection.analyte, censored)
     incomplete = matrix.index[baseline.isna() | follow_up.isna()]
     for patient in incomplete:
         gaps = [
@@ -76,20 +102,28 @@ def complete_pairs(cohort: Cohort, selection: Selection, censored: str) -> Pairs
             continue
         words = " or ".join(format_time(time) for time in gaps)
         reason = f"no {words} {selection.name}"
-        limits = [censored_cells.get((str(patient), float(t)), "") for t in gaps]
+        limits = [left_out.get((str(patient), float(t)), "") for t in gaps]
         limits = [limit for limit in limits if limit]
         if limits:
             reason += f" (censored value {', '.join(limits)} left out)"
         missing.append((str(patient), reason))
     keep = baseline.notna() & follow_up.notna()
+    patients = [str(p) for p in matrix.index[keep]]
     frame = pd.DataFrame(
         {
-            "patient": [str(p) for p in matrix.index[keep]],
+            "patient": patients,
             "baseline": baseline[keep].to_numpy(dtype=float),
             "follow_up": follow_up[keep].to_numpy(dtype=float),
         }
     )
     frame["change"] = frame["follow_up"] - frame["baseline"]
+    marks = drawn_marks(cohort, selection.analyte, censored)
+    frame["baseline_censored"] = [marks.get((p, selection.baseline), "") for p in patients]
+    frame["follow_up_censored"] = [marks.get((p, selection.follow_up), "") for p in patients]
+    frame["censored"] = [
+        censored_flag([(selection.baseline, b), (selection.follow_up, f)])
+        for b, f in zip(frame["baseline_censored"], frame["follow_up_censored"], strict=True)
+    ]
     return Pairs(frame, tuple(missing))
 
 
@@ -191,8 +225,9 @@ def summary_by_time(long: pd.DataFrame, confidence: float) -> pd.DataFrame:
 
 
 def long_values(cohort: Cohort, analyte: str, censored: str) -> tuple[pd.DataFrame, tuple]:
-    """Every value of ``analyte`` as ``patient``, ``time``, ``value`` rows, and the
-    patients with no value at any time."""
+    """Every value of ``analyte`` as ``patient``, ``time``, ``value``, ``censored`` (the
+    file's mark of a censored value, e.g. ``<5``, else "") rows, and the patients with
+    no value at any time."""
     matrix = cohort.lab_matrix(analyte, censored)
     name = cohort.analytes[analyte].name
     missing = tuple(
@@ -202,4 +237,44 @@ def long_values(cohort: Cohort, analyte: str, censored: str) -> tuple[pd.DataFra
     long = matrix.stack().rename("value").reset_index()
     long.columns = ["patient", "time", "value"]
     long["patient"] = long["patient"].astype(str)
-    return long.dropna(subset=["value"]).reset_index(drop=True), missing
+    long = long.dropna(subset=["value"]).reset_index(drop=True)
+    marks = drawn_marks(cohort, analyte, censored)
+    long["censored"] = [
+        marks.get((p, float(t)), "") for p, t in zip(long["patient"], long["time"], strict=True)
+    ]
+    return long, missing
+
+
+def counts_by_time(long: pd.DataFrame) -> str:
+    """``25 at month 0, 5 at 2 weeks, 20 at month 6``: patients with a value at each time.
+
+    >>> long = pd.DataFrame({"patient": ["A", "B", "A"], "time": [0.0, 0.0, 0.5]})
+    >>> counts_by_time(long)
+    '2 at month 0, 1 at 2 weeks'
+    """
+    counts = long.groupby("time")["patient"].nunique().sort_index()
+    return ", ".join(f"{int(n)} at {format_time(float(t))}" for t, n in counts.items())
+
+
+def same_patients_throughout(long: pd.DataFrame) -> bool:
+    """True when every time point has values from the same patients."""
+    groups = [frozenset(patients) for _, patients in long.groupby("time")["patient"]]
+    return len(set(groups)) <= 1
+
+
+def complete_cases(
+    long: pd.DataFrame, name: str
+) -> tuple[pd.DataFrame, tuple[tuple[str, str], ...]]:
+    """Only the patients with a value at every time point of ``long``, and the others
+    with the times they lack (``no MCV value at month 6; complete cases only``)."""
+    times = sorted(long["time"].unique())
+    present = long.groupby("patient")["time"].apply(lambda t: set(t.tolist()))
+    left_out = []
+    for patient, have in present.items():
+        lacking = [format_time(t) for t in times if t not in have]
+        if lacking:
+            left_out.append(
+                (str(patient), f"no {name} value at {', '.join(lacking)}; complete cases only")
+            )
+    keep = {patient for patient, have in present.items() if len(have) == len(times)}
+    return long[long["patient"].isin(keep)].reset_index(drop=True), tuple(left_out)

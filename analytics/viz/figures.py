@@ -13,7 +13,6 @@ and names (:mod:`analytics.viz.figure_base`).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -25,12 +24,13 @@ from analytics.filters import slug_part as _slug
 from analytics.labs import format_time
 from analytics.settings import AnalysisSettings, ChartOptions
 from analytics.stats.paired import PairedResult
-from analytics.stats.power import n_grid, power_curve_n
+from analytics.viz.censored import legend_label, pair_marks
 from analytics.viz.change_charts import change_bars
 from analytics.viz.figure_base import (
     Drawing,
     Figure,
     FigureContext,
+    censored_label,
     censored_note,
     file_stem,
     finish,
@@ -38,11 +38,19 @@ from analytics.viz.figure_base import (
     patients_words,
     subtitle_text,
     times_slug,
+    trajectory_notes,
 )
-from analytics.viz.figure_data import long_values, summary_by_time, thin_lines, threshold_rules
+from analytics.viz.figure_data import (
+    complete_cases,
+    long_values,
+    summary_by_time,
+    thin_lines,
+    threshold_rules,
+)
 from analytics.viz.paired_charts import before_after, estimation_plot, mean_difference, qq_chart
+from analytics.viz.power_figure import power_drawing
 from analytics.viz.style import ChartTitle
-from analytics.viz.summary_charts import forest, power_curve_chart
+from analytics.viz.summary_charts import forest
 from analytics.viz.time_charts import patient_lines, trajectories
 
 if TYPE_CHECKING:
@@ -92,7 +100,7 @@ def _flipped(options: ChartOptions) -> str:
 
 def _line_drawing(
     text: str,
-    note: str,
+    note: str | Sequence[str],
     frame: pd.DataFrame,
     draw: Callable[[pd.DataFrame, ChartTitle], alt.TopLevelMixin],
     missing: tuple[tuple[str, str], ...],
@@ -100,7 +108,8 @@ def _line_drawing(
 ) -> Drawing:
     """A drawing with a line per patient, thinned as :func:`thin_lines` says (and notes)."""
     lines, thin_note = thin_lines(frame)
-    return Drawing(text, [note, thin_note], lambda title: draw(lines, title), missing, **more)
+    notes = [note] if isinstance(note, str) else list(note)
+    return Drawing(text, [*notes, thin_note], lambda title: draw(lines, title), missing, **more)
 
 
 def _axis_labels(selection: Selection) -> dict[str, str]:
@@ -138,6 +147,7 @@ def _change(context: FigureContext) -> Drawing:
             sort=options.sort,
             flip=options.flip,
             band=options.band,
+            censored_label=censored_label(context, data),
         ),
         pairs.missing,
         [
@@ -168,6 +178,7 @@ def _before_after(context: FigureContext) -> Drawing:
             title,
             selection.unit,
             threshold=rules or None,
+            censored_label=censored_label(context, pairs.frame),
             **_axis_labels(selection),
         ),
         pairs.missing,
@@ -184,18 +195,24 @@ def _trajectory(context: FigureContext) -> Drawing:
             f"{selection.name} has values at fewer than 2 time points in this selection; "
             "a course over time needs at least 2."
         )
+    if context.options.complete_cases:
+        long, incomplete = complete_cases(long, selection.name)
+        missing = (*missing, *incomplete)
+        if long.empty:
+            raise AnalysisError(
+                f"No patient in this selection has {selection.name} values at every time "
+                f"point ({', '.join(format_time(t) for t in times)}), so there is no "
+                "complete case to draw; filter to patients followed at the same times (for "
+                "example one cohort), or untick 'complete cases only'."
+            )
     summary = summary_by_time(long, confidence)
     text = (
         f"{lab_words(selection)} at every time point, {format_time(times[0])} to "
         f"{format_time(times[-1])}, n = {patients_words(long['patient'].nunique())}"
     )
-    summary_note = (
-        f"Grey: each patient. Colour: mean and t-based {confidence * 100:g} % CI of the "
-        "patients with a value at that time (n may differ between times)."
-    )
     return _line_drawing(
         text,
-        summary_note,
+        trajectory_notes(long, confidence, context.options.complete_cases),
         long,
         lambda lines, title: trajectories(
             lines,
@@ -204,8 +221,10 @@ def _trajectory(context: FigureContext) -> Drawing:
             selection.unit,
             value_title=lab_words(selection),
             confidence=confidence,
+            censored_label=censored_label(context, long),
         ),
         missing,
+        stem_extra=["complete-cases" if context.options.complete_cases else ""],
         times=(times[0], times[-1]),
     )
 
@@ -232,6 +251,7 @@ def _estimation(context: FigureContext) -> Drawing:
             result,
             title,
             selection.unit,
+            censored_label=censored_label(context, pairs.frame),
             **_axis_labels(selection),
         ),
         pairs.missing,
@@ -259,6 +279,7 @@ def _mean_difference(context: FigureContext) -> Drawing:
             selection.unit,
             flip=options.flip,
             value_title=lab_words(selection),
+            censored_label=censored_label(context, pairs.frame),
         ),
         pairs.missing,
         [_flipped(options)],
@@ -270,10 +291,17 @@ def _qq(context: FigureContext) -> Drawing:
     selection = context.selection
     pairs = context.pairs("Q–Q plot", _MIN_QQ_PAIRS)
     result = context.paired_result()
+    marks = dict(zip(pairs.frame["patient"], pair_marks(pairs.frame), strict=True))
     return Drawing(
         f"Q–Q plot of the change in {selection.label()}, n = {result.n_pairs} pairs",
         ["Points near the dashed line (mean + SD × z) fit normally distributed changes."],
-        lambda title: qq_chart(result.changes, title, selection.unit),
+        lambda title: qq_chart(
+            result.changes,
+            title,
+            selection.unit,
+            censored=[marks.get(str(patient), "") for patient in result.patient_ids],
+            censored_label=censored_label(context, pairs.frame),
+        ),
         pairs.missing,
     )
 
@@ -314,34 +342,7 @@ def _forest(context: FigureContext) -> Drawing:
 
 @_chart("power", "Power against number of pairs")
 def _power(context: FigureContext) -> Drawing:
-    selection, alpha = context.selection, context.analysis.alpha
-    pairs = context.pairs("power curve", _MIN_PAIRS)
-    result = context.paired_result()
-    dz = float(result.cohen_dz)
-    if not math.isfinite(dz) or dz == 0:
-        raise AnalysisError(
-            f"The mean change in {selection.name} is zero, so there is no observed effect to "
-            "draw a power curve for; use the Power page with a change worth detecting."
-        )
-    n = result.n_pairs
-    curve = power_curve_n(abs(dz), n_grid(n, result.n_for_80_power), alpha)
-    text = (
-        f"Power against number of pairs at the observed effect in {selection.label()} "
-        f"(d_z = {dz:.2f}), n = {n} pairs"
-    ).replace("= -", "= −")
-    caveat = [
-        f"Two-sided paired t-test at alpha = {alpha:g}, if the true effect equalled "
-        "the observed d_z.",
-        "The observed effect is itself uncertain at this n: a planning aid, not the study's power.",
-    ]
-    return Drawing(
-        text,
-        caveat,
-        lambda title: power_curve_chart(
-            curve, "n", "Pairs (n)", title, current=n, current_label=f"this study: {n} pairs"
-        ),
-        pairs.missing,
-    )
+    return power_drawing(context, _MIN_PAIRS)
 
 
 #: The charts :func:`make_figure` draws, in menu order (the command line uses these names).
@@ -453,7 +454,13 @@ def patient_lines_figure(
         f"n = {patients_words(long['patient'].nunique())}"
     )
     subtitle = subtitle_text(filtered, [*notes, censored_note(cohort, key, censored)])
-    chart = patient_lines(long, ChartTitle(text, subtitle), info.unit, value_title=lab)
+    chart = patient_lines(
+        long,
+        ChartTitle(text, subtitle),
+        info.unit,
+        value_title=lab,
+        censored_label=legend_label(long["censored"], censored),
+    )
     stem = file_stem(
         stem_prefix,
         _slug(key) or "lab",

@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from analytics.errors import AnalysisError
+from analytics.viz.censored import censored_overlay, pair_marks
 from analytics.viz.style import (
     GREY,
     HEIGHT,
@@ -33,6 +34,7 @@ from analytics.viz.style import (
 __all__ = ["before_after", "estimation_plot", "mean_difference", "qq_chart"]
 
 _DIRECTION_COLOURS = {"Fell": OKABE_ITO[1], "Rose": OKABE_ITO[0], "No change": GREY}
+_HOLLOW = "Hollow: beyond a detection limit"
 
 
 # --------------------------------------------------------------------------------------
@@ -42,10 +44,14 @@ _DIRECTION_COLOURS = {"Fell": OKABE_ITO[1], "Rose": OKABE_ITO[0], "No change": G
 
 def _pairs_frame(data: pd.DataFrame, what: str) -> pd.DataFrame:
     frame = patient_frame(data, ("baseline", "follow_up"), what)
+    for column in ("baseline_censored", "follow_up_censored"):
+        marks = data[column] if column in data.columns else pd.Series([""] * len(data))
+        frame[column] = marks.fillna("").astype(str).to_numpy()
     frame = frame.dropna(subset=["baseline", "follow_up"]).reset_index(drop=True)
     if frame.empty:
         raise AnalysisError("No patient has both a baseline and a follow-up value to chart.")
     frame["change"] = frame["follow_up"] - frame["baseline"]
+    frame["censored"] = pair_marks(frame).to_numpy()
     return frame
 
 
@@ -65,14 +71,19 @@ def _slope_layers(
     domain: list[float],
     unit: str,
     legend_orient: str = "right",
+    censored_label: str = "",
 ) -> list[alt.Chart]:
-    """Lines from baseline to follow-up, one per patient, coloured by direction."""
+    """Lines from baseline to follow-up, one per patient, coloured by direction; a
+    censored value (``<5``) is a hollow ring labelled with the file's mark."""
     long = pd.DataFrame(
         {
             "patient": np.repeat(pairs["patient"].to_numpy(), 2),
             "x": [baseline_label, follow_up_label] * len(pairs),
             "y": np.column_stack([pairs["baseline"], pairs["follow_up"]]).ravel(),
             "change": np.repeat(pairs["change"].to_numpy(), 2),
+            "censored": np.column_stack(
+                [pairs["baseline_censored"], pairs["follow_up_censored"]]
+            ).ravel(),
         }
     )
     long["direction"] = long["change"].map(_direction)
@@ -106,7 +117,17 @@ def _slope_layers(
     points = base.mark_circle(size=40, opacity=min(1.0, opacity + 0.1)).encode(
         x=x, y=y, color=colour, tooltip=tooltip
     )
-    return [lines, points]
+    rings = censored_overlay(
+        long,
+        x,
+        y,
+        censored_label or _HOLLOW,
+        text=n <= 50,
+        dy=0,
+        dx=9,
+        tooltip=tooltip[:3],
+    )
+    return [lines, points, *rings]
 
 
 def _thresholds(
@@ -129,6 +150,7 @@ def before_after(
     baseline_label: str = "Baseline",
     follow_up_label: str = "Follow-up",
     value_title: str | None = None,
+    censored_label: str = "",
 ) -> alt.LayerChart:
     """Slope plot: a line per patient from the baseline value to the follow-up value.
 
@@ -136,6 +158,8 @@ def before_after(
     ----------
     data : pandas.DataFrame
         ``patient``, ``baseline``, ``follow_up``; rows missing either value are left out.
+        Optionally ``baseline_censored`` and ``follow_up_censored``: the file's mark of
+        a censored value (``<5``), drawn as a hollow ring with the mark beside it.
     title, unit
         As for :func:`analytics.viz.change_charts.change_bars`.
     threshold : float or sequence of (value, label), optional
@@ -147,6 +171,8 @@ def before_after(
         Names of the two times on the x axis (e.g. "month 0", "month 2").
     value_title : str, optional
         Y-axis title; default "Value (unit)".
+    censored_label : str
+        Legend entry of the hollow rings, naming the rule for censored values.
 
     Returns
     -------
@@ -169,7 +195,15 @@ def before_after(
             .mark_rect(color="#888888", opacity=0.12)
             .encode(y=alt.Y("top:Q", scale=alt.Scale(domain=domain)), y2=alt.value("height"))
         )
-    layers += _slope_layers(pairs, baseline_label, follow_up_label, value_title, domain, unit)
+    layers += _slope_layers(
+        pairs,
+        baseline_label,
+        follow_up_label,
+        value_title,
+        domain,
+        unit,
+        censored_label=censored_label,
+    )
     if rules:
         marks = pd.DataFrame({"threshold": [v for v, _ in rules], "label": [t for _, t in rules]})
         layers.append(
@@ -199,6 +233,7 @@ def estimation_plot(
     baseline_label: str = "Baseline",
     follow_up_label: str = "Follow-up",
     value_title: str | None = None,
+    censored_label: str = "",
 ) -> alt.HConcatChart:
     """Gardner–Altman plot: the paired values and, beside them, the mean change and CI.
 
@@ -224,20 +259,30 @@ def estimation_plot(
     baseline_mean = float(getattr(result, "baseline_mean", pairs["baseline"].mean()))
     follow_up_mean = float(getattr(result, "follow_up_mean", pairs["follow_up"].mean()))
     values = np.concatenate([pairs["baseline"].to_numpy(), pairs["follow_up"].to_numpy()])
-    low = min(float(values.min()), baseline_mean + float(result.ci_low), baseline_mean)
-    high = max(float(values.max()), baseline_mean + float(result.ci_high), baseline_mean)
+    # the right panel shares this scale shifted by the baseline mean: room for every change
+    changes = baseline_mean + pairs["change"].to_numpy()
+    low = min(float(values.min()), float(changes.min()), baseline_mean + float(result.ci_low))
+    high = max(float(values.max()), float(changes.max()), baseline_mean + float(result.ci_high))
+    low, high = min(low, baseline_mean), max(high, baseline_mean)
     domain = padded(low, high)
     change_domain = [domain[0] - baseline_mean, domain[1] - baseline_mean]
 
     left_layers = _slope_layers(
-        pairs, baseline_label, follow_up_label, value_title, domain, unit, legend_orient="top"
+        pairs,
+        baseline_label,
+        follow_up_label,
+        value_title,
+        domain,
+        unit,
+        legend_orient="top",
+        censored_label=censored_label,
     )
     means = pd.DataFrame(
         {"x": [baseline_label, follow_up_label], "mean": [baseline_mean, follow_up_mean]}
     )
     left_layers.append(_dashed_level(means, "mean", domain))
     left = alt.layer(*left_layers).properties(width=300, height=HEIGHT)
-    right = _mean_change_panel(pairs["change"], result, unit, change_domain)
+    right = _mean_change_panel(pairs, result, unit, change_domain, censored_label)
     return (
         alt.hconcat(left, right, spacing=10)
         .resolve_scale(y="independent", color="independent")
@@ -276,9 +321,10 @@ def _mean_change_summary(result: Any, unit: str, level: str) -> pd.DataFrame:
 
 
 def _mean_change_panel(
-    changes: pd.Series, result: Any, unit: str, change_domain: list[float]
+    pairs: pd.DataFrame, result: Any, unit: str, change_domain: list[float], censored_label: str
 ) -> alt.LayerChart:
-    """The estimation plot's right panel: each change (grey), the mean change and its CI."""
+    """The estimation plot's right panel: each change (grey; hollow when a value was
+    censored), the mean change and its CI."""
     level = f"{float(result.confidence) * 100:g} %"
     change_title = with_unit(f"Mean change, follow-up − baseline, {level} CI", unit)
     y_change = alt.Y(
@@ -288,11 +334,16 @@ def _mean_change_panel(
         axis=alt.Axis(orient="right", grid=False),
     )
     x_change = alt.X("x:N", title=None, axis=alt.Axis(labelAngle=0, labelFontSize=12))
-    individual = pd.DataFrame({"x": _MEAN_CHANGE, "change": changes})
+    individual = pd.DataFrame(
+        {"x": _MEAN_CHANGE, "change": pairs["change"], "censored": pairs["censored"]}
+    )
     dots = (
         alt.Chart(inline_data(individual))
         .mark_circle(size=30, color=GREY, opacity=0.6)
         .encode(x=x_change, y=y_change, tooltip=[alt.Tooltip("change:Q", format=".2f")])
+    )
+    rings = censored_overlay(
+        individual, x_change, y_change, censored_label or _HOLLOW, text=False, size=40
     )
     summary_chart = alt.Chart(inline_data(_mean_change_summary(result, unit, level)))
     interval = summary_chart.mark_rule(color=OKABE_ITO[1], strokeWidth=3).encode(
@@ -311,7 +362,9 @@ def _mean_change_panel(
         align="center", baseline="top", lineBreak="\n", fontSize=11, color="#333333"
     ).encode(x=x_change, y=alt.value(6), text="label:N")
     zero = _dashed_level(pd.DataFrame({"zero": [0.0]}), "zero", change_domain)
-    return alt.layer(zero, dots, interval, point, label).properties(width=190, height=HEIGHT)
+    return alt.layer(zero, dots, *rings, interval, point, label).properties(
+        width=190, height=HEIGHT
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -326,6 +379,7 @@ def mean_difference(
     *,
     flip: bool = False,
     value_title: str | None = None,
+    censored_label: str = "",
 ) -> alt.LayerChart:
     """Change against the mean of each patient's two values, with mean ± 1.96 SD.
 
@@ -337,6 +391,9 @@ def mean_difference(
         Plot baseline − follow-up instead of follow-up − baseline.
     value_title : str, optional
         Lab name for the x-axis title ("Mean of baseline and follow-up, <lab>").
+    censored_label : str
+        Legend entry of the hollow rings on patients with a censored value (marked as
+        in :func:`before_after`).
 
     Notes
     -----
@@ -353,6 +410,7 @@ def mean_difference(
             "patient": pairs["patient"],
             "x": (pairs["baseline"] + pairs["follow_up"]) / 2.0,
             "y": y_values,
+            "censored": pairs["censored"],
         }
     )
     mean = float(frame["y"].mean())
@@ -366,9 +424,12 @@ def mean_difference(
         0.08,
     )
     points = _difference_points(frame, x_title, axis_title, y_domain)
+    rings = censored_overlay(
+        frame, "x:Q", "y:Q", censored_label or _HOLLOW, text=len(frame) <= 50, dy=-12
+    )
     rules, labels = _limit_layers(mean, sd, unit)
     zero = zero_rule("y").mark_rule(color="#BBBBBB", strokeWidth=1)
-    return alt.layer(zero, rules, points, labels).properties(
+    return alt.layer(zero, rules, points, *rings, labels).properties(
         title=title.params(), width=WIDTH, height=HEIGHT
     )
 
@@ -429,8 +490,18 @@ def _limit_layers(mean: float, sd: float, unit: str) -> tuple[alt.Chart, alt.Cha
 # --------------------------------------------------------------------------------------
 
 
-def qq_chart(changes: list[float] | np.ndarray, title: ChartTitle, unit: str) -> alt.LayerChart:
+def qq_chart(
+    changes: Sequence[float] | np.ndarray,
+    title: ChartTitle,
+    unit: str,
+    *,
+    censored: Sequence[str] | None = None,
+    censored_label: str = "",
+) -> alt.LayerChart:
     """Normal Q–Q plot of the changes with the line mean + SD × z.
+
+    ``censored`` (one per change, in the same order: the file's marks, e.g. ``from <5``,
+    or "") draws the changes that involve a censored value as hollow rings.
 
     Notes
     -----
@@ -439,11 +510,14 @@ def qq_chart(changes: list[float] | np.ndarray, title: ChartTitle, unit: str) ->
     line are consistent with normally distributed changes; at n = 5 to 10 a Q–Q
     plot (like Shapiro–Wilk) can show only gross departures.
     """
-    values = np.sort(np.asarray(changes, dtype=float))
+    raw = np.asarray(changes, dtype=float)
+    order = np.argsort(raw, kind="stable")
+    values = raw[order]
     n = len(values)
     positions = (np.arange(1, n + 1) - 0.375) / (n + 0.25)
     theoretical = stats.norm.ppf(positions)
-    data = pd.DataFrame({"z": theoretical, "change": values})
+    marks = np.asarray(list(censored) if censored is not None else [""] * n, dtype=object)
+    data = pd.DataFrame({"z": theoretical, "change": values, "censored": marks[order]})
     mean, sd = float(values.mean()), float(values.std(ddof=1)) if n > 1 else 0.0
     ends = np.array([theoretical.min() - 0.3, theoretical.max() + 0.3]) if n else np.array([])
     line = pd.DataFrame({"z": ends, "change": mean + sd * ends})
@@ -465,4 +539,7 @@ def qq_chart(changes: list[float] | np.ndarray, title: ChartTitle, unit: str) ->
         .mark_line(color="#777777", strokeDash=[4, 4])
         .encode(x="z:Q", y="change:Q")
     )
-    return (reference + points).properties(title=title.params(), width=WIDTH, height=HEIGHT)
+    rings = censored_overlay(data, "z:Q", "change:Q", censored_label or _HOLLOW, text=n <= 50)
+    return alt.layer(reference, points, *rings).properties(
+        title=title.params(), width=WIDTH, height=HEIGHT
+    )

@@ -197,13 +197,22 @@ def zero_rule(channel: str = "y") -> alt.Chart:
     return alt.Chart(data).mark_rule(color="#333333", strokeWidth=1).encode(**encoding)
 
 
-def time_axis(times: Sequence[float], title: str) -> alt.Axis:
-    """Month axis with a tick at every time point; quarter months read as weeks."""
+def time_axis(
+    times: Sequence[float], title: str, counts: dict[float, int] | None = None
+) -> alt.Axis:
+    """Month axis with a tick at every time point; quarter months read as weeks.
+
+    With ``counts`` (time -> patients), each tick label gets a second line ``n = 25``.
+    """
     values = sorted({float(t) for t in times})
     parts = []
     for time in values:
-        if time != 0 and (time * 4) % 1 == 0 and time % 1 != 0:
-            parts.append(f"datum.value == {time!r} ? '{time * 4:g} wk' : ")
+        week = time != 0 and (time * 4) % 1 == 0 and time % 1 != 0
+        label = f"'{time * 4:g} wk'" if week else "datum.label"
+        if counts is not None and time in counts:
+            label = f"[{label}, 'n = {int(counts[time])}']"
+        if label != "datum.label":
+            parts.append(f"datum.value == {time!r} ? {label} : ")
     label_expr = "".join(parts) + "datum.label" if parts else None
     kwargs: dict[str, Any] = {"values": values, "title": title, "grid": False, "format": "~g"}
     if label_expr is not None:

@@ -7,6 +7,7 @@ import altair as alt
 import pandas as pd
 
 from analytics.errors import AnalysisError
+from analytics.viz.censored import CENSORED, censored_overlay
 from analytics.viz.style import (
     HEIGHT,
     LIGHT_GREY,
@@ -25,7 +26,10 @@ __all__ = ["MONTHS_TITLE", "patient_lines", "trajectories"]
 
 def _long_frame(long_data: pd.DataFrame, what: str) -> pd.DataFrame:
     frame = patient_frame(long_data, ("time", "value"), what)
-    frame = frame.dropna().sort_values(["patient", "time"], kind="stable").reset_index(drop=True)
+    marks = long_data[CENSORED] if CENSORED in long_data.columns else pd.Series([""] * len(frame))
+    frame[CENSORED] = marks.fillna("").astype(str).to_numpy()
+    frame = frame.dropna(subset=["time", "value"])
+    frame = frame.sort_values(["patient", "time"], kind="stable").reset_index(drop=True)
     if frame.empty:
         raise AnalysisError("No patient has a value of this lab to chart.")
     return frame
@@ -43,22 +47,28 @@ def trajectories(
     value_title: str | None = None,
     confidence: float = 0.95,
     time_title: str = MONTHS_TITLE,
+    censored_label: str = "",
 ) -> alt.LayerChart:
     """Each patient's values over time (grey) with the mean and its CI at each time.
 
     Parameters
     ----------
     long_data : pandas.DataFrame
-        One row per value: ``patient``, ``time`` (months), ``value``.
+        One row per value: ``patient``, ``time`` (months), ``value``; optionally
+        ``censored``, the file's mark of a censored value (``<5``, else ""), drawn as a
+        hollow ring.
     summary : pandas.DataFrame
         One row per time point: ``time``, ``mean``, ``ci_low``, ``ci_high`` (and
-        optionally ``n``); CI limits may be missing (a time with one value).
+        optionally ``n``, printed under each time's tick as "n = 25"); CI limits may be
+        missing (a time with one value).
     title, unit
         As for :func:`analytics.viz.change_charts.change_bars`.
     value_title : str, optional
         Y-axis title; default "Value (unit)".
     confidence : float
         Level of the intervals, for the legend.
+    censored_label : str
+        Legend entry of the hollow rings, naming the rule for censored values.
 
     Returns
     -------
@@ -79,7 +89,12 @@ def trajectories(
         scale=alt.Scale(domain=[each, mean_label], range=[LIGHT_GREY, OKABE_ITO[0]]),
         legend=alt.Legend(orient="top"),
     )
-    x = alt.X("time:Q", axis=time_axis(frame["time"].unique(), time_title))
+    counts = (
+        {float(t): int(k) for t, k in zip(means["time"], means["n"], strict=True)}
+        if "n" in means.columns
+        else None
+    )
+    x = alt.X("time:Q", axis=time_axis(frame["time"].unique(), time_title, counts))
     y = alt.Y("value:Q", title=value_title, scale=alt.Scale(zero=False))
     n = frame["patient"].nunique()
     opacity = 0.9 if n <= 50 else max(0.1, 45.0 / n)
@@ -92,9 +107,19 @@ def trajectories(
         tooltip=_value_tooltip(value_title),
     )
     dots = patients.mark_circle(size=18, opacity=opacity).encode(x=x, y=y, color=colour)
-    return alt.layer(lines, dots, *_mean_layers(means, colour)).properties(
-        title=title.params(), width=WIDTH, height=HEIGHT
+    rings = censored_overlay(
+        frame,
+        x,
+        y,
+        censored_label or "Hollow: beyond a detection limit",
+        text=n <= 50,
+        dy=0,
+        dx=8,
+        size=50,
+        tooltip=_value_tooltip(value_title)[:2],
     )
+    layers = [lines, dots, *rings, *_mean_layers(means, colour)]
+    return alt.layer(*layers).properties(title=title.params(), width=WIDTH, height=HEIGHT)
 
 
 def _value_tooltip(value_title: str) -> list[alt.Tooltip]:
@@ -133,14 +158,15 @@ def patient_lines(
     *,
     value_title: str | None = None,
     time_title: str = MONTHS_TITLE,
+    censored_label: str = "",
 ) -> alt.LayerChart:
     """One coloured line per patient over every time point (thesis Figure 6).
 
     Parameters
     ----------
     long_data : pandas.DataFrame
-        ``patient``, ``time`` (months), ``value``.
-    title, unit, value_title
+        ``patient``, ``time`` (months), ``value``, optionally ``censored``.
+    title, unit, value_title, censored_label
         As for :func:`trajectories`.
 
     Notes
@@ -170,8 +196,17 @@ def patient_lines(
         shape=alt.Shape("patient:N", title="Patient", scale=alt.Scale(domain=patients)),
         tooltip=tooltip,
     )
+    rings = censored_overlay(
+        frame,
+        x,
+        y,
+        censored_label or "Hollow: beyond a detection limit",
+        dy=0,
+        dx=9,
+        tooltip=tooltip[:2],
+    )
     return (
-        alt.layer(lines, points)
+        alt.layer(lines, points, *rings)
         .resolve_scale(color="independent", shape="independent")
         .properties(title=title.params(), width=WIDTH, height=HEIGHT)
     )

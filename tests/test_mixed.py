@@ -400,6 +400,16 @@ def test_f_denominator_df_follows_lmertest(nu, expected):
 # ------------------------------------------------------------------ what is used
 
 
+def test_no_complete_patient_is_said_in_words():
+    # the demo's MCV: 20 patients without 2-week and month-1 values, 5 without month 6
+    table = MCV_COMPLETE.reindex(columns=[0.0, 0.5, 1.0, 2.0, 6.0])
+    table = pd.concat([table, COMPLETE["demo hepcidin"].reindex(columns=[0.0, 0.5, 1.0, 2.0, 6.0])])
+    sentence = mixed_model(table).sentence()
+    assert "25 of them with values missing: 20 with missing 2-week and month-1 values " in sentence
+    assert "(R01, R02, R03, R04, R05 and 15 more), 5 with a missing month-6 value " in sentence
+    assert sentence.endswith("need at least 2 patients with every time point, and 0 have them.")
+
+
 def test_partial_patients_are_listed_and_said_in_words():
     result = mixed_model(HEPCIDIN)
     assert (result.n_patients, result.n_values, result.n_complete) == (5, 19, 4)
@@ -422,7 +432,13 @@ def test_patients_without_values_are_named_and_single_values_count():
     assert result.patients_without_values == ("R99",)
     assert result.n_patients == 20 and result.n_values == 54  # R15's one value counts
     assert ("R15", ("month 2", "month 6")) in result.patients_partial
-    assert "R15: no month 2 or month 6" in result.sentence()
+    assert result.sentence() == (
+        "The mixed model uses 54 values from 20 patients, 5 of them with values missing: "
+        "1 with a missing month-2 value (R03), 2 with a missing month-6 value (R07, R19), "
+        "1 with a missing month-0 value (R11), 1 with missing month-2 and month-6 values "
+        "(R15); the complete-case tests (Friedman, repeated-measures ANOVA) use only the 15 "
+        "patients with every time point."
+    )
 
 
 def test_json_has_the_issue_keys():
@@ -564,3 +580,110 @@ def test_cli_timecourse_json_has_mixed_model(capsys, tmp_path):
     assert stats.t.sf(abs(out["contrasts"][0]["t"]), out["contrasts"][0]["df"]) * 2 == (
         pytest.approx(out["contrasts"][0]["p"], rel=1e-12)
     )
+
+
+# ------------------------------------------------------------------ the page (AppTest)
+
+
+def _paired_page_with(data: bytes, name: str, lab: str, cohort: str | None = None):
+    from app_session import started_app
+
+    at = started_app()
+    at.file_uploader(key="upload").set_value((name, data, "text/csv")).run()
+    assert not at.exception, at.exception
+    if cohort is not None:
+        at.selectbox(key="flt_cohort").set_value(cohort).run()
+    at.switch_page("pages/paired_tests.py").run()
+    at.selectbox(key="sel_lab").set_value(lab).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _page_text(at) -> str:
+    return " ".join(str(m.value) for m in [*at.markdown, *at.caption]).replace("\\", "")
+
+
+def test_all_time_points_tab_shows_the_mixed_model():
+    at = _paired_page_with(_demo_without_p03_month_1(), "demo.csv", "hepcidin", "prospective")
+    text = _page_text(at)
+    assert "Mixed model on every value" in text
+    assert (
+        "The mixed model uses 19 values from 5 patients, 1 of them (P03) with a missing "
+        "month-1 value; the complete-case tests (Friedman, repeated-measures ANOVA) use only "
+        "the 4 patients with every time point." in text
+    )
+    # golden: lmerTest anova() F 12.3785533973442 on 3 and 11.0465138045592 df
+    assert "Time: F(3, 11.0) = 12.38, p = 0.000744." in text
+    [table] = [d.value for d in at.dataframe if "model mean (ng/mL)" in d.value.columns]
+    rows = table.set_index("time")
+    assert list(rows.index) == ["month 0", "2 weeks", "month 1", "month 2"]
+    assert rows.loc["month 1", "model mean (ng/mL)"] == "27.07"  # lmerTest 27.0664218687256
+    assert rows.loc["month 1", "df (change)"] == "11.1"  # lmerTest 11.1076443999684
+    assert rows.loc["month 1", "p (Holm)"] == "0.00291"  # p.adjust: 0.00291399725710645
+    keys = {button.key for button in at.get("download_button")}
+    assert "dl_hepcidin_mixed_model_by_time_csv" in keys
+
+
+def test_all_time_points_tab_says_why_there_is_no_model():
+    # the boundary data set of test_boundary_fit_is_said_in_words_not_tested
+    data = b"id,MCV 0,MCV 1,MCV 2\nA,80,82,79\nB,82,79,\nC,79,81,82\nD,81,80,80\nE,82,81,79\n"
+    at = _paired_page_with(data, "flat.csv", "mcv")
+    info = " ".join(i.value for i in at.info).replace("\\", "")
+    assert "the between-patient variance is estimated as zero (a boundary fit)" in info
+    assert "SD between patients 0.00 fL, within patients (residual) 1.28 fL." in info
+
+
+# ------------------------------------------------------------------ exports and report
+
+
+@pytest.fixture(scope="module")
+def view():
+    from analytics.filters import CohortFilter
+    from analytics.output.view import view_outputs
+
+    cohort = load_cohort(_demo_without_p03_month_1(), "demo.csv")
+    return view_outputs(
+        cohort, CohortFilter(cohort="prospective"), analyte="hepcidin", baseline=0,
+        follow_up=2, charts=(),
+    )  # fmt: skip
+
+
+def test_bundle_holds_the_mixed_model_tables(view):
+    import io
+    import zipfile
+
+    names = zipfile.ZipFile(io.BytesIO(view.bundle())).namelist()
+    assert {"tables/hepcidin_mixed_model.csv", "tables/hepcidin_mixed_model_by_time.csv"} <= set(
+        names
+    )
+    by_time = view.tables["hepcidin_mixed_model_by_time"].set_index("months")
+    golden = GOLDEN["hepcidin"]
+    assert by_time.loc[1.0, "mean"] == pytest.approx(golden["means"][2][0], rel=REL)
+    assert by_time.loc[1.0, "vs baseline df"] == pytest.approx(golden["contrasts"][1][2], rel=REL)
+    summary = view.tables["hepcidin_mixed_model"].set_index("quantity")["value"]
+    assert summary["df_den"] == pytest.approx(golden["omnibus"][2], rel=REL)
+    assert summary["patients_partial"] == "P03 (no month 1)"
+
+
+def test_report_has_the_mixed_model(view):
+    html = view.report_html().decode("utf-8")
+    section = html[html.index("<h3>Mixed model on every value</h3>") :]
+    section = section[: section.index("</section>")]
+    assert "1 of them (P03) with a missing month-1 value" in section
+    assert "Time: F(3, 11.0) = 12.38, p = 0.000744" in section  # lmerTest anova()
+    assert '<td class="num">27.07</td>' in section  # month-1 mean, lmerTest 27.0664
+    assert "Satterthwaite degrees of freedom" in section
+
+
+def test_report_says_why_there_is_no_model():
+    from analytics.filters import CohortFilter
+    from analytics.output.view import view_outputs
+
+    data = b"id,MCV 0,MCV 1,MCV 2\nA,80,82,79\nB,82,79,\nC,79,81,82\nD,81,80,80\nE,82,81,79\n"
+    cohort = load_cohort(data, "flat.csv")
+    view = view_outputs(cohort, CohortFilter(), analyte="mcv", charts=())
+    html = view.report_html().decode("utf-8")
+    assert "estimated as zero (a boundary fit)" in html
+    assert "mcv_mixed_model_by_time" not in view.tables  # nothing to tabulate ...
+    summary = view.tables["mcv_mixed_model"].set_index("quantity")["value"]
+    assert "boundary fit" in summary["note"]  # ... but the export says why

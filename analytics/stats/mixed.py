@@ -155,18 +155,21 @@ class MixedModelResult:
 
     def sentence(self) -> str:
         """What the model uses, in words, e.g. "uses 19 values from 5 patients, 1 of them
-        with a missing month-1 value"."""
+        (P03) with a missing month-1 value", and what the complete-case tests use."""
         values = "value" if self.n_values == 1 else "values"
         patients = "patient" if self.n_patients == 1 else "patients"
         text = f"The mixed model uses {self.n_values} {values} from {self.n_patients} {patients}"
         if not self.patients_partial:
             return text + ", none with a missing value."
         text += ", " + _partial_words(self.patients_partial)
-        complete = "patient" if self.n_complete == 1 else "patients"
-        return (
-            f"{text}; the complete-case tests (Friedman, repeated-measures ANOVA) use only the "
-            f"{self.n_complete} {complete} with every time point."
-        )
+        tests = "the complete-case tests (Friedman, repeated-measures ANOVA)"
+        if self.n_complete < 2:
+            has = "has" if self.n_complete == 1 else "have"
+            return (
+                f"{text}; {tests} need at least 2 patients with every time point, and "
+                f"{self.n_complete} {has} them."
+            )
+        return f"{text}; {tests} use only the {self.n_complete} patients with every time point."
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the keys of ``timecourse --json``'s ``mixed_model``, unrounded."""
@@ -251,23 +254,36 @@ def _adjective(label: str) -> str:
 
 
 def _partial_words(partial: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
+    """``1 of them (P03) with a missing month-1 value``; several gaps grouped by the
+    times missing, at most 5 patients named per group and 5 groups shown."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for patient, times in partial:
+        groups.setdefault(times, []).append(patient)
     count = len(partial)
-    missing_sets = {times for _, times in partial}
-    if len(missing_sets) == 1:
-        times = [_adjective(label) for label in next(iter(missing_sets))]
-        what = (
-            f"a missing {times[0]} value"
-            if len(times) == 1
-            else (f"missing {' and '.join(times)} values")
-        )
-        return f"{count} of them ({_listed([pid for pid, _ in partial])}) with {what}"
-    shown = "; ".join(f"{pid}: no {' or '.join(times)}" for pid, times in partial[:10])
-    more = f"; and {count - 10} more" if count > 10 else ""
-    return f"{count} of them with some values missing ({shown}{more})"
+    if len(groups) == 1:
+        [(times, ids)] = groups.items()
+        return f"{count} of them ({_listed(ids)}) with {_missing_words(times)}"
+    shown = [
+        f"{len(ids)} with {_missing_words(times)} ({_listed(ids)})"
+        for times, ids in list(groups.items())[:5]
+    ]
+    rest = sum(len(ids) for ids in list(groups.values())[5:])
+    if rest:
+        shown.append(f"{rest} with other values missing")
+    return f"{count} of them with values missing: " + ", ".join(shown)
 
 
-def _listed(ids: list[str]) -> str:
-    return ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+def _missing_words(times: tuple[str, ...]) -> str:
+    labels = [_adjective(label) for label in times]
+    if len(labels) == 1:
+        return f"a missing {labels[0]} value"
+    return f"missing {', '.join(labels[:-1])} and {labels[-1]} values"
+
+
+def _listed(ids: list[str], limit: int = 5) -> str:
+    if len(ids) <= limit:
+        return ", ".join(ids)
+    return ", ".join(ids[:limit]) + f" and {len(ids) - limit} more"
 
 
 # --------------------------------------------------------------------------------------

@@ -19,30 +19,27 @@ def mixed_header(result: MixedModelResult, unit: str = "") -> list[str]:
     suffix = f" ({unit})" if unit else ""
     return [
         "time",
-        f"model mean{suffix}",
-        "SE",
+        f"model mean{suffix} (SE)",
         f"{level} CI",
-        "df",
         f"change vs baseline{suffix}",
         f"{level} CI of change",
         "t",
-        "df (change)",
+        "df",
         "p (raw)",
         "p (Holm)",
     ]
 
 
 def mixed_rows(result: MixedModelResult) -> list[list[str]]:
-    """One row per time: the model's mean, then the change against baseline."""
+    """One row per time: the model's mean (SE) and CI, then the change against baseline
+    with its t, Satterthwaite df and p (the means' own df are in the exports)."""
     contrasts = {c.time: c for c in result.contrasts}
     rows = []
     for mean in result.means:
         row = [
             mean.label,
-            format_number(mean.estimate, 2),
-            format_number(mean.se, 2, keep_small=True),
+            f"{format_number(mean.estimate, 2)} ({format_number(mean.se, 2, keep_small=True)})",
             format_interval(mean.ci_low, mean.ci_high, 2),
-            format_number(mean.df, 1),
         ]
         contrast = contrasts.get(mean.time)
         if contrast is None:
@@ -97,7 +94,7 @@ def mixed_model_section(result: MixedModelResult | None, unit: str = "") -> str:
     parts += [
         f"<p>Time: {escape(f_sentence(result))} (Satterthwaite degrees of freedom). "
         f"{escape(variance_sentence(result, unit))}</p>",
-        table(mixed_header(result, unit), mixed_rows(result), [False] + [True] * 10),
+        table(mixed_header(result, unit), mixed_rows(result), [False] + [True] * 8),
         f'<p class="note">{escape(result.method)}, on every value present; '
         "t and F tests with Satterthwaite degrees of freedom, as R's lmerTest computes them. "
         f"Holm family: {escape(result.family)}.</p>",

@@ -367,3 +367,19 @@ def test_many_patients_fit_from_per_patient_sums():
         assert b.estimate == pytest.approx(a.estimate, rel=1e-9)
         assert b.df > 1000 * a.df
     assert large.sd_residual == pytest.approx(small.sd_residual, rel=0.15)
+
+
+@pytest.mark.parametrize(
+    ("p", "expected"),
+    [
+        # R: p.adjust(c(0.01, 0.04, 0.03, 0.2), "holm") -> 0.04 0.09 0.09 0.20
+        ([0.01, 0.04, 0.03, 0.2], [0.04, 0.09, 0.09, 0.2]),
+        # R: p.adjust(c(0.5, 0.6), "holm") -> 1.0 1.0
+        ([0.5, 0.6], [1.0, 1.0]),
+        ([0.02], [0.02]),
+    ],
+)
+def test_holm_matches_r_p_adjust(p, expected):
+    from analytics.stats.mixed import _holm
+
+    assert _holm(np.array(p)).tolist() == pytest.approx(expected, rel=1e-12)

@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.stats.multitest import multipletests
 
 from analytics.errors import AnalysisError
 from analytics.labs import format_time
@@ -454,7 +453,7 @@ def _contrasts(fit: RemlFit, data: _Data, quantile: Any) -> tuple[MixedContrast,
         t = estimate / se
         half = float(quantile(df)) * se
         raw.append((time, estimate, se, df, t, float(2 * stats.t.sf(abs(t), df)), half))
-    holm = multipletests([r[5] for r in raw], method="holm")[1]
+    holm = _holm(np.array([r[5] for r in raw]))
     return tuple(
         MixedContrast(
             float(time), format_time(time), estimate, se, df, t, p, float(adjusted),
@@ -462,6 +461,19 @@ def _contrasts(fit: RemlFit, data: _Data, quantile: Any) -> tuple[MixedContrast,
         )
         for (time, estimate, se, df, t, p, half), adjusted in zip(raw, holm, strict=True)
     )  # fmt: skip
+
+
+def _holm(p: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjustment, as R's ``p.adjust(p, "holm")``.
+
+    (statsmodels' ``multipletests`` gives the same numbers but runs a full garbage
+    collection on every call, a tenth of a second in a large session.)
+    """
+    order = np.argsort(p, kind="stable")
+    steps = (len(p) - np.arange(len(p))) * p[order]
+    adjusted = np.empty_like(p)
+    adjusted[order] = np.minimum(np.maximum.accumulate(steps), 1.0)
+    return adjusted
 
 
 def _fitted(data: _Data, fit: RemlFit, confidence: float) -> MixedModelResult:

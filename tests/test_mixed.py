@@ -302,7 +302,7 @@ def test_frames_for_display_and_export():
     result = mixed_model(HEPCIDIN)
     frame = result.to_frame()
     assert list(frame["months"]) == [0.0, 0.5, 1.0, 2.0]
-    assert pd.isna(frame.loc[0, "vs baseline p"])  # the baseline has no contrast
+    assert pd.isna(frame.loc[0, "p"])  # the baseline has no contrast
     assert frame.loc[2, "mean"] == pytest.approx(GOLDEN["hepcidin"]["means"][2][0], rel=REL)
     summary = result.summary_frame().set_index("quantity")["value"]
     assert summary["n_values"] == 19 and summary["patients_partial"] == "P03 (no month 1)"

@@ -134,7 +134,7 @@ def test_bundle_holds_the_mixed_model_tables(view):
     by_time = view.tables["hepcidin_mixed_model_by_time"].set_index("months")
     golden = GOLDEN["hepcidin"]
     assert by_time.loc[1.0, "mean"] == pytest.approx(golden["means"][2][0], rel=REL)
-    assert by_time.loc[1.0, "vs baseline df"] == pytest.approx(golden["contrasts"][1][2], rel=REL)
+    assert by_time.loc[1.0, "change df"] == pytest.approx(golden["contrasts"][1][2], rel=REL)
     summary = view.tables["hepcidin_mixed_model"].set_index("quantity")["value"]
     assert summary["df_den"] == pytest.approx(golden["omnibus"][2], rel=REL)
     assert summary["patients_partial"] == "P03 (no month 1)"

@@ -223,7 +223,8 @@ class MixedModelResult:
         return quantity_frame(rows)
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per time: the model's mean (SE, df, CI) and the contrast vs baseline."""
+        """One row per time: the model's mean (SE, df, CI) and its change from baseline
+        (estimate, SE, df, t, p, Holm p, CI); the change columns are empty at baseline."""
         level = format_level(self.confidence)
         contrasts = {c.time: c for c in self.contrasts}
         rows = []
@@ -238,8 +239,18 @@ class MixedModelResult:
                 f"{level} CI low": mean.ci_low,
                 f"{level} CI high": mean.ci_high,
             }
-            for key in ("estimate", "se", "df", "t", "p", "p_holm", "ci_low", "ci_high"):
-                row[f"vs baseline {key}"] = None if contrast is None else getattr(contrast, key)
+            names = {
+                "estimate": "change",
+                "se": "change SE",
+                "df": "change df",
+                "t": "t",
+                "p": "p",
+                "p_holm": "p_holm",
+                "ci_low": f"change {level} CI low",
+                "ci_high": f"change {level} CI high",
+            }
+            for key, name in names.items():
+                row[name] = None if contrast is None else getattr(contrast, key)
             rows.append(row)
         return pd.DataFrame(rows)
 

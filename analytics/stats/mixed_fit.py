@@ -193,7 +193,8 @@ def _minimise(design: Design) -> float:
     if best == len(_GRID) - 1:
         raise FitProblem(
             "the values vary between patients but hardly at all within patients once the "
-            "time points are accounted for, so the within-patient variance cannot be estimated"
+            "time points are accounted for: the within-patient variance is too small next to the "
+            "differences between patients to be estimated reliably"
         )
     # near zero the slope is 2 theta times the slope in theta²: its sign just above 0
     # says whether the deviance rises from the boundary

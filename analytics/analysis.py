@@ -20,6 +20,7 @@ from analytics.cohort import Cohort
 from analytics.errors import AnalysisError, LabNotFoundError, UnitError
 from analytics.filters import age_groups
 from analytics.labs import conventional_unit, format_time, is_log_scale, threshold_lab, unit_factor
+from analytics.stats.mixed import MixedModelResult, mixed_model, mixed_model_not_fitted
 from analytics.stats.paired import PairedResult, paired_change
 from analytics.stats.prevalence import prevalence_by_time
 from analytics.stats.subgroups import SubgroupResult, subgroup_contrast
@@ -185,13 +186,14 @@ def timecourse_for(
     baseline: float | None = None,
     analysis: AnalysisSettings | None = None,
 ) -> TimecourseResult:
-    """Every time point of one lab: descriptives, Friedman, RM-ANOVA, contrasts.
+    """Every time point of one lab: descriptives, Friedman, RM-ANOVA, contrasts, mixed model.
 
     Notes
     -----
     Only patients with at least one value of the lab enter; the omnibus tests use
     patients with every time point present (complete cases), each contrast
-    against baseline the patients with both values.
+    against baseline the patients with both values. The mixed model
+    (:mod:`analytics.stats.mixed`) uses every value, from 3 time points on.
     """
     levels = _levels(analysis)
     matrix = cohort.lab_matrix(analyte, levels.censored).dropna(how="all")
@@ -200,7 +202,19 @@ def timecourse_for(
     matrix = matrix.loc[:, matrix.notna().any() | (matrix.columns == baseline)]
     if matrix.empty:
         raise AnalysisError("No patient in this selection has a value of this lab.")
-    return timecourse(matrix, baseline=baseline, alpha=levels.alpha, confidence=levels.confidence)
+    result = timecourse(matrix, baseline=baseline, alpha=levels.alpha, confidence=levels.confidence)
+    return replace(result, mixed_model=_mixed_for(matrix, result.baseline_time, levels.confidence))
+
+
+def _mixed_for(matrix: pd.DataFrame, baseline: float, confidence: float) -> MixedModelResult:
+    """The mixed model of a time course; with two time points the paired test is the analysis."""
+    if matrix.shape[1] < 3:
+        note = (
+            "Not fitted: the mixed model is for 3 or more time points; with two, the paired "
+            "comparison is the analysis."
+        )
+        return mixed_model_not_fitted(matrix, note, baseline, confidence)
+    return mixed_model(matrix, baseline, confidence)
 
 
 def thesis_table(result: TimecourseResult) -> pd.DataFrame:

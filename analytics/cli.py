@@ -328,6 +328,12 @@ def _timecourse(args: argparse.Namespace) -> int:
         print(table.to_string(index=False))
         print(result.tests_frame().to_string(index=False))
         print(result.contrasts_frame().to_string(index=False))
+        mixed = result.mixed_model
+        if mixed is not None and len(result.times) > 2:
+            print(mixed.sentence())
+            print(mixed.summary_frame().to_string(index=False))
+            if mixed.fitted:
+                print(mixed.to_frame().to_string(index=False))
     return 0
 
 

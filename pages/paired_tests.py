@@ -4,7 +4,7 @@ import streamlit as st
 
 from analytics.errors import AnalysisError
 from analytics.settings import ChartOptions
-from ui import paired_view
+from ui import mixed_view, paired_view
 from ui.downloads import view_buttons
 from ui.selection import selection_page
 from ui.shell import escape_md
@@ -43,6 +43,7 @@ with robust:
 with repeated:
     if course is not None and len(course.times) > 2:
         paired_view.repeated_times(outputs)
+        mixed_view.mixed_model(outputs)
     else:
         st.write("This lab has only two time points here: the paired comparison is the test.")
 with split:

@@ -40,6 +40,7 @@ from analytics.output.report_html import (
     table,
     when,
 )
+from analytics.output.report_mixed import mixed_model_section
 from analytics.plain import format_interval, format_level
 from analytics.pseudonyms import labels_sentence
 from analytics.stats.characteristics import Characteristics
@@ -337,6 +338,9 @@ def _timecourse_section(timecourse: TimecourseResult, selection: Selection | Non
     if timecourse.incomplete:
         missing = grouped(timecourse.incomplete)
         parts.append(f'<p class="note">Not in the omnibus tests: {escape(missing)}.</p>')
+    if len(timecourse.times) > 2:
+        lab_unit = selection.unit if selection else ""
+        parts.append(mixed_model_section(timecourse.mixed_model, lab_unit))
     parts.append("</section>")
     return "".join(parts)
 

@@ -255,6 +255,11 @@ def _lab_tables(
         tables[f"{stem}_by_time"] = thesis_table(course)
         tables[f"{stem}_repeated_tests"] = course.tests_frame()
         tables[f"{stem}_contrasts"] = course.contrasts_frame()
+        mixed = course.mixed_model
+        if mixed is not None and len(course.times) > 2:
+            tables[f"{stem}_mixed_model"] = mixed.summary_frame()
+            if mixed.fitted:
+                tables[f"{stem}_mixed_model_by_time"] = mixed.to_frame()
     except AnalysisError as error:
         problems.append(f"all time points: {error}")
     try:

@@ -4,6 +4,8 @@
 :mod:`.robust` (Wilcoxon, sign-flip permutation, BCa bootstrap, leave-one-out),
 :mod:`.ratio` (the ratio, log, paired t-test), :mod:`.timecourse` (every time
 point: Friedman, repeated-measures ANOVA, contrasts against baseline),
+:mod:`.mixed` (the mixed model on every value, Satterthwaite df; its numerical
+core in :mod:`.mixed_fit`),
 :mod:`.subgroups` (the difference in change between subgroups),
 :mod:`.prevalence` (anemia and microcytosis with exact intervals), :mod:`.power`
 (what the patients can detect), :mod:`.characteristics` (the study's Tables 1

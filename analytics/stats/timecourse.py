@@ -4,10 +4,8 @@ Per time point: n, mean, SD, SE, t-based CI, median and mode. Across time points
 patients with every value present (complete cases): the Friedman test and the
 repeated-measures ANOVA with the Greenhouse–Geisser correction. Then each time point
 against baseline as a paired t-test on the patients with both values, with raw and
-Holm-adjusted p-values and the family named.
-
-No mixed model is fitted: statsmodels' MixedLM gives z-based inference, far too
-optimistic at n = 5–20, and the paired contrasts already answer the question.
+Holm-adjusted p-values and the family named. The mixed model on every value is
+:mod:`analytics.stats.mixed` (``analysis.timecourse_for`` adds it).
 """
 
 from __future__ import annotations
@@ -31,6 +29,7 @@ from analytics.stats.common import (
     quantity_frame,
     t_summary,
 )
+from analytics.stats.mixed import MixedModelResult
 
 __all__ = [
     "Contrast",
@@ -192,6 +191,8 @@ class TimecourseResult:
         Each later time point against baseline.
     family : str
         The Holm family, e.g. "3 contrasts against month 0".
+    mixed_model : MixedModelResult or None
+        The mixed model on every value (``analysis.timecourse_for``); None from here.
 
     Examples
     --------
@@ -239,6 +240,7 @@ class TimecourseResult:
     anova_note: str | None
     contrasts: tuple[Contrast, ...]
     family: str
+    mixed_model: MixedModelResult | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dictionary, unrounded; missing quantities are None."""

@@ -17,6 +17,13 @@ import pandas as pd
 
 from analytics.cohort import Cohort
 from analytics.errors import AnalysisError, LabNotFoundError, UnitError
+from analytics.evidence import (
+    censored_left_out,
+    censored_words,
+    margin_for,
+    name_censored,
+    rcv_for,
+)
 from analytics.filters import age_groups
 from analytics.labs import conventional_unit, format_time, is_log_scale, threshold_lab, unit_factor
 from analytics.stats.paired import PairedResult, paired_change
@@ -105,13 +112,18 @@ def paired_for(
     Notes
     -----
     Complete pairs only: a patient counts when both the baseline and the follow-up
-    value are present; the others are listed in ``excluded`` with the reason.
+    value are present; the others are listed in ``excluded`` with the reason (under
+    the ``exclude`` rule, every censored value left out is named).
     Censored values enter as the settings' ``censored`` rule says (see
     ``Cohort.lab_values``). The ratio (log) t-test is added for the skewed labs
-    (``Lab.log_scale`` in :mod:`analytics.labs`).
+    (``Lab.log_scale`` in :mod:`analytics.labs`). The equivalence test uses the
+    settings' margin or the lab's default (:func:`analytics.evidence.margin_for`), the
+    Bayes factor the settings' prior scale, and the reference change value the
+    settings' CVs or the catalogue's (:func:`analytics.evidence.rcv_for`).
     """
     levels = _levels(analysis)
     matrix = cohort.lab_matrix(selection.analyte, levels.censored)
+    margin, margin_note = margin_for(selection, levels)
     result = paired_change(
         matrix[selection.baseline].to_numpy(),
         matrix[selection.follow_up].to_numpy(),
@@ -119,26 +131,31 @@ def paired_for(
         alpha=levels.alpha,
         confidence=levels.confidence,
         log_scale_available=is_log_scale(selection.analyte),
+        margin=margin,
+        prior_scale=levels.prior_scale,
+        unit=selection.unit,
     )
+    pairs = (result.baseline_values, result.follow_up_values, result.patient_ids)
+    rcv, rcv_note = rcv_for(cohort, selection, levels, pairs)
+    result = replace(result, rcv=rcv, rcv_note=rcv_note)
+    if margin_note is not None:
+        result = replace(result, equivalence_note=margin_note)
     if levels.censored != "exclude" or not result.excluded:
         return result
-    # say why a value is missing when the rule left a censored value out
-    labs = cohort.lab_values(selection.analyte, "limit")
-    left_out = labs[
-        (labs["censored"] != "") & labs["time"].isin([selection.baseline, selection.follow_up])
-    ]
-    marks = {
-        str(pid): f"{mark}{value:g} at {format_time(time)}"
-        for pid, time, mark, value in zip(
-            left_out["patient_id"], left_out["time"], left_out["censored"], left_out["value"],
-            strict=True,
-        )
-    }  # fmt: skip
-    excluded = tuple(
-        (pid, f"censored value {marks[pid]} left out") if pid in marks else (pid, why)
-        for pid, why in result.excluded
-    )
-    return replace(result, excluded=excluded)
+    # say why a value is missing when the rule left censored values out: name each one
+    times = [selection.baseline, selection.follow_up]
+    named = censored_left_out(cohort, selection.analyte, times)
+    excluded = []
+    for pid, why in result.excluded:
+        if pid not in named:
+            excluded.append((pid, why))
+            continue
+        reason = censored_words([text for _, text in named[pid]])
+        if len(named[pid]) == 1 and why == "no baseline or follow-up value":
+            other = "follow-up" if named[pid][0][0] == selection.baseline else "baseline"
+            reason += f"; no {other} value"
+        excluded.append((pid, reason))
+    return replace(result, excluded=tuple(excluded))
 
 
 def timecourse_for(
@@ -152,18 +169,38 @@ def timecourse_for(
 
     Notes
     -----
-    Only patients with at least one value of the lab enter; the omnibus tests use
-    patients with every time point present (complete cases), each contrast
-    against baseline the patients with both values.
+    Only patients with at least one value of the lab enter; the others are listed in
+    ``left_out`` with the reason. The omnibus tests use patients with every time
+    point present (complete cases, the others in ``incomplete``), each contrast
+    against baseline the patients with both values (the others in its ``excluded``).
+    Under the ``exclude`` rule every censored value left out is named in these reasons.
     """
     levels = _levels(analysis)
-    matrix = cohort.lab_matrix(analyte, levels.censored).dropna(how="all")
+    matrix = cohort.lab_matrix(analyte, levels.censored)
+    no_value = [str(pid) for pid in matrix.index[matrix.isna().all(axis=1)]]
+    matrix = matrix.dropna(how="all")
     # time points at which none of these patients has a value (e.g. month 6 in a
     # cohort followed for 2 months) are not part of this course
     matrix = matrix.loc[:, matrix.notna().any() | (matrix.columns == baseline)]
     if matrix.empty:
         raise AnalysisError("No patient in this selection has a value of this lab.")
-    return timecourse(matrix, baseline=baseline, alpha=levels.alpha, confidence=levels.confidence)
+    result = timecourse(matrix, baseline=baseline, alpha=levels.alpha, confidence=levels.confidence)
+    name = cohort.analytes[analyte].name
+    left_out = tuple((pid, f"no {name} value at any time") for pid in no_value)
+    if levels.censored != "exclude":
+        return replace(result, left_out=left_out)
+    named = censored_left_out(cohort, analyte, list(result.times))
+    start = result.baseline_time
+    contrasts = tuple(
+        replace(c, excluded=name_censored(c.excluded, named, [start, c.time]))
+        for c in result.contrasts
+    )
+    return replace(
+        result,
+        incomplete=name_censored(result.incomplete, named),
+        contrasts=contrasts,
+        left_out=name_censored(left_out, named),
+    )
 
 
 def thesis_table(result: TimecourseResult) -> pd.DataFrame:
@@ -214,7 +251,8 @@ def split_groups(cohort: Cohort, split: str, age_cutoff: float) -> pd.Series:
             lambda v: None if v is None or pd.isna(v) else (names[0] if v else names[1])
         )
     if split == "cohort":
-        return patients["cohort"].map(lambda v: None if v is None else str(v).capitalize())
+        # kept as written in the file: "CBT", "diet1", "retrospective"
+        return patients["cohort"].map(lambda v: None if v is None or pd.isna(v) else str(v))
     raise AnalysisError(f"Unknown subgroup split '{split}'; use one of {', '.join(SPLITS)}.")
 
 

@@ -181,3 +181,36 @@ def test_a_bad_margin_on_the_command_line_is_one_line(capsys, margin):
 def test_margin_without_a_lab_is_refused_for_a_report(tmp_path, capsys):
     assert main(["report", str(DEMO), "--margin", "1", "-o", str(tmp_path / "r.html")]) == 2
     assert "--analyte" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"margin": 0}, "margin"),
+        ({"margin": -2.0}, "margin"),
+        ({"prior_scale": 0}, "prior scale"),
+        ({"cv_within": -1}, "within-subject CV"),
+        ({"cv_analytical": float("nan")}, "analytical CV"),
+    ],
+)
+def test_settings_refuse_bad_evidence_options(options, match):
+    with pytest.raises(AnalysisError, match=match):
+        AnalysisSettings(**options)
+
+
+def test_reproduce_commands_carry_the_evidence_options(cohort):
+    from analytics.filters import CohortFilter
+    from analytics.output.commands import commands
+
+    settings = AnalysisSettings(margin=5, prior_scale=1.0, cv_within=3.1)
+    lines = commands(cohort, CohortFilter(), selection=select(cohort, "hgb", 0, 2),
+                     analysis=settings)  # fmt: skip
+    words = "--margin 5 --prior-scale 1 --cv-within 3.1"
+    by_command = {line.split()[3]: line for line in lines}
+    for command in ("paired", "report", "export"):
+        assert words in by_command[command]
+    assert "--margin" not in by_command["timecourse"]
+    assert AnalysisSettings().evidence_args() == []

@@ -170,7 +170,7 @@ class TimecourseResult:
     >>> result.times, result.n_complete, [c.label for c in result.contrasts]
     ((0.0, 2.0, 6.0), 5, ['month 2', 'month 6'])
     >>> friedman = stats.friedmanchisquare(values[0], values[2], values[6])
-    >>> bool(np.isclose(result.friedman_statistic, friedman_result.statistic))
+    >>> bool(np.isclose(result.friedman_statistic, friedman.statistic))
     True
     >>> bool(np.isclose(result.friedman_p, friedman.pvalue))
     True

@@ -70,7 +70,7 @@ def test_mann_whitney_on_noisy_changes_names_both_digits_rank_settings():
     assert r_rank_sum(ca, cb, 7).p == pytest.approx(0.9358496759, rel=1e-9)
     method = subgroup_contrast([*ca, *cb], ["A"] * 6 + ["B"] * 6).mann_whitney_method
     assert "digits.rank = Inf" in method and "p = 0.936" in method
-    assert "with digits.rank = 7 it ties them as here: p = 0.9358" in method
+    assert "with digits.rank = 7 it ties them, as this test does: p = 0.9358" in method
 
 
 def test_mann_whitney_above_the_cap_without_ties_says_why_it_is_approximate():
@@ -102,7 +102,7 @@ def test_wilcoxon_note_states_rs_digits_rank_behaviour():
     note = result.wilcoxon_note
     assert "ranks the raw differences by default (digits.rank = Inf)" in note
     assert "it reports p = 0.003662" in note
-    assert "with digits.rank = 7 it ties them as here and reports p = 0.003649" in note
+    assert "with digits.rank = 7 it ties them, as this test does, and reports p = 0.003649" in note
     changes = np.array(NOISY_FOLLOW_UP) - np.array(NOISY_BASELINE)
     assert r_signed_rank(changes).p == pytest.approx(0.003662292785, rel=1e-9)
     assert r_signed_rank(changes, 7).p == pytest.approx(0.003649195615, rel=1e-9)

@@ -112,7 +112,7 @@ def _r_signed_rank_note(changes: np.ndarray, p: float) -> str:
     return (
         "R's wilcox.test ranks the raw differences by default (digits.rank = Inf), so "
         f"differences equal only to rounding are not tied there: it reports p = {default.p:.4g}, "
-        f"from {default.method}; with digits.rank = 7 it ties them as here and reports "
+        f"from {default.method}; with digits.rank = 7 it ties them, as this test does, and reports "
         f"p = {seven.p:.4g}."
     )
 

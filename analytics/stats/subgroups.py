@@ -329,7 +329,7 @@ def _r_note(p: float, a: np.ndarray, b: np.ndarray) -> str:
     return (
         "; R's wilcox.test ranks the raw changes by default (digits.rank = Inf), so changes "
         f"equal only to rounding are not tied there: it reports p = {default.p:.4g}, from "
-        f"{default.method}; with digits.rank = 7 it ties them as here: p = {seven.p:.4g}"
+        f"{default.method}; with digits.rank = 7 it ties them, as this test does: p = {seven.p:.4g}"
     )
 
 

@@ -18,6 +18,13 @@ from scipy import stats
 
 from analytics.cohort import Cohort
 from analytics.errors import AnalysisError, LabNotFoundError, UnitError
+from analytics.evidence import (
+    censored_left_out,
+    censored_words,
+    margin_for,
+    name_censored,
+    rcv_for,
+)
 from analytics.filters import age_groups
 from analytics.labs import conventional_unit, format_time, is_log_scale, threshold_lab, unit_factor
 from analytics.stats.mixed import MixedModelResult, mixed_model, mixed_model_not_fitted
@@ -42,7 +49,7 @@ def _levels(analysis: AnalysisSettings | None) -> AnalysisSettings:
 __all__ = [
     "SPLITS",
     "Selection",
-    "censored_words",
+    "censored_count_note",
     "paired_for",
     "prevalence_for",
     "select",
@@ -108,13 +115,18 @@ def paired_for(
     Notes
     -----
     Complete pairs only: a patient counts when both the baseline and the follow-up
-    value are present; the others are listed in ``excluded`` with the reason.
+    value are present; the others are listed in ``excluded`` with the reason (under
+    the ``exclude`` rule, every censored value left out is named).
     Censored values enter as the settings' ``censored`` rule says (see
     ``Cohort.lab_values``). The ratio (log) t-test is added for the skewed labs
-    (``Lab.log_scale`` in :mod:`analytics.labs`).
+    (``Lab.log_scale`` in :mod:`analytics.labs`). The equivalence test uses the
+    settings' margin or the lab's default (:func:`analytics.evidence.margin_for`), the
+    Bayes factor the settings' prior scale, and the reference change value the
+    settings' CVs or the catalogue's (:func:`analytics.evidence.rcv_for`).
     """
     levels = _levels(analysis)
     matrix = cohort.lab_matrix(selection.analyte, levels.censored)
+    margin, margin_note = margin_for(selection, levels)
     result = paired_change(
         matrix[selection.baseline].to_numpy(),
         matrix[selection.follow_up].to_numpy(),
@@ -122,45 +134,52 @@ def paired_for(
         alpha=levels.alpha,
         confidence=levels.confidence,
         log_scale_available=is_log_scale(selection.analyte),
+        margin=margin,
+        prior_scale=levels.prior_scale,
+        unit=selection.unit,
     )
+    pairs = (result.baseline_values, result.follow_up_values, result.patient_ids)
+    rcv, rcv_note = rcv_for(cohort, selection, levels, pairs)
+    result = replace(result, rcv=rcv, rcv_note=rcv_note)
+    if margin_note is not None:
+        result = replace(result, equivalence_note=margin_note)
     labs = cohort.lab_values(selection.analyte, "limit")
     censored = labs[
         (labs["censored"] != "") & labs["time"].isin([selection.baseline, selection.follow_up])
     ]
     if levels.censored != "exclude":
         censored = censored[censored["patient_id"].astype(str).isin(result.patient_ids)]
-        return replace(result, censored_note=censored_words(censored["censored"], levels.censored))
-    # say why a value is missing when the rule left a censored value out
-    marks: dict[str, list[str]] = {}
-    for pid, time, mark, value in zip(
-        censored["patient_id"], censored["time"], censored["censored"], censored["value"],
-        strict=True,
-    ):  # fmt: skip
-        marks.setdefault(str(pid), []).append(f"{mark}{value:g} at {format_time(time)}")
-    excluded = tuple(
-        (pid, _left_out_words(marks[pid])) if pid in marks else (pid, why)
-        for pid, why in result.excluded
-    )
-    note = censored_words(censored["censored"], "exclude")
-    return replace(result, excluded=excluded, censored_note=note)
+        note = censored_count_note(censored["censored"], levels.censored)
+        return replace(result, censored_note=note)
+    result = replace(result, censored_note=censored_count_note(censored["censored"], "exclude"))
+    if not result.excluded:
+        return result
+    # say why a value is missing when the rule left censored values out: name each one
+    times = [selection.baseline, selection.follow_up]
+    named = censored_left_out(cohort, selection.analyte, times)
+    excluded = []
+    for pid, why in result.excluded:
+        if pid not in named:
+            excluded.append((pid, why))
+            continue
+        reason = censored_words([text for _, text in named[pid]])
+        if len(named[pid]) == 1 and why == "no baseline or follow-up value":
+            other = "follow-up" if named[pid][0][0] == selection.baseline else "baseline"
+            reason += f"; no {other} value"
+        excluded.append((pid, reason))
+    return replace(result, excluded=tuple(excluded))
 
 
-def _left_out_words(marks: list[str]) -> str:
-    """``censored value <5 at month 2 left out`` (or ``censored values ... and ...``)."""
-    noun = "value" if len(marks) == 1 else "values"
-    return f"censored {noun} {' and '.join(marks)} left out"
-
-
-def censored_words(marks: pd.Series, rule: str) -> str | None:
+def censored_count_note(marks: pd.Series, rule: str) -> str | None:
     """How many censored values (marks ``<`` / ``>``) entered a comparison, and how.
 
     Examples
     --------
-    >>> censored_words(pd.Series(["<", "<", ">"]), "half")
+    >>> censored_count_note(pd.Series(["<", "<", ">"]), "half")
     '2 values below the detection limit entered at half the limit; 1 value above the detection limit entered at the limit.'
-    >>> censored_words(pd.Series(["<"]), "exclude")
+    >>> censored_count_note(pd.Series(["<"]), "exclude")
     '1 value below the detection limit left out.'
-    >>> censored_words(pd.Series([], dtype=object), "limit") is None
+    >>> censored_count_note(pd.Series([], dtype=object), "limit") is None
     True
     """  # noqa: E501
     parts = []
@@ -190,20 +209,42 @@ def timecourse_for(
 
     Notes
     -----
-    Only patients with at least one value of the lab enter; the omnibus tests use
-    patients with every time point present (complete cases), each contrast
-    against baseline the patients with both values. The mixed model
-    (:mod:`analytics.stats.mixed`) uses every value, from 3 time points on.
+    Only patients with at least one value of the lab enter; the others are listed in
+    ``left_out`` with the reason. The omnibus tests use patients with every time
+    point present (complete cases, the others in ``incomplete``), each contrast
+    against baseline the patients with both values (the others in its ``excluded``).
+    Under the ``exclude`` rule every censored value left out is named in these reasons.
+    The mixed model (:mod:`analytics.stats.mixed`) uses every value, from 3 time
+    points on.
     """
     levels = _levels(analysis)
-    matrix = cohort.lab_matrix(analyte, levels.censored).dropna(how="all")
+    matrix = cohort.lab_matrix(analyte, levels.censored)
+    no_value = [str(pid) for pid in matrix.index[matrix.isna().all(axis=1)]]
+    matrix = matrix.dropna(how="all")
     # time points at which none of these patients has a value (e.g. month 6 in a
     # cohort followed for 2 months) are not part of this course
     matrix = matrix.loc[:, matrix.notna().any() | (matrix.columns == baseline)]
     if matrix.empty:
         raise AnalysisError("No patient in this selection has a value of this lab.")
     result = timecourse(matrix, baseline=baseline, alpha=levels.alpha, confidence=levels.confidence)
-    return replace(result, mixed_model=_mixed_for(matrix, result.baseline_time, levels.confidence))
+    mixed = _mixed_for(matrix, result.baseline_time, levels.confidence)
+    result = replace(result, mixed_model=mixed)
+    name = cohort.analytes[analyte].name
+    left_out = tuple((pid, f"no {name} value at any time") for pid in no_value)
+    if levels.censored != "exclude":
+        return replace(result, left_out=left_out)
+    named = censored_left_out(cohort, analyte, list(result.times))
+    start = result.baseline_time
+    contrasts = tuple(
+        replace(c, excluded=name_censored(c.excluded, named, [start, c.time]))
+        for c in result.contrasts
+    )
+    return replace(
+        result,
+        incomplete=name_censored(result.incomplete, named),
+        contrasts=contrasts,
+        left_out=name_censored(left_out, named),
+    )
 
 
 def _mixed_for(matrix: pd.DataFrame, baseline: float, confidence: float) -> MixedModelResult:
@@ -271,7 +312,8 @@ def split_groups(cohort: Cohort, split: str, age_cutoff: float) -> pd.Series:
             lambda v: None if v is None or pd.isna(v) else (names[0] if v else names[1])
         )
     if split == "cohort":
-        return patients["cohort"].map(lambda v: None if v is None else str(v).capitalize())
+        # kept as written in the file: "CBT", "diet1", "retrospective"
+        return patients["cohort"].map(lambda v: None if v is None or pd.isna(v) else str(v))
     raise AnalysisError(f"Unknown subgroup split '{split}'; use one of {', '.join(SPLITS)}.")
 
 

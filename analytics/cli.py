@@ -17,6 +17,7 @@ from pathlib import Path
 from analytics.analysis import SPLITS, paired_for, select, thesis_table, timecourse_for
 from analytics.cohort import CENSORED_RULES, Cohort
 from analytics.errors import AnalysisError
+from analytics.evidence import evidence_lines
 from analytics.filters import add_filter_arguments, filter_from_args
 from analytics.limits import LIMITS
 from analytics.output.figure_files import chart_bytes
@@ -250,8 +251,21 @@ def _cohort(args: argparse.Namespace) -> int:
 
 
 def _levels(args: argparse.Namespace) -> AnalysisSettings:
-    """``--alpha``, ``--confidence`` and ``--censored`` as the analysis settings."""
-    return AnalysisSettings(alpha=args.alpha, confidence=args.confidence, censored=args.censored)
+    """``--alpha``, ``--confidence``, ``--censored`` and, where the command takes them,
+    ``--margin``, ``--prior-scale``, ``--cv-analytical`` and ``--cv-within``."""
+    return AnalysisSettings(
+        alpha=args.alpha, confidence=args.confidence, censored=args.censored, **_evidence(args)
+    )
+
+
+def _evidence(args: argparse.Namespace) -> dict[str, float]:
+    """The evidence settings given on the command line (the others stay at defaults)."""
+    names = ("margin", "prior_scale", "cv_analytical", "cv_within")
+    return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
+
+
+def _pairs_list(items: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
+    return [{"patient_id": pid, "reason": why} for pid, why in items]
 
 
 def _lab_fields(cohort: Cohort, key: str) -> dict[str, str]:
@@ -267,7 +281,7 @@ def _paired(args: argparse.Namespace) -> int:
     result = paired_for(chosen.cohort, selection, _levels(args))
     if args.json:
         out = result.to_dict()
-        out["excluded"] = [{"patient_id": p, "reason": r} for p, r in result.excluded]
+        out["excluded"] = _pairs_list(result.excluded)
         out.update(
             _lab_fields(chosen.cohort, selection.analyte),
             baseline=selection.baseline,
@@ -281,6 +295,7 @@ def _paired(args: argparse.Namespace) -> int:
         print(result.sentence(selection.name, selection.unit))
         frame = result.to_frame()
         print(frame[["label", "value"]].to_string(index=False))
+        print("\n".join(evidence_lines(result)))
     return 0
 
 
@@ -317,6 +332,7 @@ def _timecourse(args: argparse.Namespace) -> int:
     table = thesis_table(result)
     if args.json:
         out = result.to_dict()
+        out["left_out"] = _pairs_list(result.left_out)
         out.update(
             _lab_fields(chosen.cohort, key),
             filters=chosen.sentence,
@@ -334,6 +350,8 @@ def _timecourse(args: argparse.Namespace) -> int:
             print(mixed.summary_frame().to_string(index=False))
             if mixed.fitted:
                 print(mixed.to_frame().to_string(index=False))
+        for pid, why in result.left_out:
+            print(f"left out: {pid} ({why})")
     return 0
 
 
@@ -358,12 +376,18 @@ def analysis_from_args(args: argparse.Namespace) -> AnalysisSettings:
     """The analysis settings of ``--alpha``, ``--confidence``, ``--censored``,
     ``--age-cutoff`` and ``--threshold`` (defaults for those a command lacks)."""
     defaults = AnalysisSettings()
+    evidence = _evidence(args)
+    if evidence.keys() & {"margin", "cv_analytical", "cv_within"} and not args.analyte:
+        raise AnalysisError(
+            "--margin, --cv-analytical and --cv-within are one lab's figures: give --analyte."
+        )
     return AnalysisSettings(
         alpha=getattr(args, "alpha", defaults.alpha),
         confidence=getattr(args, "confidence", defaults.confidence),
         censored=getattr(args, "censored", defaults.censored),
         age_cutoff=getattr(args, "age_cutoff", defaults.age_cutoff),
         thresholds=_thresholds(getattr(args, "threshold", [])),
+        **evidence,
     )
 
 
@@ -546,6 +570,16 @@ def _add_selection_arguments(
     parser.add_argument("--follow-up", required=required, help=f"follow-up time, e.g. {follow_up}")
     add_filter_arguments(parser)
     _add_levels(parser)
+    parser.add_argument(
+        "--margin", type=float, metavar="D", help="equivalence margin in the lab's unit"
+    )
+    parser.add_argument(
+        "--prior-scale", type=float, metavar="R", help="Cauchy prior scale of the Bayes factor"
+    )
+    parser.add_argument("--cv-analytical", type=float, metavar="PCT", help="analytical CV, %%")
+    parser.add_argument(
+        "--cv-within", type=float, metavar="PCT", help="within-subject biological CV, %%"
+    )
 
 
 def _add_view_arguments(parser: argparse.ArgumentParser, *, lab_required: bool) -> None:

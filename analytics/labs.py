@@ -84,11 +84,12 @@ class Lab:
     thresholds: tuple[str, ...] = ()
     #: Margin for equivalence tests, in the conventional unit (default: the meaningful change).
     equivalence_margin: float | None = None
-    #: Within-subject biological variation CV_I (%); None until taken from the EFLM
-    #: Biological Variation Database for the reference change value.
+    #: Within-subject biological variation CV_I (%), for the reference change value.
     cv_within: float | None = None
-    #: Analytical variation CV_A (%); None until given from the laboratory's quality control.
+    #: Analytical variation CV_A (%); a laboratory should enter its own from quality control.
     cv_analytical: float | None = None
+    #: Where ``cv_within`` and ``cv_analytical`` come from.
+    cv_source: str | None = None
 
     def __post_init__(self) -> None:
         if self.equivalence_margin is None:
@@ -138,6 +139,31 @@ def _by_unit(table: dict[str, _T], unit: str) -> _T | None:
 
 _IRON_UNITS = {"µg/dL": 1.0, "µmol/L": 0.179}
 
+# Biological variation. Each within-subject CV is from a cited study of healthy adults;
+# the analytical CV is the study's own where it measured one, else the "desirable"
+# imprecision of half the within-subject CV (Fraser & Petersen, Clin Chem 1993;39:1447-53),
+# a stand-in for the laboratory's own quality-control CV. The EFLM Biological Variation
+# Database (biologicalvariation.eu) holds newer meta-analysed estimates; both CVs can be
+# set for a view (AnalysisSettings, --cv-within and --cv-analytical).
+_DESIRABLE_CVA = "CVa: desirable imprecision, ½ × CVi (Fraser & Petersen, Clin Chem 1993)"
+_BV_RED_CELLS = (
+    "CVi: 39 healthy adults sampled over 1 year (Arch Pathol Lab Med 1992;116:825-6, "
+    f"PubMed 1497462); {_DESIRABLE_CVA}"
+)
+_BV_PILON = (
+    "CVi: day-to-day, 13 healthy adults over 5 weeks (Pilon et al., Clin Chem 1981;27:78-82); "
+    f"{_DESIRABLE_CVA}"
+)
+_BV_IRON = (
+    "CVi and CVa: 21 healthy adults, weekly samples over 4 weeks (Cokluk et al., Clin Lab "
+    "2021, doi:10.7754/Clin.Lab.2021.210102)"
+)
+_BV_HEPCIDIN = (
+    "CVi: within-day within-subject, CVa: (pre)analytical, serum hepcidin-25 by mass "
+    "spectrometry in 24 healthy adults (Kroot et al., Anal Biochem 2009, "
+    "doi:10.1016/j.ab.2009.03.039); day-to-day variation may be larger"
+)
+
 LABS: dict[str, Lab] = {
     lab.key: lab
     for lab in (
@@ -152,6 +178,9 @@ LABS: dict[str, Lab] = {
             unit_hints={"g/dL": ((30, 250), "looks like g/L, not g/dL")},
             meaningful_change=1.0,
             thresholds=("anemia",),
+            cv_within=2.8,
+            cv_analytical=1.4,
+            cv_source=_BV_RED_CELLS,
         ),
         Lab(
             "mcv",
@@ -164,6 +193,9 @@ LABS: dict[str, Lab] = {
             unit_hints={"fL": ((20, 37), "looks like MCH or MCHC, not MCV")},
             meaningful_change=3.0,
             thresholds=("microcytosis",),
+            cv_within=1.1,
+            cv_analytical=0.55,
+            cv_source=_BV_RED_CELLS,
         ),
         Lab(
             "hepcidin",
@@ -175,6 +207,9 @@ LABS: dict[str, Lab] = {
             plausible={"ng/mL": (0.1, 500), "nmol/L": (0.03, 100)},
             meaningful_change=10.0,
             log_scale=True,
+            cv_within=30.3,
+            cv_analytical=28.6,
+            cv_source=_BV_HEPCIDIN,
         ),
         Lab(
             "tsat",
@@ -193,6 +228,9 @@ LABS: dict[str, Lab] = {
             conversions={"%": 1.0},
             plausible={"%": (0, 100)},
             meaningful_change=5.0,
+            cv_within=28.0,
+            cv_analytical=14.0,
+            cv_source=_BV_PILON,
         ),
         Lab(
             "ferritin",
@@ -204,6 +242,9 @@ LABS: dict[str, Lab] = {
             plausible={"ng/mL": (1, 5000), "µg/L": (1, 5000), "pmol/L": (2.2, 11_300)},
             meaningful_change=50.0,
             log_scale=True,
+            cv_within=14.5,
+            cv_analytical=7.25,
+            cv_source=_BV_PILON,
         ),
         Lab(
             "iron",
@@ -214,6 +255,9 @@ LABS: dict[str, Lab] = {
             conversions=_IRON_UNITS,
             plausible={"µg/dL": (10, 300), "µmol/L": (2, 55)},
             unit_hints={"µg/dL": ((2, 10), "looks like µmol/L, not µg/dL")},
+            cv_within=27.3,
+            cv_analytical=0.67,
+            cv_source=_BV_IRON,
         ),
         Lab(
             "tibc",
@@ -223,6 +267,9 @@ LABS: dict[str, Lab] = {
             ("tibc", "total iron binding capacity"),
             conversions=_IRON_UNITS,
             plausible={"µg/dL": (100, 700), "µmol/L": (18, 125)},
+            cv_within=4.8,
+            cv_analytical=2.4,
+            cv_source=_BV_PILON,
         ),
         Lab(
             "retic",
@@ -515,6 +562,9 @@ def _table_row(lab: Lab) -> str:
     others = [f"{u} = {lab.unit} × {f:.4g}" for u, f in lab.conversions.items() if u != lab.unit]
     ranges = [f"{_number(lo)}–{_number(hi)} {u}" for u, (lo, hi) in lab.plausible.items()]
     change = f"{lab.meaningful_change:g} {lab.unit}" if lab.meaningful_change else "—"
+    variation = "—"
+    if lab.cv_within is not None and lab.cv_analytical is not None:
+        variation = f"{lab.cv_within:g} % / {lab.cv_analytical:g} %"
     cells = (
         f"{lab.name} (`{lab.key}`)",
         ", ".join(f"`{s}`" for s in lab.synonyms),
@@ -524,6 +574,7 @@ def _table_row(lab: Lab) -> str:
         change,
         "yes" if lab.log_scale else "",
         ", ".join(lab.thresholds),
+        variation,
     )
     return "| " + " | ".join(cells) + " |"
 
@@ -536,14 +587,15 @@ def markdown_table() -> str:
     >>> print(markdown_table().splitlines()[2])  # doctest: +NORMALIZE_WHITESPACE
     | Hemoglobin (`hgb`) | `hgb`, `hb`, `hemoglobin`, `haemoglobin` | g/dL |
     g/L = g/dL × 10; mmol/L = g/dL × 0.6206 | 3–25 g/dL; 30–250 g/L; 1.8–15.5 mmol/L |
-    1 g/dL | | anemia |
+    1 g/dL | | anemia | 2.8 % / 1.4 % |
     """
     header = (
         "| lab (key) | names recognised (any case) | conventional unit "
         "| other units, converted | plausible range "
-        "| default meaningful change | log scale | thresholds |"
+        "| default meaningful change | log scale | thresholds "
+        "| biological variation CVi / CVa |"
     )
-    rule = "|" + "---|" * 8
+    rule = "|" + "---|" * 9
     return "\n".join([header, rule, *(_table_row(lab) for lab in LABS.values())])
 
 

@@ -1,7 +1,8 @@
 """The two kinds of choices behind a view: how to analyse, and how to draw.
 
 :class:`AnalysisSettings` changes numbers (significance and confidence levels, the
-rule for censored values, the age cut-off, the clinical thresholds);
+rule for censored values, the age cut-off, the clinical thresholds, the equivalence
+margin, the prior of the Bayes factor, the CVs of the reference change value);
 :class:`ChartOptions` changes only how a chart looks (colour, order, direction,
 band, subgroups of the forest plot, complete cases of the trajectories, the power
 curve's effect). Both are frozen, so they can be cached,
@@ -16,7 +17,10 @@ from analytics.analysis import SPLITS
 from analytics.cohort import CENSORED_RULES
 from analytics.errors import AnalysisError
 from analytics.limits import LIMITS
+from analytics.stats.bayes import DEFAULT_PRIOR_SCALE, check_prior_scale
+from analytics.stats.equivalence import check_margin
 from analytics.stats.prevalence import Thresholds
+from analytics.stats.rcv import check_cv
 
 __all__ = ["AnalysisSettings", "ChartOptions"]
 
@@ -42,6 +46,15 @@ class AnalysisSettings:
         Age (years) below which a patient without a recorded age group is pediatric.
     thresholds : Thresholds
         Anemia and microcytosis thresholds.
+    margin : float, optional
+        Equivalence margin of the selected lab, in the file's unit of that lab; None:
+        the lab's default meaningful change (``Lab.equivalence_margin``, converted).
+    prior_scale : float
+        Scale of the Cauchy prior on d_z of the Bayes factor (default √2/2).
+    cv_analytical, cv_within : float, optional
+        Analytical and within-subject biological CV (%) of the selected lab for the
+        reference change value; None: the catalogue's (``Lab.cv_analytical``,
+        ``Lab.cv_within``).
 
     Examples
     --------
@@ -50,6 +63,8 @@ class AnalysisSettings:
     0.95
     >>> settings.args()
     ['--alpha', '0.1', '--censored', 'half']
+    >>> AnalysisSettings(margin=2, cv_within=3.5).evidence_args()
+    ['--margin', '2', '--cv-within', '3.5']
     >>> AnalysisSettings(alpha=1.5)
     Traceback (most recent call last):
     ...
@@ -61,6 +76,10 @@ class AnalysisSettings:
     censored: str = "limit"
     age_cutoff: float = float(LIMITS["default_age_cutoff"].value)
     thresholds: Thresholds = field(default_factory=Thresholds)
+    margin: float | None = None
+    prior_scale: float = DEFAULT_PRIOR_SCALE
+    cv_analytical: float | None = None
+    cv_within: float | None = None
 
     def __post_init__(self) -> None:
         if self.censored not in CENSORED_RULES:
@@ -73,6 +92,13 @@ class AnalysisSettings:
             raise AnalysisError("The age cut-off must be between 0 and 120 years.")
         if not isinstance(self.thresholds, Thresholds):
             raise AnalysisError("Thresholds must be a Thresholds object.")
+        if self.margin is not None:
+            check_margin(self.margin)
+        check_prior_scale(self.prior_scale)
+        if self.cv_analytical is not None:
+            check_cv(self.cv_analytical, "analytical CV")
+        if self.cv_within is not None:
+            check_cv(self.cv_within, "within-subject CV")
 
     def args(self) -> list[str]:
         """The command-line words for the levels and the censored rule (none at defaults)."""
@@ -83,6 +109,20 @@ class AnalysisSettings:
             words += ["--confidence", f"{self.confidence:g}"]
         if self.censored != "limit":
             words += ["--censored", self.censored]
+        return words
+
+    def evidence_args(self) -> list[str]:
+        """``--margin``, ``--prior-scale``, ``--cv-analytical``, ``--cv-within`` as set
+        (none at defaults); the commands of one lab's comparison take them."""
+        words: list[str] = []
+        if self.margin is not None:
+            words += ["--margin", f"{self.margin:.10g}"]
+        if self.prior_scale != DEFAULT_PRIOR_SCALE:
+            words += ["--prior-scale", f"{self.prior_scale:.10g}"]
+        if self.cv_analytical is not None:
+            words += ["--cv-analytical", f"{self.cv_analytical:.10g}"]
+        if self.cv_within is not None:
+            words += ["--cv-within", f"{self.cv_within:.10g}"]
         return words
 
     def threshold_args(self) -> list[str]:

@@ -180,8 +180,12 @@ def test_outputs(two_groups):
 # --------------------------------------------------------------------------------------
 
 NORMAL_METHOD = (
-    "normal approximation with tie and continuity correction (R's method; exact only up "
-    "to 50 patients in the two subgroups)"
+    "normal approximation with tie and continuity correction, as R's wilcox.test with tied "
+    "changes ("
+)
+NORMAL_NO_TIES = (
+    "normal approximation with continuity correction, as R's wilcox.test when a subgroup "
+    "has 50 or more patients"
 )
 
 
@@ -199,8 +203,9 @@ def test_mann_whitney_with_2000_tied_patients_matches_scipy_asymptotic():
     expected = stats.mannwhitneyu(b, a, method="asymptotic", use_continuity=True)
     assert result.mann_whitney_u == expected.statistic
     assert result.mann_whitney_p == pytest.approx(expected.pvalue, abs=1e-6, rel=1e-9)
-    assert result.mann_whitney_method.startswith(NORMAL_METHOD + "; ")
+    assert result.mann_whitney_method.startswith(NORMAL_METHOD)
     assert "groups of tied changes" in result.mann_whitney_method
+    assert "R's wilcox.test would" not in result.mann_whitney_method  # it is R's p
 
 
 def test_mann_whitney_is_exact_up_to_the_cap_then_normal():
@@ -214,13 +219,19 @@ def test_mann_whitney_is_exact_up_to_the_cap_then_normal():
             assert result.mann_whitney_method.startswith(NORMAL_METHOD)
             expected = stats.mannwhitneyu(b, a, method="asymptotic").pvalue
             assert result.mann_whitney_p == pytest.approx(expected, rel=1e-9)
-    # Without ties, too (R would still be exact here; scipy's "auto" would not).
+    # Without ties the p is exact while each subgroup has fewer than 50 patients, as in
+    # R (60 patients in all here), then R's normal approximation.
     rng = np.random.default_rng(9)
-    a, b = rng.normal(size=30), rng.normal(0.3, size=30)
-    result = subgroup_contrast(np.concatenate([a, b]), ["A"] * 30 + ["B"] * 30)
-    assert result.mann_whitney_method == NORMAL_METHOD
-    expected = stats.mannwhitneyu(b, a, method="asymptotic").pvalue
-    assert result.mann_whitney_p == pytest.approx(expected, rel=1e-9)
+    for n_b in (49, 50):
+        a, b = rng.normal(size=30), rng.normal(0.3, size=n_b)
+        result = subgroup_contrast(np.concatenate([a, b]), ["A"] * 30 + ["B"] * n_b)
+        if n_b == 49:
+            assert result.mann_whitney_method == "exact, no tied changes"
+            expected = stats.mannwhitneyu(b, a, method="exact").pvalue
+        else:
+            assert result.mann_whitney_method == NORMAL_NO_TIES
+            expected = stats.mannwhitneyu(b, a, method="asymptotic").pvalue
+        assert result.mann_whitney_p == pytest.approx(expected, rel=1e-9)
 
 
 def test_normal_mann_whitney_with_every_change_tied_gives_p_one():

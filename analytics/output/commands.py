@@ -57,15 +57,17 @@ def commands(
     lab = ["--analyte", selection.analyte, "--baseline", baseline, "--follow-up", follow_up]
     files, filters = _file_args(cohort), cohort_filter.args()
     course = ["--analyte", selection.analyte, "--baseline", baseline]
+    evidence = analysis.evidence_args()  # one lab's margin, prior and CVs
     lines = [
-        [*base, "paired", *files, *lab, *filters, *levels, "--json"],
+        [*base, "paired", *files, *lab, *filters, *levels, *evidence, "--json"],
         [*base, "timecourse", *files, *course, *filters, *levels, "--json"],
     ]
     if chart is not None:
         figure = ["--chart", chart, *view_options, "--format", "png", "-o", f"{chart}.png"]
-        lines.append([*base, "figure", *files, *lab, *filters, *levels, *figure])
+        lines.append([*base, "figure", *files, *lab, *filters, *levels, *evidence, *figure])
     for command, output in (("report", "report.html"), ("export", "bundle.zip")):
-        lines.append([*base, command, *files, *lab, *filters, *levels, *view_options, "-o", output])
+        words = [*files, *lab, *filters, *levels, *evidence, *view_options, "-o", output]
+        lines.append([*base, command, *words])
     return [shlex.join(line) for line in lines]
 
 

@@ -72,8 +72,9 @@ def _parse_attribute(state: ReadState, role: ColumnRole, cells: pd.Series) -> pd
     parser = _PARSERS.get(role.role)
     if parser is None:
         values = [parse_text(v) for v in cells]
-        if role.role == "cohort":
-            values = [v.lower() if v else v for v in values]
+        if role.role == "cohort":  # as written; "CBT" and "cbt" are one cohort, first spelling
+            first: dict[str, str] = {}
+            values = [first.setdefault(v.casefold(), v) if v else v for v in values]
         return pd.Series(values, index=cells.index, dtype=object)
     # each distinct cell is parsed once (type and value: True and 1 read differently)
     parsed: dict[tuple[type, object], tuple[object, str, str]] = {}

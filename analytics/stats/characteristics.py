@@ -125,7 +125,7 @@ def characteristics(
     cohorts = [c for c in patients["cohort"].dropna().unique()]
     if len(cohorts) > 1 or (cohorts and patients["cohort"].isna().any()):
         for name in sorted(cohorts, key=str):
-            groups[str(name).capitalize()] = _summarise(
+            groups[str(name)] = _summarise(  # the cohort's name as written in the file
                 patients[patients["cohort"] == name], age_cutoff
             )
     groups["All patients"] = _summarise(patients, age_cutoff)

@@ -4,7 +4,11 @@ Everything a clinician reports for a before/after comparison in a small cohort:
 the paired t-test as JMP's Matched Pairs prints it, Cohen's d_z with its confidence
 interval, the Wilcoxon signed-rank test, Shapiro–Wilk on the changes, an exact
 sign-flip permutation test, a BCa bootstrap interval, the minimum detectable effect,
-leave-one-out influence and, for skewed labs, the ratio (log) paired t-test.
+leave-one-out influence and, for skewed labs, the ratio (log) paired t-test; and the
+evidence beyond the p-value: the equivalence test against a margin
+(:mod:`~analytics.stats.equivalence`), the Bayes factor (:mod:`~analytics.stats.bayes`)
+and, attached by :func:`analytics.analysis.paired_for`, each patient's change against the
+reference change value (:mod:`~analytics.stats.rcv`).
 
 Change is always follow-up − baseline: a fall is a negative change.
 """
@@ -17,11 +21,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import stats
 
 from analytics.errors import AnalysisError
 from analytics.plain import format_interval, format_level, format_number, format_p
 from analytics.stats import power as _power
+from analytics.stats.bayes import DEFAULT_PRIOR_SCALE, BayesResult, bayes_factor
 from analytics.stats.common import (
     Pairs,
     check_level,
@@ -32,7 +37,10 @@ from analytics.stats.common import (
     require_pairs,
     t_summary,
 )
+from analytics.stats.effect_size import MAX_BRACKET_STEPS, dz_interval
+from analytics.stats.equivalence import EquivalenceResult, equivalence_test
 from analytics.stats.ratio import RatioResult, ratio_from_pairs, ratio_paired_t
+from analytics.stats.rcv import RcvResult
 from analytics.stats.robust import (
     BOOTSTRAP_BCA_MAX_PAIRS,
     DEFAULT_SEED,
@@ -50,6 +58,7 @@ from analytics.stats.robust import (
 __all__ = [
     "BOOTSTRAP_BCA_MAX_PAIRS",
     "EXACT_SIGN_FLIP_MAX_PAIRS",
+    "MAX_BRACKET_STEPS",
     "MIN_BOOTSTRAP_PAIRS",
     "SIGN_FLIP_MAX_DRAWS",
     "SIGN_FLIP_MIN_PERMUTATIONS",
@@ -65,64 +74,6 @@ __all__ = [
 # --------------------------------------------------------------------------------------
 # Pieces of the paired analysis
 # --------------------------------------------------------------------------------------
-
-
-#: Most times the bracket of a root is widened before the search gives up.
-MAX_BRACKET_STEPS = 200
-
-
-def dz_interval(t: float, n: int, confidence: float) -> tuple[float, float]:
-    """CI of d_z by inverting the noncentral t distribution of the observed t.
-
-    Raises :class:`AnalysisError` when ``t`` is not finite or no root is bracketed
-    within :data:`MAX_BRACKET_STEPS` widenings (each doubles the step).
-    """
-    if not math.isfinite(t):
-        raise AnalysisError(
-            "The confidence interval of d_z cannot be computed: the t statistic is not a "
-            "finite number (the changes are too large or not numbers)."
-        )
-    df = n - 1
-    tail = (1.0 - confidence) / 2.0
-    unbracketed = AnalysisError(
-        f"The confidence interval of d_z could not be computed for t = {t:g} on {df} "
-        "degrees of freedom."
-    )
-
-    def solve(target: float) -> float:
-        # nctdtr(df, ncp, t) = P(T <= t | ncp) falls as ncp rises.
-        def gap(ncp: float) -> float:
-            cdf = float(special.nctdtr(df, ncp, t))
-            if math.isnan(cdf):  # underflow far in a tail
-                cdf = 0.0 if ncp > t else 1.0
-            return cdf - target
-
-        width = 2.0 + abs(t) / 2.0
-        low, high = t - width, t + width
-        for _ in range(MAX_BRACKET_STEPS):
-            if gap(low) >= 0:
-                break
-            low -= width
-            width *= 2
-        else:
-            raise unbracketed
-        for _ in range(MAX_BRACKET_STEPS):
-            if gap(high) <= 0:
-                break
-            high += width
-            width *= 2
-        else:
-            raise unbracketed
-        if not (math.isfinite(low) and math.isfinite(high)):
-            raise unbracketed
-        try:
-            return float(optimize.brentq(gap, low, high, xtol=1e-12, rtol=1e-12, maxiter=500))
-        except (RuntimeError, ValueError) as error:  # no convergence, or no sign change
-            raise unbracketed from error
-
-    ncp_low = solve(1.0 - tail)
-    ncp_high = solve(tail)
-    return ncp_low / math.sqrt(n), ncp_high / math.sqrt(n)
 
 
 def _describe(values: np.ndarray) -> tuple[float, float, float]:
@@ -249,6 +200,15 @@ class PairedResult:
         How many values beyond a detection limit (``<5``) entered and how ("2 values
         below the detection limit entered at the limit."); None when none did. Set by
         :func:`analytics.analysis.paired_for`, which knows the cohort's marks.
+    equivalence, equivalence_note
+        The equivalence test (TOST) against ``margin`` at ``alpha``; None without a
+        margin, with the reason in ``equivalence_note``.
+    bayes : BayesResult
+        The JZS Bayes factor of the change, with its robustness line.
+    rcv, rcv_note
+        Each patient's change against the reference change value (attached by
+        :func:`analytics.analysis.paired_for`, which knows the lab); else None, with
+        the reason in ``rcv_note``.
 
     Examples
     --------
@@ -319,6 +279,11 @@ class PairedResult:
     ratio: RatioResult | None = None
     ratio_note: str | None = None
     censored_note: str | None = None
+    equivalence: EquivalenceResult | None = None
+    equivalence_note: str | None = None
+    bayes: BayesResult | None = None
+    rcv: RcvResult | None = None
+    rcv_note: str | None = None
 
     @property
     def changes(self) -> tuple[float, ...]:
@@ -398,6 +363,9 @@ def paired_change(
     seed: int = DEFAULT_SEED,
     log_scale_available: bool = False,
     n_bootstrap: int = 9_999,
+    margin: float | None = None,
+    prior_scale: float = DEFAULT_PRIOR_SCALE,
+    unit: str = "",
 ) -> PairedResult:
     """Compare one lab between baseline and one follow-up time in the same patients.
 
@@ -424,6 +392,13 @@ def paired_change(
         and attach it as ``ratio`` (or the reason it could not run as ``ratio_note``).
     n_bootstrap : int
         Bootstrap resamples for the BCa interval.
+    margin : float, optional
+        Equivalence margin in the lab's unit: run the equivalence test (TOST) at
+        ``alpha`` (see :func:`~analytics.stats.equivalence.equivalence_test`).
+    prior_scale : float
+        Scale of the Cauchy prior on d_z of the Bayes factor.
+    unit : str
+        The lab's unit, for the equivalence verdict.
 
     Returns
     -------
@@ -481,6 +456,13 @@ def paired_change(
         changes, scale, alpha, confidence, int(n_permutations), int(n_bootstrap), int(seed)
     )
     ratio, ratio_note = _optional_ratio(pairs, confidence) if log_scale_available else (None, None)
+    equivalence, equivalence_note = None, "No equivalence margin given."
+    if margin is not None:
+        try:
+            equivalence = equivalence_test(changes, margin, alpha, unit=unit)
+            equivalence_note = None
+        except AnalysisError as problem:
+            equivalence_note = f"Equivalence test not computed: {problem}"
     return PairedResult(
         **t_part,
         **robust_part,
@@ -490,6 +472,9 @@ def paired_change(
         patient_ids=pairs.ids,
         ratio=ratio,
         ratio_note=ratio_note,
+        equivalence=equivalence,
+        equivalence_note=equivalence_note,
+        bayes=bayes_factor(t_part["t"], t_part["n_pairs"], prior_scale),
     )
 
 

@@ -28,6 +28,7 @@ from analytics.stats.common import (
     require_pairs,
     t_summary,
 )
+from analytics.stats.r_ranks import exact_signed_rank_p, r_normal_approx_p, r_signed_rank
 
 __all__ = [
     "BOOTSTRAP_BCA_MAX_PAIRS",
@@ -74,34 +75,6 @@ CHUNK_ELEMENTS = 1_000_000
 DEFAULT_SEED = 20130601
 
 
-def exact_signed_rank_p(doubled_ranks: np.ndarray, doubled_w_plus: int) -> float:
-    """Two-sided p from the exact distribution of W+ over all 2^m sign patterns.
-
-    Works with probabilities (halved at each step, exactly) rather than counts, so it
-    cannot overflow; its cost is m × sum of ranks, so callers cap m.
-    """
-    total = int(doubled_ranks.sum())
-    probabilities = np.zeros(total + 1)
-    probabilities[0] = 1.0
-    for rank in doubled_ranks:
-        shifted = np.zeros_like(probabilities)
-        shifted[rank:] = probabilities[: total + 1 - rank]
-        probabilities = (probabilities + shifted) * 0.5
-    support = np.arange(total + 1)
-    extreme = np.abs(2 * support - total) >= abs(2 * doubled_w_plus - total)
-    return float(min(1.0, probabilities[extreme].sum()))
-
-
-def r_normal_approx_p(w_plus: float, m: int, tie_sizes: Sequence[int]) -> float:
-    """R ``wilcox.test(paired=TRUE)`` p with ties/zeros: normal, continuity-corrected."""
-    centre = m * (m + 1) / 4.0
-    tie_term = float(np.sum(np.asarray(tie_sizes, dtype=float) ** 3 - np.asarray(tie_sizes)))
-    variance = m * (m + 1) * (2 * m + 1) / 24.0 - tie_term / 48.0
-    z = w_plus - centre
-    z = (z - math.copysign(0.5, z) if z != 0 else 0.0) / math.sqrt(variance)
-    return float(min(1.0, 2.0 * min(stats.norm.cdf(z), stats.norm.sf(z))))
-
-
 @dataclass(frozen=True)
 class SignedRank:
     """Wilcoxon signed-rank result: W+ (R's V), two-sided p, method and note."""
@@ -122,6 +95,26 @@ def _method_words(head: str, tie_sizes: Sequence[int], n_zero: int) -> str:
         plural = "difference" if n_zero == 1 else "differences"
         parts.append(f"{n_zero} zero {plural} dropped before ranking (Wilcoxon method)")
     return "; ".join(parts)
+
+
+def _r_signed_rank_note(changes: np.ndarray, p: float) -> str:
+    """What R's wilcox.test(paired = TRUE) prints when that is not ``p``.
+
+    R ranks the raw differences by default (``digits.rank = Inf``): differences equal
+    only to floating-point rounding (11.2 − 10.9 and 9.8 − 9.5) are not tied there, as
+    they are here; with ``digits.rank = 7`` R ties them too.
+    """
+    default, seven = r_signed_rank(changes), r_signed_rank(changes, 7)
+    if default is None or seven is None or math.isclose(p, default.p, rel_tol=1e-9):
+        return ""
+    if math.isclose(default.p, seven.p, rel_tol=1e-9):
+        return f"R's wilcox.test would report p = {default.p:.4g} here, from {default.method}."
+    return (
+        "R's wilcox.test ranks the raw differences by default (digits.rank = Inf), so "
+        f"differences equal only to rounding are not tied there: it reports p = {default.p:.4g}, "
+        f"from {default.method}; with digits.rank = 7 it ties them, as this test does, and reports "
+        f"p = {seven.p:.4g}."
+    )
 
 
 def signed_rank(changes: np.ndarray, scale: float, alpha: float) -> SignedRank:
@@ -156,11 +149,9 @@ def signed_rank(changes: np.ndarray, scale: float, alpha: float) -> SignedRank:
             tie_sizes,
             n_zero,
         )
-        r_p = r_normal_approx_p(w_plus, m, tie_sizes)
-        notes.append(
-            "R's wilcox.test would use a normal approximation with continuity correction "
-            f"here and report p = {r_p:.4g}."
-        )
+    r_note = _r_signed_rank_note(changes, p)
+    if r_note:
+        notes.append(r_note)
     smallest_p = 2.0 ** (1 - m)
     if smallest_p >= alpha:
         what = "pairs" if n_zero == 0 else "non-zero changes"

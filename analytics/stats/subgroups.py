@@ -29,6 +29,7 @@ from analytics.stats.common import (
     patient_labels,
     quantity_frame,
 )
+from analytics.stats.r_ranks import R_EXACT_BELOW, normal_rank_sum_p, r_rank_sum
 
 __all__ = [
     "MANN_WHITNEY_EXACT_MAX_PATIENTS",
@@ -40,11 +41,11 @@ __all__ = [
     "subgroup_contrast",
 ]
 
-#: Up to this many patients in the two subgroups together the Mann–Whitney p is exact
-#: (scipy's exact null without ties; the exact mid-rank distribution with ties, whose
-#: table is (n_B + 1) × N(N + 1) numbers and its work N times that). Above it: R's
-#: normal approximation with tie and continuity correction (what R's wilcox.test uses
-#: with any tie, or with 50 or more patients in either group).
+#: With tied changes, up to this many patients in the two subgroups together the
+#: Mann–Whitney p is exact conditional on the ties (the exact mid-rank distribution,
+#: whose table is (n_B + 1) × N(N + 1) numbers and its work N times that); above it,
+#: R's normal approximation with tie and continuity correction. Without ties the p is
+#: exact whenever each subgroup has fewer than 50 patients, as in R's wilcox.test.
 MANN_WHITNEY_EXACT_MAX_PATIENTS = 50
 
 
@@ -318,17 +319,18 @@ def exact_rank_sum_p(doubled_ranks: np.ndarray, n_b: int, doubled_observed: int)
     return float(min(1.0, counts[n_b, extreme].sum() / special.comb(size, n_b, exact=True)))
 
 
-def normal_rank_sum_p(u_b: float, n_a: int, n_b: int, tie_sizes: Any) -> float:
-    """R ``wilcox.test(x, y)`` two-sided p: normal, tie- and continuity-corrected."""
-    size = n_a + n_b
-    sizes = np.asarray(tie_sizes, dtype=float)
-    tie_term = float(np.sum(sizes**3 - sizes))
-    variance = n_a * n_b / 12.0 * ((size + 1) - tie_term / (size * (size - 1)))
-    gap = u_b - n_a * n_b / 2.0
-    if variance <= 0:  # every change tied: every split has the same rank sum
-        return 1.0
-    z = max(abs(gap) - 0.5, 0.0) / math.sqrt(variance)
-    return float(min(1.0, 2.0 * stats.norm.sf(z)))
+def _r_note(p: float, a: np.ndarray, b: np.ndarray) -> str:
+    """What R's wilcox.test prints, when that is not ``p`` (its digits.rank named)."""
+    default, seven = r_rank_sum(a, b), r_rank_sum(a, b, 7)
+    if math.isclose(p, default.p, rel_tol=1e-9, abs_tol=1e-15):
+        return ""
+    if math.isclose(default.p, seven.p, rel_tol=1e-9, abs_tol=1e-15):
+        return f"; R's wilcox.test would report p = {default.p:.4g}, from {default.method}"
+    return (
+        "; R's wilcox.test ranks the raw changes by default (digits.rank = Inf), so changes "
+        f"equal only to rounding are not tied there: it reports p = {default.p:.4g}, from "
+        f"{default.method}; with digits.rank = 7 it ties them, as this test does: p = {seven.p:.4g}"
+    )
 
 
 def _mann_whitney(a: np.ndarray, b: np.ndarray) -> tuple[float, float, str]:
@@ -339,22 +341,30 @@ def _mann_whitney(a: np.ndarray, b: np.ndarray) -> tuple[float, float, str]:
     u_b = doubled_sum_b / 2.0 - len(b) * (len(b) + 1) / 2.0
     n_tied = len(tie_sizes)
     tied_text = f"{n_tied} group{'s' if n_tied > 1 else ''} of tied changes"
-    if len(pooled) > MANN_WHITNEY_EXACT_MAX_PATIENTS:
-        p = normal_rank_sum_p(u_b, len(a), len(b), tie_sizes)
-        method = (
-            "normal approximation with tie and continuity correction (R's method; exact "
-            f"only up to {MANN_WHITNEY_EXACT_MAX_PATIENTS} patients in the two subgroups)"
-        )
-        return u_b, p, f"{method}; {tied_text}" if n_tied else method
-    if n_tied == 0:
+    if n_tied == 0 and len(a) < R_EXACT_BELOW and len(b) < R_EXACT_BELOW:
         result = stats.mannwhitneyu(b, a, method="exact", alternative="two-sided")
-        return float(result.statistic), float(result.pvalue), "exact, no tied changes"
-    p = exact_rank_sum_p(doubled, len(b), doubled_sum_b)
-    method = (
-        "exact conditional distribution of the mid-ranks over all "
-        f"{special.comb(len(pooled), len(b), exact=True)} splits ({tied_text})"
-    )
-    return u_b, p, method
+        p = float(result.pvalue)
+        return float(result.statistic), p, "exact, no tied changes" + _r_note(p, a, b)
+    if n_tied and len(pooled) <= MANN_WHITNEY_EXACT_MAX_PATIENTS:
+        p = exact_rank_sum_p(doubled, len(b), doubled_sum_b)
+        method = (
+            "exact conditional distribution of the mid-ranks over all "
+            f"{special.comb(len(pooled), len(b), exact=True)} splits ({tied_text})"
+        )
+        return u_b, p, method + _r_note(p, a, b)
+    p = normal_rank_sum_p(u_b, len(a), len(b), tie_sizes)
+    if n_tied:
+        method = (
+            "normal approximation with tie and continuity correction, as R's wilcox.test "
+            f"with tied changes ({tied_text}; the exact conditional distribution is used up "
+            f"to {MANN_WHITNEY_EXACT_MAX_PATIENTS} patients in the two subgroups)"
+        )
+    else:
+        method = (
+            "normal approximation with continuity correction, as R's wilcox.test when a "
+            f"subgroup has {R_EXACT_BELOW} or more patients"
+        )
+    return u_b, p, method + _r_note(p, a, b)
 
 
 def _welch(a: GroupSummary, b: GroupSummary, confidence: float) -> dict[str, Any]:
@@ -477,14 +487,19 @@ def subgroup_contrast(
     Welch–Satterthwaite df
     :math:`(v_A + v_B)^2 / (v_A^2/(n_A-1) + v_B^2/(n_B-1))`, :math:`v = s^2/n`
     (as scipy ``ttest_ind(equal_var=False)``). Mann–Whitney: U for group B
-    (:math:`R_B - n_B(n_B+1)/2`); up to :data:`MANN_WHITNEY_EXACT_MAX_PATIENTS` (50)
-    patients in the two subgroups together, without ties scipy's exact p, with ties the
-    exact permutation distribution of the mid-ranks (conditional on the ties), two-sided
-    as :math:`P(|S - E S| \\ge |s - E S|)`. Above that, R's normal approximation:
+    (:math:`R_B - n_B(n_B+1)/2`). Without tied changes and with fewer than 50 patients
+    in each subgroup, scipy's exact p (R's ``wilcox.test`` is exact there too). With
+    ties, up to :data:`MANN_WHITNEY_EXACT_MAX_PATIENTS` (50) patients in the two
+    subgroups together, the exact permutation distribution of the mid-ranks
+    (conditional on the ties), two-sided as :math:`P(|S - E S| \\ge |s - E S|)`.
+    Otherwise R's normal approximation:
     :math:`z = (|U - n_A n_B/2| - 1/2)/\\sigma` with
     :math:`\\sigma^2 = \\frac{n_A n_B}{12}(N + 1 - \\sum (t^3 - t)/(N(N-1)))`
     (:math:`t` the tie-group sizes), as ``wilcox.test(correct = TRUE)`` and scipy
-    ``mannwhitneyu(method="asymptotic")``; the method string says which ran. With more
+    ``mannwhitneyu(method="asymptotic")``; the method string says which ran, and what R
+    prints when that differs. Changes equal to within 1e-9 of the data's scale count as
+    tied: R's default (``digits.rank = Inf``) ranks the raw doubles, so floating-point
+    noise is not a tie there; with ``digits.rank = 7`` R ties them as here. With more
     than two subgroups every pair is contrasted and Holm-adjusted within the named
     family; no Welch ANOVA is given.
     """

@@ -30,6 +30,7 @@ from analytics.stats.common import (
     t_summary,
 )
 from analytics.stats.mixed import MixedModelResult
+from analytics.stats.repeated import friedman, greenhouse_geisser_epsilon, rm_anova
 
 __all__ = [
     "Contrast",
@@ -73,46 +74,6 @@ def excel_mode(values: Any) -> float | None:
     if top < 2:
         return None
     return float(next(value for value in array.tolist() if counts[value] == top))
-
-
-def greenhouse_geisser_epsilon(matrix: Any) -> float:
-    """Greenhouse–Geisser epsilon from a complete patients × times matrix.
-
-    Parameters
-    ----------
-    matrix : 2-D array-like
-        Rows are patients, columns time points, no missing values.
-
-    Returns
-    -------
-    float
-        Epsilon in ``[1 / (k - 1), 1]``; exactly 1 for two time points.
-
-    Notes
-    -----
-    Missing data: none allowed (complete cases only). With :math:`S` the k × k sample
-    covariance of the columns and :math:`C = I - J/k` the centring matrix,
-    :math:`S_c = C S C` and
-    :math:`\\varepsilon = (\\operatorname{tr} S_c)^2 / ((k-1)\\operatorname{tr}(S_c^2))`
-    (Greenhouse & Geisser 1959; Box 1954).
-    """
-    data = np.asarray(matrix, dtype=float)
-    k = data.shape[1]
-    if k < 2:
-        raise AnalysisError("The Greenhouse–Geisser epsilon needs at least 2 time points.")
-    if k == 2:
-        return 1.0
-    covariance = np.cov(data, rowvar=False)
-    centring = np.eye(k) - np.full((k, k), 1.0 / k)
-    centred = centring @ covariance @ centring
-    trace = float(np.trace(centred))
-    trace_square = float(np.sum(centred * centred))  # tr(Sc Sc) for symmetric Sc
-    if trace_square <= 0:
-        raise AnalysisError(
-            "The Greenhouse–Geisser epsilon is undefined: no within-patient variation."
-        )
-    epsilon = trace**2 / ((k - 1) * trace_square)
-    return float(min(1.0, max(1.0 / (k - 1), epsilon)))
 
 
 @dataclass(frozen=True)
@@ -193,6 +154,9 @@ class TimecourseResult:
         The Holm family, e.g. "3 contrasts against month 0".
     mixed_model : MixedModelResult or None
         The mixed model on every value (``analysis.timecourse_for``); None from here.
+    left_out : tuple of (patient_id, reason)
+        Patients of the selection not in the table at all (no value of the lab at any
+        time), filled by :func:`analytics.analysis.timecourse_for`.
 
     Examples
     --------
@@ -241,6 +205,7 @@ class TimecourseResult:
     contrasts: tuple[Contrast, ...]
     family: str
     mixed_model: MixedModelResult | None = None
+    left_out: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dictionary, unrounded; missing quantities are None."""
@@ -378,66 +343,6 @@ def _summarise_time(time: float, column: np.ndarray, confidence: float) -> Timep
     )
 
 
-@dataclass(frozen=True)
-class _Omnibus:
-    statistic: float | None = None
-    df1: float | None = None
-    df2: float | None = None
-    p: float | None = None
-    epsilon: float | None = None
-    p_gg: float | None = None
-    note: str | None = None
-
-
-def _friedman(matrix: np.ndarray) -> _Omnibus:
-    n, k = matrix.shape
-    if n < 2:
-        return _Omnibus(
-            note=f"Not computed: {n} patient(s) have every time point; at least 2 needed."
-        )
-    ranks = np.apply_along_axis(stats.rankdata, 1, matrix)
-    rank_sums = ranks.sum(axis=0)
-    statistic = 12.0 / (n * k * (k + 1)) * float(np.sum(rank_sums**2)) - 3.0 * n * (k + 1)
-    ties = sum(
-        float(np.sum(counts**3 - counts))
-        for counts in (np.unique(row, return_counts=True)[1] for row in matrix)
-    )
-    correction = 1.0 - ties / (n * k * (k * k - 1))
-    if correction <= 0:
-        return _Omnibus(note="Not computed: every patient has the same value at every time point.")
-    statistic /= correction
-    return _Omnibus(statistic=statistic, df1=k - 1, p=float(stats.chi2.sf(statistic, k - 1)))
-
-
-def _rm_anova(matrix: np.ndarray) -> _Omnibus:
-    n, k = matrix.shape
-    if n < 2:
-        return _Omnibus(
-            note=f"Not computed: {n} patient(s) have every time point; at least 2 needed."
-        )
-    grand = float(matrix.mean())
-    ss_time = n * float(np.sum((matrix.mean(axis=0) - grand) ** 2))
-    ss_patients = k * float(np.sum((matrix.mean(axis=1) - grand) ** 2))
-    ss_error = float(np.sum((matrix - grand) ** 2)) - ss_time - ss_patients
-    df1, df2 = k - 1, (k - 1) * (n - 1)
-    scale = max(float(np.sum((matrix - grand) ** 2)), 1e-300)
-    if ss_error <= 1e-12 * scale:
-        return _Omnibus(
-            note="Not computed: every patient changed in exactly the same way "
-            "(no residual variation)."
-        )
-    f = (ss_time / df1) / (ss_error / df2)
-    epsilon = greenhouse_geisser_epsilon(matrix)
-    return _Omnibus(
-        statistic=f,
-        df1=df1,
-        df2=df2,
-        p=float(stats.f.sf(f, df1, df2)),
-        epsilon=epsilon,
-        p_gg=float(stats.f.sf(f, df1 * epsilon, df2 * epsilon)),
-    )
-
-
 def _contrast_exclusions(
     table: pd.DataFrame, start: float, time: float
 ) -> tuple[tuple[str, str], ...]:
@@ -567,8 +472,8 @@ def timecourse(
     table, start = _prepare(values, baseline)
     complete = table.dropna(how="any")
     matrix = complete.to_numpy(dtype=float)
-    friedman = _friedman(matrix)
-    anova = _rm_anova(matrix)
+    friedman_result = friedman(matrix)
+    anova = rm_anova(matrix)
     contrasts, family = _contrasts(table, start, confidence)
     return TimecourseResult(
         times=tuple(float(t) for t in table.columns),
@@ -582,10 +487,10 @@ def timecourse(
         n_complete=len(complete),
         complete_patient_ids=tuple(str(label) for label in complete.index),
         incomplete=_incomplete(table),
-        friedman_statistic=friedman.statistic,
-        friedman_df=None if friedman.df1 is None else int(friedman.df1),
-        friedman_p=friedman.p,
-        friedman_note=friedman.note,
+        friedman_statistic=friedman_result.statistic,
+        friedman_df=None if friedman_result.df1 is None else int(friedman_result.df1),
+        friedman_p=friedman_result.p,
+        friedman_note=friedman_result.note,
         anova_f=anova.statistic,
         anova_df1=None if anova.df1 is None else int(anova.df1),
         anova_df2=None if anova.df2 is None else int(anova.df2),

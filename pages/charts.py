@@ -6,7 +6,7 @@ from analytics.analysis import SPLITS
 from analytics.errors import AnalysisError
 from analytics.settings import ChartOptions
 from ui.charts import show_chart
-from ui.downloads import figure_buttons, png_width_choice, view_buttons
+from ui.downloads import figure_buttons, figure_size_choice, view_buttons
 from ui.selection import selection_page
 from ui.shell import escape_md
 from ui.views import current_analysis, outputs_for, reproduce
@@ -52,7 +52,7 @@ split = persistent_selectbox(
     format_func=SPLITS.get,
     container=row[4],
 )
-png_width_choice()
+figure_size_choice()
 
 analysis = current_analysis(view, settings)
 options = ChartOptions(

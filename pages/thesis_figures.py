@@ -5,7 +5,7 @@ import streamlit as st
 from analytics.output.commands import thesis_commands
 from analytics.viz.thesis import thesis_figures
 from ui.charts import show_chart
-from ui.downloads import figure_buttons, png_width_choice
+from ui.downloads import figure_buttons, figure_size_choice
 from ui.shell import demo_dataset, page_view, parse_dataset
 from ui.views import reproduce
 
@@ -20,7 +20,7 @@ st.write(
     "the original patients' exact values. The sidebar filters do not apply here; use the "
     "Charts page for any subgroup."
 )
-png_width_choice()
+figure_size_choice()
 demo = demo_dataset()
 cohort = parse_dataset(demo.data, demo.filename, None, (), True)
 figures = thesis_figures(cohort)

@@ -7,6 +7,7 @@ import streamlit as st
 
 from analytics.cohort import Cohort, ValidationReport
 from analytics.labs import format_time
+from analytics.output.headers import human_headers
 
 
 def mapping_table(cohort: Cohort) -> pd.DataFrame:
@@ -77,6 +78,34 @@ def patients_table(cohort: Cohort) -> pd.DataFrame:
 FULL_HEIGHT_ROWS = 60
 
 
+def _is_missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
+def _number_text(value: object) -> str:
+    return "" if _is_missing(value) else f"{float(value):.12g}"  # type: ignore[arg-type]
+
+
+def blanks_blank(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table with every missing cell empty (a grid draws a missing cell "None").
+
+    Text columns get empty text; a number column with gaps is shown as text (up to 12
+    significant digits) with the gaps empty; complete number columns stay numbers.
+    """
+    out = frame.copy()
+    for column in out.columns:
+        series = out[column]
+        if not series.isna().any():
+            continue
+        if pd.api.types.is_bool_dtype(series):
+            continue
+        if pd.api.types.is_numeric_dtype(series):
+            out[column] = series.map(_number_text).astype(object)
+        else:
+            out[column] = series.map(lambda v: "" if _is_missing(v) else v).astype(object)
+    return out
+
+
 def show_table(
     frame: pd.DataFrame,
     *,
@@ -87,8 +116,10 @@ def show_table(
     """A read-only table, shown whole when short (so it prints and screenshots whole).
 
     ``download=(stem, table)`` adds CSV and XLSX buttons for ``table`` (the unrounded
-    numbers behind the displayed ``frame``).
+    numbers behind the displayed ``frame``). Headers are shown in words and missing
+    cells blank.
     """
+    frame = blanks_blank(human_headers(frame, keys=False))
     height = "content" if len(frame) <= FULL_HEIGHT_ROWS else "auto"
     st.dataframe(frame, hide_index=hide_index, width="stretch", height=height, **kwargs)
     if download is not None:

@@ -115,35 +115,40 @@ class ViewOutputs:
         :data:`~analytics.output.report_labs.RULE`), and what could not be compared."""
         sections: list[LabSection] = []
         left_out: list[str] = []
-        subset = self.filtered.cohort
-        for key, info in subset.analytes.items():
+        for key, info in self.filtered.cohort.analytes.items():
             if len(info.times) < 2:
                 left_out.append(f"{info.label()}: one time point only, nothing to compare.")
                 continue
             try:
-                follow_up = most_paired_follow_up(subset, key, self.analysis.censored)
-                lab = view_outputs(
-                    self.cohort,
-                    self.cohort_filter,
-                    analyte=key,
-                    baseline=info.times[0],
-                    follow_up=follow_up,
-                    analysis=self.analysis,
-                    options=self.options,
-                    charts=charts,
-                )
+                section, problems = self._lab_section(key, charts)
             except AnalysisError as error:
                 left_out.append(f"{info.label()}: not compared — {error}")
                 continue
-            figures = tuple((figure.title, figure.chart) for figure in lab.figures)
-            sections.append(LabSection(lab.selection, lab.paired, lab.timecourse, figures))
-            shown = (*charts, "all time points")  # the report has no subgroup comparison
-            left_out += [
-                f"{info.name}, not drawn: {problem}"
-                for problem in lab.problems
-                if problem.split(":")[0] in shown
-            ]
+            sections.append(section)
+            left_out += [f"{info.name}, not drawn: {problem}" for problem in problems]
         return sections, left_out
+
+    def _lab_section(self, key: str, charts: tuple[str, ...]) -> tuple[LabSection, list[str]]:
+        """One lab's primary comparison, its time points and its figures."""
+        subset, analysis = self.filtered.cohort, self.analysis
+        follow_up = most_paired_follow_up(subset, key, analysis.censored)
+        selection = select(subset, key, subset.analytes[key].times[0], follow_up)
+        paired = _paired(subset, selection, analysis)
+        problems, course = [], None
+        try:
+            course = timecourse_for(subset, key, baseline=selection.baseline, analysis=analysis)
+        except AnalysisError as error:
+            problems.append(f"all time points: {error}")
+        context = FigureContext(self.filtered, selection, analysis, self.options, paired=paired)
+        figures = []
+        for name in charts:
+            try:
+                figure = draw(name, context)
+            except AnalysisError as error:
+                problems.append(f"{name}: {error}")
+                continue
+            figures.append((figure.title, figure.chart))
+        return LabSection(selection, paired, course, tuple(figures)), problems
 
     def _labs_report(self, generated_at: datetime | None) -> bytes:
         sections, left_out = self.lab_sections()

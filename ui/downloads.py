@@ -5,7 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analytics.output.figure_files import DEFAULT_PPI, JOURNAL_DPI, chart_bytes, width_px_for
+from analytics.output.figure_files import (
+    DEFAULT_PPI,
+    JOURNAL_DPI,
+    chart_bytes,
+    figure_size_text,
+    width_px_for,
+)
 from analytics.output.files import table_csv, tables_xlsx
 from analytics.output.view import ViewOutputs
 from analytics.viz.figure_base import Figure
@@ -46,7 +52,7 @@ def figure_size_choice() -> None:
     """One figure size and resolution for every download on the page (kept across pages)."""
     from ui.widgets import persistent_selectbox
 
-    left, right, _ = st.columns([2, 1, 2])
+    left, right, note = st.columns([2, 1, 2], vertical_alignment="bottom")
     persistent_selectbox(
         "Figure width",
         list(FIGURE_SIZES),
@@ -66,6 +72,8 @@ def figure_size_choice() -> None:
         "300 dpi (photographs, charts with shading) or 600 dpi (line art).",
         container=right,
     )
+    width, dpi = figure_size()
+    note.caption(f"PNG and TIFF: {figure_size_text(width, dpi)}; text at least 6 pt.")
 
 
 def figure_buttons(figure: Figure, key: str) -> None:

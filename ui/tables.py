@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import streamlit as st
 
@@ -106,6 +108,32 @@ def blanks_blank(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+_ALIGN_SAMPLE = 2_000
+_NUMBER_TEXT = re.compile(r"(?:[<>≤≥]\s*)?[−+-]?\d[\d,]*(?:\.\d+)?(?:e[−+-]?\d+)?(?:\s*%)?")
+
+
+def _numbers_as_text(series: pd.Series) -> bool:
+    """A text column holding numbers only ("79.5", "<5", "−2.44", "< 0.0001", "—"),
+    judged on its first :data:`_ALIGN_SAMPLE` rows."""
+    if series.dtype != object and str(series.dtype) not in ("str", "string"):
+        return False
+    sample = series.head(_ALIGN_SAMPLE)
+    texts = [str(v).strip() for v in sample if isinstance(v, str)]
+    if len(texts) != len(sample):
+        return False
+    shown = [t for t in texts if t not in ("", "—")]
+    return bool(shown) and all(_NUMBER_TEXT.fullmatch(t) for t in shown)
+
+
+def _right_aligned(frame: pd.DataFrame) -> dict[str, object]:
+    """Column settings that right-align numbers written as text, as numbers are."""
+    return {
+        str(column): st.column_config.Column(alignment="right")
+        for column in frame.columns
+        if _numbers_as_text(frame[column])
+    }
+
+
 def show_table(
     frame: pd.DataFrame,
     *,
@@ -121,7 +149,15 @@ def show_table(
     """
     frame = blanks_blank(human_headers(frame, keys=False))
     height = "content" if len(frame) <= FULL_HEIGHT_ROWS else "auto"
-    st.dataframe(frame, hide_index=hide_index, width="stretch", height=height, **kwargs)
+    config = {**_right_aligned(frame), **dict(kwargs.pop("column_config", None) or {})}
+    st.dataframe(
+        frame,
+        hide_index=hide_index,
+        width="stretch",
+        height=height,
+        column_config=config or None,
+        **kwargs,
+    )
     if download is not None:
         from ui.downloads import table_buttons
 

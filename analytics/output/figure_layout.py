@@ -174,7 +174,9 @@ def _panels(spec: dict[str, Any]) -> list[dict[str, Any]]:
     return [part for part in spec.get("hconcat", []) if _is_size(part.get("width"))]
 
 
-def _with_plot_scale(spec: dict[str, Any], originals: list[tuple[float, Any]], k: float):
+def _with_plot_scale(
+    spec: dict[str, Any], originals: list[tuple[float, Any]], k: float
+) -> dict[str, Any]:
     """A copy with each panel ``k`` times its original width (heights less so)."""
     out = copy.deepcopy(spec)
     height_k = max(k, _MIN_HEIGHT_SHARE) if k < 1 else k

@@ -11,7 +11,6 @@ MODULES = [
     "analytics.filters",
     "analytics.settings",
     "analytics.output.view",
-    "analytics.output.files",
     "analytics.output.headers",
     "analytics.output.report_labs",
     "analytics.plain",

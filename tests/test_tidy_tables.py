@@ -18,9 +18,10 @@ import analytics
 from analytics.analysis import paired_for, select
 from analytics.cli import main
 from analytics.filters import CohortFilter
-from analytics.output.files import export_value, table_csv, tables_xlsx
+from analytics.output.files import table_csv, tables_xlsx
 from analytics.output.headers import COLUMN_LABELS, human_headers
 from analytics.output.view import view_outputs
+from analytics.plain import export_value
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "data" / "sirolimus_demo.csv"

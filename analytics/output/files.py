@@ -43,17 +43,15 @@ from analytics.output.figure_files import (
     figure_size_text,
 )
 from analytics.output.headers import human_headers
-from analytics.plain import jsonable, plain_value
+from analytics.plain import export_value, jsonable
 from analytics.settings import AnalysisSettings
 from analytics.stats.power import PowerResult
 
 __all__ = [
-    "EXPORT_DIGITS",
     "FIXED_TIMESTAMP",
     "FORMULA_TRIGGERS",
     "VERSIONED_PACKAGES",
     "bundle_zip",
-    "export_value",
     "file_stem",
     "safe_cell",
     "safe_frame",
@@ -68,11 +66,6 @@ __all__ = [
 #: First characters that make a spreadsheet read a cell as a formula (OWASP), with
 #: their full-width forms, which some spreadsheet locales also accept.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
-
-#: Significant digits of every number written into a CSV or XLSX table: enough for any
-#: lab value or statistic, and no float noise (−12.3, not −12.299999999999999). The
-#: analyses and the command line's JSON keep full precision.
-EXPORT_DIGITS = 12
 
 #: Timestamp used when none is given, so that files are reproducible
 #: (1980-01-01, the earliest date a ZIP file can hold).
@@ -119,19 +112,6 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def export_value(value: Any) -> Any:
-    """A cell as written to a file: a plain value, a float to :data:`EXPORT_DIGITS`
-    significant digits.
-
-    >>> export_value(-12.299999999999999), export_value(3.3380230947283263), export_value(7)
-    (-12.3, 3.33802309473, 7)
-    """
-    value = plain_value(value)
-    if isinstance(value, float):
-        return float(f"{value:.{EXPORT_DIGITS}g}")
-    return value
-
-
 def _label(name: Any) -> str:
     if isinstance(name, tuple):
         return " / ".join(str(part) for part in name if str(part) != "")
@@ -150,7 +130,7 @@ def _cells(frame: pd.DataFrame) -> tuple[list[Any], list[list[Any]]]:
     """Header and rows of plain, formula-safe cells (index first when meaningful).
 
     Headers are the ones a person reads (:func:`~analytics.output.headers.human_headers`),
-    numbers are rounded to :data:`EXPORT_DIGITS` significant digits.
+    numbers are rounded to :data:`~analytics.plain.EXPORT_DIGITS` significant digits.
     """
     if not isinstance(frame, pd.DataFrame):
         raise AnalysisError(f"A table must be a DataFrame, not {type(frame).__name__}.")
@@ -191,7 +171,7 @@ def table_csv(frame: pd.DataFrame) -> bytes:
 
     UTF-8 with a byte-order mark (so Excel shows µ, ≥ and – rightly), ``,`` between
     fields, ``.`` as decimal point, CRLF line ends (RFC 4180), quotes only where
-    needed. Numbers are written to 12 significant digits (:func:`export_value`), in
+    needed. Numbers are written to 12 significant digits (:func:`~analytics.plain.export_value`), in
     their shortest form; headers are those a person reads; missing
     values and non-finite numbers are empty; booleans are ``TRUE``/``FALSE``; text
     passes through :func:`safe_cell`. The index is written (first) only when it is

@@ -20,7 +20,14 @@ from analytics.errors import AnalysisError
 from analytics.evidence import evidence_lines
 from analytics.filters import add_filter_arguments, filter_from_args
 from analytics.limits import LIMITS
-from analytics.output.figure_files import chart_bytes
+from analytics.output.figure_files import (
+    CHART_FORMATS,
+    DEFAULT_PPI,
+    JOURNAL_DPI,
+    JOURNAL_WIDTHS_MM,
+    chart_bytes,
+    width_px_for,
+)
 from analytics.output.files import table_csv
 from analytics.output.view import ViewOutputs, view_outputs
 from analytics.plain import jsonable
@@ -440,10 +447,24 @@ def _write(path: str, data: bytes, *, quiet: bool = False) -> None:
         print(f"wrote {path} ({len(data):,} bytes)")
 
 
+#: The width of ZIP figures without --width or --preset: 4 inches.
+_BUNDLE_INCHES = 4
+
+
+def _figure_width(args: argparse.Namespace) -> int | None:
+    """The figure width in pixels of ``--preset`` or ``--width`` (None: the chart's own)."""
+    if args.preset is not None and args.width is not None:
+        raise AnalysisError("Give --preset or --width, not both.")
+    if args.preset is not None:
+        return width_px_for(JOURNAL_WIDTHS_MM[args.preset], args.dpi)
+    return args.width
+
+
 def _figure(args: argparse.Namespace) -> int:
+    width, dpi = _figure_width(args), args.dpi
     if args.thesis is not None:
         chart = thesis_figure(args.thesis, load_from_args(args)).chart
-        _write(args.output, chart_bytes(chart, args.format, width_px=args.width))
+        _write(args.output, chart_bytes(chart, args.format, width_px=width, ppi=dpi))
         return 0
     if (
         args.chart is None
@@ -456,7 +477,7 @@ def _figure(args: argparse.Namespace) -> int:
     if not outputs.figures:
         raise AnalysisError(outputs.problems[0] if outputs.problems else "No figure drawn.")
     figure = outputs.figures[0]
-    _write(args.output, chart_bytes(figure.chart, args.format, width_px=args.width))
+    _write(args.output, chart_bytes(figure.chart, args.format, width_px=width, ppi=dpi))
     return 0
 
 
@@ -470,9 +491,10 @@ def _export(args: argparse.Namespace) -> int:
     suffix = Path(args.output).suffix.lower()
     if suffix not in (".xlsx", ".csv", ".zip"):
         raise AnalysisError("The output must end in .xlsx, .csv or .zip.")
+    width = _figure_width(args) or round(_BUNDLE_INCHES * args.dpi)
     outputs = _outputs(args, charts=CHARTS if suffix == ".zip" else ())
     if suffix == ".zip":
-        data = outputs.bundle()
+        data = outputs.bundle(width_px=width, ppi=args.dpi)
     elif suffix == ".xlsx":
         data = outputs.workbook()
     else:
@@ -541,7 +563,7 @@ def build_parser() -> argparse.ArgumentParser:
     course.add_argument("--baseline", help="baseline time (default: the first)")
     add_filter_arguments(course)
     _add_levels(course)
-    figure = sub.add_parser("figure", help="draw one chart to PNG, SVG or PDF")
+    figure = sub.add_parser("figure", help="draw one chart to PNG, TIFF, SVG or PDF")
     _add_view_arguments(figure, lab_required=False)
     figure.add_argument("--chart", choices=CHARTS)
     figure.add_argument(
@@ -551,13 +573,32 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="redraw the study's Figure N (1-6) from the file instead (filters not applied)",
     )
-    figure.add_argument("--format", choices=["png", "svg", "pdf"], default="png")
-    figure.add_argument("--width", type=int, help="PNG width in pixels (300 dpi)")
+    figure.add_argument("--format", choices=CHART_FORMATS, default="png")
+    _add_size_arguments(figure, "the figure")
     report = sub.add_parser("report", help="self-contained HTML report of a view")
     _add_view_arguments(report, lab_required=False)
     export = sub.add_parser("export", help="tables (.xlsx, .csv) or everything (.zip)")
     _add_view_arguments(export, lab_required=False)
+    _add_size_arguments(export, "the ZIP's figures (default 4 in)")
     return parser
+
+
+def _add_size_arguments(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--preset``, ``--width`` and ``--dpi``: the printed size of figures."""
+    parser.add_argument(
+        "--preset",
+        choices=sorted(JOURNAL_WIDTHS_MM),
+        help=f"journal width of {what}: single column (89 mm) or double column (183 mm); "
+        "no text under 6 pt at that width",
+    )
+    parser.add_argument("--width", type=int, help=f"width of {what} in pixels at --dpi")
+    parser.add_argument(
+        "--dpi",
+        type=int,
+        choices=JOURNAL_DPI,
+        default=DEFAULT_PPI,
+        help="resolution of PNG and TIFF files (written into the file)",
+    )
 
 
 def _add_selection_arguments(

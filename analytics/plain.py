@@ -17,7 +17,9 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "EXPORT_DIGITS",
     "MISSING",
+    "export_value",
     "format_interval",
     "format_level",
     "format_number",
@@ -54,6 +56,25 @@ def plain_value(value: Any) -> Any:
     except (TypeError, ValueError):
         pass
     return str(value)
+
+
+#: Significant digits of every number written into a CSV or XLSX table: enough for any
+#: lab value or statistic, and no float noise (−12.3, not −12.299999999999999). The
+#: analyses and the command line's JSON keep full precision.
+EXPORT_DIGITS = 12
+
+
+def export_value(value: Any) -> Any:
+    """A cell as written to a spreadsheet file: :func:`plain_value`, with a float cut
+    to :data:`EXPORT_DIGITS` significant digits.
+
+    >>> export_value(-12.299999999999999), export_value(3.3380230947283263), export_value(7)
+    (-12.3, 3.33802309473, 7)
+    """
+    value = plain_value(value)
+    if isinstance(value, float):
+        return float(f"{value:.{EXPORT_DIGITS}g}")
+    return value
 
 
 def jsonable(value: Any) -> Any:

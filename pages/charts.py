@@ -7,7 +7,7 @@ from analytics.errors import AnalysisError
 from analytics.settings import ChartOptions
 from analytics.stats.power import OBSERVED_POWER_CAVEAT
 from ui.charts import show_chart
-from ui.downloads import figure_buttons, png_width_choice, view_buttons
+from ui.downloads import figure_buttons, figure_size_choice, view_buttons
 from ui.selection import selection_page
 from ui.shell import escape_md
 from ui.views import current_analysis, outputs_for, reproduce
@@ -70,7 +70,7 @@ observed_power = persistent_checkbox(
 )
 if observed_power:
     row[1].caption(OBSERVED_POWER_CAVEAT)
-png_width_choice()
+figure_size_choice()
 
 analysis = current_analysis(view, settings)
 options = ChartOptions(

@@ -6,7 +6,7 @@ from analytics.errors import AnalysisError
 from analytics.output.commands import thesis_commands
 from analytics.viz.thesis import thesis_figures, thesis_gaps
 from ui.charts import show_chart
-from ui.downloads import figure_buttons, png_width_choice
+from ui.downloads import figure_buttons, figure_size_choice
 from ui.shell import escape_md, page_view
 from ui.views import reproduce
 
@@ -39,7 +39,7 @@ st.write(
     "hemoglobin is a positive bar; the axis titles say so. The sidebar filters do not apply "
     "here; use the Charts page for any subgroup."
 )
-png_width_choice()
+figure_size_choice()
 try:
     figures = thesis_figures(cohort)
 except AnalysisError as error:  # e.g. a study file without a single complete pair

@@ -11,6 +11,8 @@ MODULES = [
     "analytics.filters",
     "analytics.settings",
     "analytics.output.view",
+    "analytics.output.headers",
+    "analytics.output.report_labs",
     "analytics.plain",
     "analytics.stats.paired",
     "analytics.stats.power",

@@ -171,12 +171,13 @@ def hostile_table() -> pd.DataFrame:
     )
 
 
-# The exact CSV, byte for byte: BOM, comma, CRLF, quotes only where needed, the
-# escaped header "@reason", numbers unquoted (negative ones as numbers), empty cells
-# for the missing change and age.
+# The exact CSV, byte for byte: BOM, comma, CRLF, quotes only where needed, headers in
+# words (patient_id, age and iron as the tables name them for reading) and the escaped
+# header "@reason", numbers unquoted (negative ones as numbers), empty cells for the
+# missing change and age.
 HOSTILE_CSV = (
     "\ufeff"
-    "patient_id,'@reason,change,age,iron\r\n"
+    "patient,'@reason,change,age (y),iron therapy\r\n"
     "'=1+1,Rejection,-2.5,12,TRUE\r\n"
     "'+SUM(A1),'-,1.25,8,FALSE\r\n"
     "'-2+3,'＋1,-0.5,,TRUE\r\n"
@@ -200,7 +201,7 @@ def test_csv_writes_a_named_index_and_drops_a_plain_row_number():
 
 # Expected cells when read back: text escaped, numbers as numbers, missing as empty.
 HOSTILE_CELLS = [
-    ["patient_id", "'@reason", "change", "age", "iron"],
+    ["patient", "'@reason", "change", "age (y)", "iron therapy"],
     ["'=1+1", "Rejection", -2.5, 12, True],
     ["'+SUM(A1)", "'-", 1.25, 8, False],
     ["'-2+3", "'＋1", -0.5, None, True],

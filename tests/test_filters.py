@@ -59,9 +59,9 @@ def _slug(chosen: CohortFilter, cohort: analytics.Cohort) -> str:
 
 
 def _filter_words(chosen: CohortFilter, cohort: analytics.Cohort) -> list[str]:
-    line = commands(cohort, chosen)[0]  # python -m analytics cohort FILE [filters] --json
+    line = commands(cohort, chosen)[0]  # ... -m analytics cohort FILE [filters] --json
     words = shlex.split(line)
-    assert words[:5] == ["python", "-m", "analytics", "cohort", DEMO.name]
+    assert words[:5] == [".venv/bin/python", "-m", "analytics", "cohort", "data/" + DEMO.name]
     assert words[-1] == "--json"
     return words[5:-1]
 

@@ -80,7 +80,7 @@ def test_cli_export_csv_without_lab_lists_every_lab_and_time(tmp_path, capsys):
     assert main(["export", str(DEMO), "-o", str(out)]) == 0
     text = out.read_text(encoding="utf-8-sig")
     header, *rows = text.strip().splitlines()
-    assert header.startswith("lab,unit,baseline,follow_up,n_pairs")
+    assert header.startswith("lab,unit,baseline,follow-up,pairs,baseline mean")
     # demo: Hgb and MCV at 2w, 1, 2, 6; TSAT, ferritin, hepcidin at 2w, 1, 2 -> 17 rows
     assert len(rows) == 17
 
@@ -92,8 +92,8 @@ def test_cli_export_refuses_unknown_extension(tmp_path, capsys):
 
 def _run_shown_command(line: str, monkeypatch, capsys) -> dict:
     words = shlex.split(line)
-    assert words[:3] == ["python", "-m", "analytics"]
-    monkeypatch.chdir(DEMO.parent)  # the command names the file as the user has it
+    assert words[:3] == [".venv/bin/python", "-m", "analytics"]
+    monkeypatch.chdir(ROOT)  # the command is run in the dashboard's folder
     assert main(words[3:]) == 0
     return json.loads(capsys.readouterr().out)
 
@@ -160,7 +160,7 @@ def test_reproduce_commands_carry_every_setting(tmp_path, monkeypatch, capsys):
     export = next(line for line in lines if " export " in line)
     words = shlex.split(export)
     words[words.index("-o") + 1] = str(tmp_path / "bundle.zip")
-    monkeypatch.chdir(DEMO.parent)
+    monkeypatch.chdir(ROOT)
     assert main(words[3:]) == 0
     archive = zipfile.ZipFile(tmp_path / "bundle.zip")
     settings = json.loads(archive.read("settings.json"))

@@ -5,14 +5,29 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analytics.output.figure_files import chart_bytes
+from analytics.output.figure_files import (
+    DEFAULT_PPI,
+    JOURNAL_DPI,
+    chart_bytes,
+    figure_size_text,
+    width_px_for,
+)
 from analytics.output.files import table_csv, tables_xlsx
 from analytics.output.view import ViewOutputs
 from analytics.viz.figure_base import Figure
 
-PNG_WIDTHS = {"1200 px (single column)": 1200, "1800 px": 1800, "2400 px (full page)": 2400}
+#: Printed widths offered for every figure download (mm).
+FIGURE_SIZES = {
+    "4 in wide (documents, slides)": 101.6,
+    "6 in wide": 152.4,
+    "8 in wide (full page)": 203.2,
+    "Journal, single column (89 mm)": 89.0,
+    "Journal, double column (183 mm)": 183.0,
+}
+FIGURE_FORMATS = ("png", "tiff", "svg", "pdf")
 MIME = {
     "png": "image/png",
+    "tiff": "image/tiff",
     "svg": "image/svg+xml",
     "pdf": "application/pdf",
     "csv": "text/csv",
@@ -22,36 +37,58 @@ MIME = {
 }
 
 
-def _png_width() -> int:
-    label = st.session_state.get("png_width", next(iter(PNG_WIDTHS)))
-    return PNG_WIDTHS.get(label, 1200)
+def figure_size() -> tuple[int, int]:
+    """The chosen figure width in pixels and its resolution (dpi), as last set on any page."""
+    from ui.widgets import kept
+
+    label = kept("fig_size", next(iter(FIGURE_SIZES)))
+    dpi = int(kept("fig_dpi", DEFAULT_PPI))
+    if dpi not in JOURNAL_DPI:
+        dpi = DEFAULT_PPI
+    return width_px_for(FIGURE_SIZES.get(label, 101.6), dpi), dpi
 
 
-def png_width_choice() -> None:
-    """One choice of PNG width for every chart on the page (kept across pages)."""
+def figure_size_choice() -> None:
+    """One figure size and resolution for every download on the page (kept across pages)."""
     from ui.widgets import persistent_selectbox
 
+    left, right, note = st.columns([2, 1, 2], vertical_alignment="bottom")
     persistent_selectbox(
-        "PNG width (300 dpi)",
-        list(PNG_WIDTHS),
-        "png_width",
-        help="Width of downloaded PNG figures; SVG and PDF are vector formats.",
+        "Figure width",
+        list(FIGURE_SIZES),
+        "fig_size",
+        help="Width of downloaded figures (PNG, TIFF, SVG, PDF, and those in the ZIP). The "
+        "chart is laid out at that width: titles wrap, fonts stay readable, no text is "
+        "printed smaller than 6 pt.",
+        container=left,
     )
+    persistent_selectbox(
+        "Resolution",
+        list(JOURNAL_DPI),
+        "fig_dpi",
+        default=DEFAULT_PPI,
+        format_func=lambda dpi: f"{dpi} dpi",
+        help="Pixels per inch of PNG and TIFF files, written into the file. Journals ask for "
+        "300 dpi (photographs, charts with shading) or 600 dpi (line art).",
+        container=right,
+    )
+    width, dpi = figure_size()
+    note.caption(f"PNG and TIFF: {figure_size_text(width, dpi)}; text at least 6 pt.")
 
 
 def figure_buttons(figure: Figure, key: str) -> None:
-    """PNG, SVG and PDF buttons for one figure, side by side."""
+    """PNG, TIFF, SVG and PDF buttons for one figure, side by side."""
     chart_buttons(figure.chart, figure.filename_stem, key)
 
 
 def chart_buttons(chart: object, stem: str, key: str) -> None:
-    """PNG (chosen width, 300 dpi), SVG and PDF buttons for one chart."""
-    width = _png_width()
+    """PNG, TIFF (chosen width and resolution), SVG and PDF (same layout) for one chart."""
+    width, dpi = figure_size()
     row = st.container(horizontal=True)
-    for fmt in ("png", "svg", "pdf"):
+    for fmt in FIGURE_FORMATS:
         row.download_button(
             f"↓ {fmt.upper()}",
-            data=lambda fmt=fmt: chart_bytes(chart, fmt, width_px=width if fmt == "png" else None),
+            data=lambda fmt=fmt: chart_bytes(chart, fmt, width_px=width, ppi=dpi),
             file_name=f"{stem}.{fmt}",
             mime=MIME[fmt],
             key=f"dl_{key}_{fmt}",
@@ -83,14 +120,16 @@ def table_buttons(frame: pd.DataFrame, stem: str, key: str) -> None:
 def view_buttons(outputs: ViewOutputs) -> None:
     """ "Download all" (ZIP) and "Report" (HTML) for the current view."""
     stem = outputs.selection.analyte if outputs.selection else "cohort"
+    width, dpi = figure_size()
     buttons = (
         (
             "↓ Download all (ZIP)",
-            outputs.bundle,
+            lambda: outputs.bundle(width_px=width, ppi=dpi),
             "_all_figures_and_tables.zip",
             "zip",
             "dl_bundle",
-            "Every figure (PNG + SVG), every table (CSV + XLSX), settings.json and a README.",
+            "Every figure (PNG + SVG, at the figure width and resolution chosen), every "
+            "table (CSV + XLSX), settings.json and a README.",
         ),
         (
             "↓ Report (HTML)",

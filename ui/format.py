@@ -9,6 +9,7 @@ import math
 
 import pandas as pd
 
+from analytics.output.headers import human_headers
 from analytics.plain import format_number, format_p
 
 
@@ -44,27 +45,9 @@ def p_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if _is_p_column(c)]
 
 
-#: Plain labels for result columns shown in tables.
-LABELS = {
-    "patient_id": "patient",
-    "n_pairs": "pairs",
-    "mean_change": "mean change",
-    "sd_change": "SD of change",
-    "se_change": "SE of change",
-    "p_two_sided": "p (two-sided)",
-    "sign_flips": "sign flips",
-    "crosses_alpha": "crosses alpha",
-    "ci_low": "CI low",
-    "ci_high": "CI high",
-    "p_raw": "p (raw)",
-    "p_holm": "p (Holm)",
-    "patient_ids": "patients",
-}
-
-
-def _cell_text(value: object, decimals: int) -> str:
-    if missing(value):
-        return "—"
+def _cell_text(value: object, decimals: int, blank: str = "—") -> str:
+    if missing(value) or value is pd.NA:
+        return blank
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
@@ -73,7 +56,11 @@ def _cell_text(value: object, decimals: int) -> str:
 
 
 def display_frame(frame: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
-    """Numbers rounded for reading: p-values as :func:`fmt_p`, others to ``decimals``."""
+    """Numbers rounded for reading: p-values as :func:`fmt_p`, others to ``decimals``.
+
+    A number that could not be computed reads ``—``; a text cell with nothing in it
+    (a note, a reason) stays blank. Headers as a person reads them.
+    """
     out = frame.copy()
     for column in out.columns:
         if pd.api.types.is_bool_dtype(out[column]):
@@ -87,5 +74,7 @@ def display_frame(frame: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
         elif pd.api.types.is_integer_dtype(series) and series.isna().any():
             out[column] = series.map(lambda v: "—" if pd.isna(v) else str(int(v)))
         elif series.dtype == object or str(series.dtype) in ("str", "string"):
-            out[column] = series.map(lambda v: _cell_text(v, decimals))
-    return out.rename(columns=LABELS)
+            present = [v for v in series if not (missing(v) or v is pd.NA)]
+            blank = "" if all(isinstance(v, str) for v in present) else "—"
+            out[column] = series.map(lambda v, blank=blank: _cell_text(v, decimals, blank))
+    return human_headers(out, keys=False)

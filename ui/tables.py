@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import streamlit as st
 
 from analytics.cohort import Cohort, ValidationReport
 from analytics.labs import format_time
+from analytics.output.headers import human_headers
 
 
 def issues_table(report: ValidationReport) -> pd.DataFrame:
@@ -81,6 +84,60 @@ def _censored_column(cohort: Cohort, index: pd.Index) -> list[str]:
 FULL_HEIGHT_ROWS = 60
 
 
+def _is_missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
+def _number_text(value: object) -> str:
+    return "" if _is_missing(value) else f"{float(value):.12g}"  # type: ignore[arg-type]
+
+
+def blanks_blank(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table with every missing cell empty (a grid draws a missing cell "None").
+
+    Text columns get empty text; a number column with gaps is shown as text (up to 12
+    significant digits) with the gaps empty; complete number columns stay numbers.
+    """
+    out = frame.copy()
+    for column in out.columns:
+        series = out[column]
+        if not series.isna().any():
+            continue
+        if pd.api.types.is_bool_dtype(series):
+            continue
+        if pd.api.types.is_numeric_dtype(series):
+            out[column] = series.map(_number_text).astype(object)
+        else:
+            out[column] = series.map(lambda v: "" if _is_missing(v) else v).astype(object)
+    return out
+
+
+_ALIGN_SAMPLE = 2_000
+_NUMBER_TEXT = re.compile(r"(?:[<>≤≥]\s*)?[−+-]?\d[\d,]*(?:\.\d+)?(?:e[−+-]?\d+)?(?:\s*%)?")
+
+
+def _numbers_as_text(series: pd.Series) -> bool:
+    """A text column holding numbers only ("79.5", "<5", "−2.44", "< 0.0001", "—"),
+    judged on its first :data:`_ALIGN_SAMPLE` rows."""
+    if series.dtype != object and str(series.dtype) not in ("str", "string"):
+        return False
+    sample = series.head(_ALIGN_SAMPLE)
+    texts = [str(v).strip() for v in sample if isinstance(v, str)]
+    if len(texts) != len(sample):
+        return False
+    shown = [t for t in texts if t not in ("", "—")]
+    return bool(shown) and all(_NUMBER_TEXT.fullmatch(t) for t in shown)
+
+
+def _right_aligned(frame: pd.DataFrame) -> dict[str, object]:
+    """Column settings that right-align numbers written as text, as numbers are."""
+    return {
+        str(column): st.column_config.Column(alignment="right")
+        for column in frame.columns
+        if _numbers_as_text(frame[column])
+    }
+
+
 def show_table(
     frame: pd.DataFrame,
     *,
@@ -91,10 +148,20 @@ def show_table(
     """A read-only table, shown whole when short (so it prints and screenshots whole).
 
     ``download=(stem, table)`` adds CSV and XLSX buttons for ``table`` (the unrounded
-    numbers behind the displayed ``frame``).
+    numbers behind the displayed ``frame``). Headers are shown in words and missing
+    cells blank.
     """
+    frame = blanks_blank(human_headers(frame, keys=False))
     height = "content" if len(frame) <= FULL_HEIGHT_ROWS else "auto"
-    st.dataframe(frame, hide_index=hide_index, width="stretch", height=height, **kwargs)
+    config = {**_right_aligned(frame), **dict(kwargs.pop("column_config", None) or {})}
+    st.dataframe(
+        frame,
+        hide_index=hide_index,
+        width="stretch",
+        height=height,
+        column_config=config or None,
+        **kwargs,
+    )
     if download is not None:
         from ui.downloads import table_buttons
 

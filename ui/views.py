@@ -96,7 +96,10 @@ def reproduce(
         )
     with st.expander("Reproduce these results from the command line"):
         st.write(
-            "Run in the dashboard's folder, with the same file. The same file and settings "
-            "give the same numbers and figures."
+            "Paste into a terminal in the dashboard's folder (the one with app.py) once "
+            "`make run` has set it up; on Windows write `.venv\\Scripts\\python` for "
+            "`.venv/bin/python`. An uploaded file is named as you uploaded it: put it in that "
+            "folder or write its path. The same file and settings give the same numbers and "
+            "figures."
         )
         st.code("\n".join(lines), language="bash")

@@ -2,7 +2,11 @@
 
 Each command is the CLI spelled out with the page's file, column corrections,
 filters, lab, times, levels and chart options, so that running it gives the same
-numbers, figures and files (a test runs them and compares the bytes).
+numbers, figures and files (a test runs them and compares the bytes). They are
+written to be pasted into a terminal in the dashboard's folder after ``make run``:
+the interpreter is the project's own (``.venv/bin/python``; on Windows
+``.venv\\Scripts\\python``), and the demo file is named by its path there
+(``data/sirolimus_demo.csv``); an uploaded file by its name, as the user has it.
 """
 
 from __future__ import annotations
@@ -14,13 +18,28 @@ from analytics.cohort import Cohort
 from analytics.filters import CohortFilter
 from analytics.settings import AnalysisSettings, ChartOptions
 
-__all__ = ["commands", "power_command", "thesis_commands", "validate_command"]
+__all__ = [
+    "ANALYTICS",
+    "DEMO_FOLDER",
+    "PYTHON",
+    "commands",
+    "power_command",
+    "thesis_commands",
+    "validate_command",
+]
+
+#: The project's interpreter, as ``make run`` installs it (relative to its folder).
+PYTHON = ".venv/bin/python"
+#: The command line, as a shown command starts.
+ANALYTICS = (PYTHON, "-m", "analytics")
+#: Where the demo files are, in the dashboard's folder.
+DEMO_FOLDER = "data"
 
 
 def _file_args(cohort: Cohort) -> list[str]:
     """The file, its sheet, the column corrections made by the user, the pseudonymisation."""
     source = cohort.source
-    words = [source.filename]
+    words = [f"{DEMO_FOLDER}/{source.filename}" if source.is_demo else source.filename]
     if source.sheet and len(source.sheets) > 1:
         words += ["--sheet", source.sheet]
     for role in cohort.mapping:
@@ -44,7 +63,7 @@ def commands(
     """The shell commands that regenerate a view's numbers, figure and report."""
     analysis = analysis or AnalysisSettings()
     options = options or ChartOptions()
-    base = ["python", "-m", "analytics"]
+    base = list(ANALYTICS)
     common = [*_file_args(cohort), *cohort_filter.args()]
     levels = analysis.args()
     view_options = [*options.args(), *analysis.threshold_args()]
@@ -73,13 +92,12 @@ def commands(
 
 def thesis_commands(cohort: Cohort) -> list[str]:
     """Commands that redraw the study's Figures 1-6 from the demo file (or the file in use)."""
-    path = f"data/{cohort.source.filename}" if cohort.source.is_demo else cohort.source.filename
+    source = cohort.source
+    path = f"{DEMO_FOLDER}/{source.filename}" if source.is_demo else source.filename
     return [
         shlex.join(
             [
-                "python",
-                "-m",
-                "analytics",
+                *ANALYTICS,
                 "figure",
                 path,
                 "--thesis",
@@ -95,11 +113,9 @@ def thesis_commands(cohort: Cohort) -> list[str]:
 def power_command(n: int, sd_change: float, delta: float, alpha: float) -> str:
     """The command that reproduces a power panel."""
     words = ["--n", str(n), "--sd-change", f"{sd_change:.6g}", "--delta", f"{delta:g}"]
-    return shlex.join(
-        ["python", "-m", "analytics", "power", *words, "--alpha", f"{alpha:g}", "--json"]
-    )
+    return shlex.join([*ANALYTICS, "power", *words, "--alpha", f"{alpha:g}", "--json"])
 
 
 def validate_command(cohort: Cohort) -> str:
     """The command that prints this file's validation report."""
-    return shlex.join(["python", "-m", "analytics", "validate", *_file_args(cohort), "--json"])
+    return shlex.join([*ANALYTICS, "validate", *_file_args(cohort), "--json"])

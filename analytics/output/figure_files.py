@@ -1,13 +1,18 @@
-"""Figures as files: PNG at an exact width and resolution, SVG and PDF, made offline.
+"""Figures as files: PNG and TIFF at an exact width and resolution, SVG and PDF, offline.
 
-Altair specs go through vl-convert (no browser, no system fonts, no network). A
-PNG is rendered at exactly the width asked for; SVG and PDF are reflowed to about
-that width. Every function returns bytes.
+Altair specs go through vl-convert (no browser, no system fonts, no network); TIFF is
+the PNG rewritten by Pillow. A figure asked for at a width is laid out at that
+physical width, with no text under :data:`MIN_FONT_PT` when printed at it: PNG and
+TIFF are then exactly that many pixels wide with the resolution written in the file,
+SVG and PDF exactly that many millimetres or points wide. The journal presets
+(:data:`JOURNAL_WIDTHS_MM`: single column 89 mm, double column 183 mm; 300 or 600 dpi)
+are such widths. Every function returns bytes.
 """
 
 from __future__ import annotations
 
 import copy
+import io
 import re
 import struct
 from collections.abc import Mapping
@@ -15,32 +20,49 @@ from typing import Any
 
 import altair as alt
 import vl_convert as vlc
+from PIL import Image
 
 from analytics.errors import AnalysisError
+from analytics.output.figure_layout import (
+    MIN_FONT_PT,
+    POINTS_PER_INCH,
+    font_sizes,
+    print_spec,
+    svg_size,
+    vl_version,
+)
 
 __all__ = [
     "CHART_FORMATS",
     "DEFAULT_PPI",
+    "JOURNAL_DPI",
+    "JOURNAL_WIDTHS_MM",
+    "MIN_FONT_PT",
     "PNG_WIDTHS_PX",
     "chart_bytes",
+    "chart_files",
     "chart_title",
+    "figure_size_text",
+    "font_sizes",
     "png_size",
+    "print_spec",
+    "width_px_for",
 ]
 
 #: Figure formats offered for download.
-CHART_FORMATS = ("png", "svg", "pdf")
+CHART_FORMATS = ("png", "tiff", "svg", "pdf")
 #: Resolution of PNG figures (dots per inch); vl-convert's 1x is 72 ppi.
 DEFAULT_PPI = 300
 #: Widths offered for PNG figures: 4, 6 and 8 inches at 300 dpi.
 PNG_WIDTHS_PX = (1200, 1800, 2400)
+#: Journal figure widths in millimetres: one column and the full page width (two
+#: columns), as Nature, Cell, Elsevier and most clinical journals ask for them.
+JOURNAL_WIDTHS_MM = {"single": 89.0, "double": 183.0}
+#: Resolutions journals ask for: 300 dpi (halftones), 600 dpi (combination art).
+JOURNAL_DPI = (300, 600)
+_MM_PER_INCH = 25.4
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_POINTS_PER_INCH = 72.0  # vl-convert renders 1 Vega pixel as 1 point at scale 1
-
-
-def _vl_version() -> str:
-    """The Vega-Lite version Altair writes, in vl-convert's spelling (``v6_4``)."""
-    return "v" + "_".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
 
 
 def _spec(chart: alt.TopLevelMixin | Mapping[str, Any]) -> dict[str, Any]:
@@ -51,11 +73,15 @@ def _spec(chart: alt.TopLevelMixin | Mapping[str, Any]) -> dict[str, Any]:
     return chart.to_dict()
 
 
-def _svg_size(svg: str) -> tuple[float, float]:
-    match = re.search(r'<svg[^>]*\bwidth="([\d.]+)"[^>]*\bheight="([\d.]+)"', svg)
-    if match is None:
-        raise AnalysisError("The chart could not be measured (no SVG size).")
-    return float(match.group(1)), float(match.group(2))
+def width_px_for(width_mm: float, dpi: float) -> int:
+    """Pixels across ``width_mm`` millimetres at ``dpi``: 89 mm at 300 dpi is 1051 px."""
+    return round(width_mm / _MM_PER_INCH * dpi)
+
+
+def figure_size_text(width_px: int, ppi: float) -> str:
+    """The printed size in words: "1200 px at 300 dpi (101.6 mm, 4 in wide)"."""
+    inches = width_px / ppi
+    return f"{width_px} px at {ppi:g} dpi ({inches * _MM_PER_INCH:.1f} mm, {inches:.3g} in wide)"
 
 
 def png_size(png: bytes) -> tuple[int, int]:
@@ -76,58 +102,56 @@ def chart_title(chart: alt.TopLevelMixin | Mapping[str, Any]) -> str:
     return str(title)
 
 
-def _natural_width(spec: dict[str, Any]) -> float:
-    return _svg_size(vlc.vegalite_to_svg(spec, vl_version=_vl_version()))[0]
-
-
-def _with_width(spec: dict[str, Any], width: float) -> dict[str, Any]:
-    out = dict(spec)
-    old_width, height = spec["width"], spec.get("height")
-    out["width"] = round(width, 2)
-    if isinstance(height, int | float) and not isinstance(height, bool) and height > 0:
-        out["height"] = round(height * width / old_width, 2)
-    return out
-
-
-def _reflowed(spec: dict[str, Any], target_points: float) -> dict[str, Any]:
-    """The spec with its plot width set so the whole figure is ``target_points`` wide.
-
-    Fonts keep their size: a 4-inch figure is laid out at 4 inches, not shrunk from
-    8. The plot's aspect ratio is kept. Only specs with a numeric top-level width
-    (single and layered charts) are reflowed, and only when the figure's width
-    follows the plot's (a mark placed at a fixed pixel position does not); otherwise
-    the spec is returned unchanged and the figure is only scaled.
-    """
-    width = spec.get("width")
-    if not isinstance(width, int | float) or isinstance(width, bool) or width <= 0:
-        return spec
-    natural = _natural_width(spec)
-    margins = natural - width
-    out = spec
-    for _ in range(2):  # axis labels change a little with the width: correct once
-        new_width = max(80.0, out["width"] + target_points - natural)
-        out = _with_width(spec, new_width)
-        natural = _natural_width(out)
-        if natural - new_width > margins + 20:  # the figure did not shrink with the plot
-            return spec
-        if abs(natural - target_points) <= 1:
-            break
-    return out
-
-
 def _png_exact_width(spec: dict[str, Any], width_px: int, ppi: float) -> bytes:
     """PNG exactly ``width_px`` wide (vl-convert floors the scaled size)."""
-    natural, _ = _svg_size(vlc.vegalite_to_svg(spec, vl_version=_vl_version()))
-    per_point = ppi / _POINTS_PER_INCH
+    natural, _ = svg_size(vlc.vegalite_to_svg(spec, vl_version=vl_version()))
+    per_point = ppi / POINTS_PER_INCH
     scale = (width_px + 0.5) / (natural * per_point)
     png = b""
     for _ in range(3):
-        png = vlc.vegalite_to_png(spec, vl_version=_vl_version(), scale=scale, ppi=ppi)
+        png = vlc.vegalite_to_png(spec, vl_version=vl_version(), scale=scale, ppi=ppi)
         got, _ = png_size(png)
         if got == width_px:
             return png
         scale *= (width_px + 0.5) / (got + 0.5)
     return png
+
+
+def _tiff(png: bytes, ppi: float) -> bytes:
+    """The PNG as an RGB TIFF (LZW, on white), its resolution written in the file."""
+    with Image.open(io.BytesIO(png)) as image:
+        rgba = image.convert("RGBA")
+    flat = Image.new("RGB", rgba.size, "white")
+    flat.paste(rgba, mask=rgba.getchannel("A"))
+    buffer = io.BytesIO()
+    flat.save(buffer, format="TIFF", compression="tiff_lzw", dpi=(ppi, ppi))
+    return buffer.getvalue()
+
+
+def _sized_svg(svg: str, width_px: int, ppi: float) -> str:
+    """The SVG with its printed size in millimetres (the drawing is unchanged)."""
+    width, height = svg_size(svg)
+    width_mm = width_px / ppi * _MM_PER_INCH
+    height_mm = width_mm * height / width
+    return re.sub(
+        r'(<svg[^>]*?\b)width="[\d.]+"([^>]*?\b)height="[\d.]+"',
+        lambda m: f'{m.group(1)}width="{width_mm:.2f}mm"{m.group(2)}height="{height_mm:.2f}mm"',
+        svg,
+        count=1,
+    )
+
+
+def _checked(fmt: str, width_px: int | None, ppi: float) -> str:
+    fmt = fmt.lower().lstrip(".")
+    if fmt == "tif":
+        fmt = "tiff"
+    if fmt not in CHART_FORMATS:
+        raise AnalysisError(f"Figures can be saved as {', '.join(CHART_FORMATS)}, not '{fmt}'.")
+    if not ppi > 0:
+        raise AnalysisError(f"The resolution must be above 0 ppi, not {ppi}.")
+    if width_px is not None and (isinstance(width_px, bool) or int(width_px) < 50):
+        raise AnalysisError(f"The figure width must be at least 50 pixels, not {width_px}.")
+    return fmt
 
 
 def chart_bytes(
@@ -136,52 +160,83 @@ def chart_bytes(
     *,
     width_px: int | None = None,
     ppi: float = DEFAULT_PPI,
+    width_mm: float | None = None,
 ) -> bytes:
-    """Render a chart to PNG, SVG or PDF, offline.
+    """Render a chart to PNG, TIFF, SVG or PDF, offline.
 
     Parameters
     ----------
     chart : altair chart or Vega-Lite spec (dict)
         Built from in-memory data (never a URL).
-    fmt : {"png", "svg", "pdf"}
+    fmt : {"png", "tiff", "svg", "pdf"}
         Output format.
     width_px : int, optional
         Width of the figure in pixels at ``ppi`` (e.g. 1200, 1800, 2400 at 300 dpi:
-        4, 6, 8 inches). The chart is laid out at that physical width with its
-        fonts at their normal size (when its layout allows; else it is scaled); the
-        PNG is then exactly ``width_px`` wide. SVG and PDF get the same layout, so
-        their width is close to ``width_px / ppi`` inches but not exact.
-        Default: the chart's own size.
+        4, 6, 8 inches). The chart is laid out at that physical width (see
+        :func:`~analytics.output.figure_layout.print_spec`: titles wrapped, plots
+        resized, fonts at their size; no text prints under 6 pt). PNG and TIFF are then exactly
+        ``width_px`` wide, SVG exactly ``width_px / ppi`` inches (its size in mm),
+        PDF exactly that many points. Default: the chart's own size.
     ppi : float
-        Pixels per inch of the PNG (written into its ``pHYs`` chunk). A chart
-        ``W`` points wide becomes ``floor(W × ppi / 72)`` pixels.
+        Pixels per inch of the PNG or TIFF (written into the file: PNG ``pHYs``,
+        TIFF resolution tags). A chart ``W`` points wide without ``width_px`` becomes
+        ``floor(W × ppi / 72)`` pixels.
+    width_mm : float, optional
+        The width in millimetres instead of pixels (e.g. a journal column,
+        :data:`JOURNAL_WIDTHS_MM`); ``width_px`` is then ``width_mm / 25.4 × ppi``.
 
     Returns
     -------
     bytes
-        PNG, SVG (UTF-8 text) or PDF.
+        PNG, TIFF (RGB, LZW), SVG (UTF-8 text) or PDF.
 
     Notes
     -----
     The first conversion in a process starts vl-convert's engine (about 0.5 s);
     later ones take 0.05–0.2 s. No network access and no system fonts are needed.
     """
-    fmt = fmt.lower().lstrip(".")
-    if fmt not in CHART_FORMATS:
-        raise AnalysisError(f"Figures can be saved as {', '.join(CHART_FORMATS)}, not '{fmt}'.")
-    if not ppi > 0:
-        raise AnalysisError(f"The resolution must be above 0 ppi, not {ppi}.")
-    if width_px is not None and (isinstance(width_px, bool) or int(width_px) < 50):
-        raise AnalysisError(f"The figure width must be at least 50 pixels, not {width_px}.")
-    spec = _spec(chart)
-    version = _vl_version()
-    if width_px is not None:
-        target_points = int(width_px) * _POINTS_PER_INCH / ppi
-        spec = _reflowed(spec, target_points)
-        if fmt == "png":
-            return _png_exact_width(spec, int(width_px), ppi)
-    if fmt == "png":
-        return vlc.vegalite_to_png(spec, vl_version=version, ppi=ppi)
+    if width_mm is not None:
+        if not width_mm > 0:
+            raise AnalysisError(f"The figure width must be above 0 mm, not {width_mm}.")
+        width_px = width_px_for(width_mm, ppi)
+    fmt = _checked(fmt, width_px, ppi)
+    version = vl_version()
+    if width_px is None:
+        spec = _spec(chart)
+        if fmt in ("png", "tiff"):
+            png = vlc.vegalite_to_png(spec, vl_version=version, ppi=ppi)
+            return png if fmt == "png" else _tiff(png, ppi)
+        if fmt == "svg":
+            return vlc.vegalite_to_svg(spec, vl_version=version).encode("utf-8")
+        return vlc.vegalite_to_pdf(spec, vl_version=version)
+    return chart_files(chart, (fmt,), width_px=int(width_px), ppi=ppi)[fmt]
+
+
+def _render(spec: dict[str, Any], fmt: str, width_px: int, ppi: float) -> bytes:
+    """A spec laid out by :func:`print_spec`, rendered at exactly its printed width."""
+    if fmt in ("png", "tiff"):
+        png = _png_exact_width(spec, width_px, ppi)
+        return png if fmt == "png" else _tiff(png, ppi)
+    svg = vlc.vegalite_to_svg(spec, vl_version=vl_version())
     if fmt == "svg":
-        return vlc.vegalite_to_svg(spec, vl_version=version).encode("utf-8")
-    return vlc.vegalite_to_pdf(spec, vl_version=version)
+        return _sized_svg(svg, width_px, ppi).encode("utf-8")
+    target_points = width_px * POINTS_PER_INCH / ppi
+    scale = target_points / svg_size(svg)[0]
+    return vlc.vegalite_to_pdf(spec, vl_version=vl_version(), scale=scale)
+
+
+def chart_files(
+    chart: alt.TopLevelMixin | Mapping[str, Any],
+    formats: tuple[str, ...],
+    *,
+    width_px: int,
+    ppi: float = DEFAULT_PPI,
+) -> dict[str, bytes]:
+    """One chart in several formats at one printed width, laid out once.
+
+    The same as :func:`chart_bytes` for each format with ``width_px`` and ``ppi``
+    (a bundle's PNG and SVG share their layout, and the layout is computed once).
+    """
+    checked = [_checked(fmt, width_px, ppi) for fmt in formats]
+    spec = print_spec(_spec(chart), int(width_px), ppi)
+    return {fmt: _render(spec, fmt, int(width_px), ppi) for fmt in checked}

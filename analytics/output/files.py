@@ -35,8 +35,15 @@ from analytics.analysis import Selection
 from analytics.cohort import CENSORED_RULES, Cohort
 from analytics.errors import AnalysisError
 from analytics.filters import CohortFilter, FilteredCohort
-from analytics.output.figure_files import chart_bytes, chart_title
-from analytics.plain import jsonable, plain_value
+from analytics.output.figure_files import (
+    DEFAULT_PPI,
+    PNG_WIDTHS_PX,
+    chart_files,
+    chart_title,
+    figure_size_text,
+)
+from analytics.output.headers import human_headers
+from analytics.plain import export_value, jsonable
 from analytics.settings import AnalysisSettings
 from analytics.stats.power import PowerResult
 
@@ -77,6 +84,7 @@ VERSIONED_PACKAGES = (
     "xlsxwriter",
     "openpyxl",
     "python-calamine",
+    "pillow",
 )
 
 # --------------------------------------------------------------------------------------
@@ -119,9 +127,14 @@ def _index_is_meaningful(frame: pd.DataFrame) -> bool:
 
 
 def _cells(frame: pd.DataFrame) -> tuple[list[Any], list[list[Any]]]:
-    """Header and rows of plain, formula-safe cells (index first when meaningful)."""
+    """Header and rows of plain, formula-safe cells (index first when meaningful).
+
+    Headers are the ones a person reads (:func:`~analytics.output.headers.human_headers`),
+    numbers are rounded to :data:`~analytics.plain.EXPORT_DIGITS` significant digits.
+    """
     if not isinstance(frame, pd.DataFrame):
         raise AnalysisError(f"A table must be a DataFrame, not {type(frame).__name__}.")
+    frame = human_headers(frame)
     if _index_is_meaningful(frame):
         names = [_label(name) for name in frame.index.names]
         frame = frame.reset_index(names=[f"__index_{i}" for i in range(len(names))])
@@ -129,7 +142,7 @@ def _cells(frame: pd.DataFrame) -> tuple[list[Any], list[list[Any]]]:
     else:
         header = [_label(c) for c in frame.columns]
     rows = [
-        [safe_cell(plain_value(value)) for value in row]
+        [safe_cell(export_value(value)) for value in row]
         for row in frame.itertuples(index=False, name=None)
     ]
     return [safe_cell(name) for name in header], rows
@@ -158,7 +171,8 @@ def table_csv(frame: pd.DataFrame) -> bytes:
 
     UTF-8 with a byte-order mark (so Excel shows µ, ≥ and – rightly), ``,`` between
     fields, ``.`` as decimal point, CRLF line ends (RFC 4180), quotes only where
-    needed. Numbers are written in full precision (shortest exact form); missing
+    needed. Numbers are written to 12 significant digits (:func:`~analytics.plain.export_value`), in
+    their shortest form; headers are those a person reads; missing
     values and non-finite numbers are empty; booleans are ``TRUE``/``FALSE``; text
     passes through :func:`safe_cell`. The index is written (first) only when it is
     meaningful: named, or made of labels rather than row numbers.
@@ -222,8 +236,9 @@ def tables_xlsx(sheets: Mapping[str, pd.DataFrame], *, created: datetime | None 
     ``strings_to_urls`` and ``strings_to_numbers`` off: every number is a number
     cell, every text a text cell, never a formula or a link. Text also passes
     through :func:`safe_cell`, so the workbook stays safe when re-saved as CSV.
-    Header bold and frozen; columns sized to their content (at most 60 wide).
-    Missing and non-finite values are empty cells.
+    Header bold and frozen, in words (as :func:`table_csv`); columns sized to their
+    content (at most 60 wide). Numbers to 12 significant digits; missing and
+    non-finite values are empty cells.
     """
     if not sheets:
         raise AnalysisError("There is no table to write.")
@@ -470,6 +485,7 @@ def _zip_entry(name: str, moment: datetime) -> zipfile.ZipInfo:
 def _readme(
     readme_text: str,
     members: list[tuple[str, str]],
+    size: str,
 ) -> str:
     lines = [readme_text.strip(), ""] if readme_text.strip() else []
     lines += ["Files in this bundle", "====================", ""]
@@ -478,9 +494,11 @@ def _readme(
         lines.append(f"{name.ljust(width)}  {description}")
     lines += [
         "",
-        "Figures: PNG at 300 dpi for documents and slides; SVG for journals and editing.",
+        f"Figures: all {size}; PNG for documents and slides, SVG (vector, same layout)",
+        "for journals and editing. No text in them prints smaller than 6 pt at that width.",
         "Tables: CSV is UTF-8, comma-separated, decimal point, for R, Python or Excel; the",
         "XLSX has the same numbers as number cells and opens the same in every Excel locale.",
+        "Numbers are written to 12 significant digits; empty cells are missing values.",
         "Text cells starting with = + - @ got a leading ' so no spreadsheet runs them.",
         "settings.json records the file (name and SHA-256), filters, lab, times, levels,",
         "the censored-value rule and the software versions behind every number here.",
@@ -495,13 +513,17 @@ def bundle_zip(
     readme_text: str,
     *,
     generated_at: datetime | None = None,
+    width_px: int = PNG_WIDTHS_PX[0],
+    ppi: float = DEFAULT_PPI,
 ) -> bytes:
     """Every figure and table of the current view, with settings and a README, as ZIP.
 
     Parameters
     ----------
     figures : sequence of (stem, chart)
-        Each becomes ``figures/<stem>.png`` (300 dpi) and ``figures/<stem>.svg``.
+        Each becomes ``figures/<stem>.png`` and ``figures/<stem>.svg``, every one laid
+        out at the same printed width (``width_px`` pixels at ``ppi``; default 1200
+        px at 300 dpi, 4 inches), the SVG with the PNG's layout.
     tables : mapping of stem to DataFrame
         Each becomes ``tables/<stem>.csv`` and ``tables/<stem>.xlsx``.
     settings : bytes
@@ -512,6 +534,8 @@ def bundle_zip(
     generated_at : datetime, optional
         Timestamp of every member (and the workbooks' "created" property); default
         :data:`FIXED_TIMESTAMP`. Same inputs, same bytes.
+    width_px, ppi : int, float
+        The figures' width in pixels and their resolution (the size the page chose).
 
     Returns
     -------
@@ -535,11 +559,13 @@ def bundle_zip(
                 "give each figure and table its own name."
             )
     files: list[tuple[str, bytes, str]] = []
+    size = figure_size_text(width_px, ppi)
     for safe, (_, chart) in zip(figure_stems, figures, strict=True):
         title = chart_title(chart)
         about = f"figure: {title}" if title else "figure"
-        files.append((f"figures/{safe}.png", chart_bytes(chart, "png"), f"{about} (PNG, 300 dpi)"))
-        files.append((f"figures/{safe}.svg", chart_bytes(chart, "svg"), f"{about} (SVG, vector)"))
+        made = chart_files(chart, ("png", "svg"), width_px=width_px, ppi=ppi)
+        files.append((f"figures/{safe}.png", made["png"], f"{about} (PNG, {size})"))
+        files.append((f"figures/{safe}.svg", made["svg"], f"{about} (SVG, vector)"))
     for safe, (stem, frame) in zip(table_stems, tables.items(), strict=True):
         shape = f"{len(frame)} rows × {len(frame.columns)} columns"
         files.append((f"tables/{safe}.csv", table_csv(frame), f"table '{stem}', {shape} (CSV)"))
@@ -554,7 +580,7 @@ def bundle_zip(
         ("README.txt", "this file"),
         ("settings.json", "settings, data file checksum and software versions"),
     ] + [(name, description) for name, _, description in files]
-    readme = _readme(readme_text, listing).encode("utf-8")
+    readme = _readme(readme_text, listing, size).encode("utf-8")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr(_zip_entry("README.txt", moment), readme)

@@ -26,8 +26,10 @@ from analytics.cohort import Cohort
 from analytics.errors import AnalysisError, LabNotFoundError
 from analytics.filters import CohortFilter, FilteredCohort
 from analytics.labs import default_change
+from analytics.output.figure_files import DEFAULT_PPI, PNG_WIDTHS_PX
 from analytics.output.files import bundle_zip, settings_dict, settings_json, tables_xlsx
 from analytics.output.report import html_report
+from analytics.output.report_labs import LabSection, labs_report, most_paired_follow_up
 from analytics.settings import AnalysisSettings, ChartOptions
 from analytics.stats.characteristics import Characteristics, characteristics
 from analytics.stats.paired import PairedResult, leave_one_out
@@ -38,7 +40,11 @@ from analytics.viz.figure_base import Figure, FigureContext
 from analytics.viz.figure_data import censored_cells, censored_flag
 from analytics.viz.figures import CHARTS, draw
 
-__all__ = ["ViewOutputs", "all_labs_table", "view_outputs"]
+__all__ = ["LAB_REPORT_CHARTS", "ViewOutputs", "all_labs_table", "view_outputs"]
+
+#: The figures of each lab in the report of every lab: the per-patient change, the
+#: paired values and the course over every time point (the one-lab report has all).
+LAB_REPORT_CHARTS = ("change", "before-after", "trajectory")
 
 
 @dataclass(frozen=True)
@@ -86,7 +92,9 @@ class ViewOutputs:
         )
 
     def report_html(self, generated_at: datetime | None = None) -> bytes:
-        """The self-contained HTML report of this view."""
+        """The self-contained HTML report of this view; without a lab, of every lab."""
+        if self.selection is None:
+            return self._labs_report(generated_at)
         return html_report(
             self.cohort,
             self.filtered,
@@ -101,8 +109,69 @@ class ViewOutputs:
             not_included=[*self.left_out, *(f"Not drawn: {p}" for p in self.problems)],
         )
 
-    def bundle(self, generated_at: datetime | None = None) -> bytes:
-        """ZIP: every figure (PNG + SVG), every table (CSV + XLSX), settings, README."""
+    def lab_sections(
+        self, charts: tuple[str, ...] = LAB_REPORT_CHARTS
+    ) -> tuple[list[LabSection], list[str]]:
+        """Each lab with two or more time points against baseline (see
+        :data:`~analytics.output.report_labs.RULE`), and what could not be compared."""
+        sections: list[LabSection] = []
+        left_out: list[str] = []
+        for key, info in self.filtered.cohort.analytes.items():
+            if len(info.times) < 2:
+                left_out.append(f"{info.label()}: one time point only, nothing to compare.")
+                continue
+            try:
+                section, problems = self._lab_section(key, charts)
+            except AnalysisError as error:
+                left_out.append(f"{info.label()}: not compared — {error}")
+                continue
+            sections.append(section)
+            left_out += [f"{info.name}, not drawn: {problem}" for problem in problems]
+        return sections, left_out
+
+    def _lab_section(self, key: str, charts: tuple[str, ...]) -> tuple[LabSection, list[str]]:
+        """One lab's primary comparison, its time points and its figures."""
+        subset, analysis = self.filtered.cohort, self.analysis
+        follow_up = most_paired_follow_up(subset, key, analysis.censored)
+        selection = select(subset, key, subset.analytes[key].times[0], follow_up)
+        paired = _paired(subset, selection, analysis)
+        problems, course = [], None
+        try:
+            course = timecourse_for(subset, key, baseline=selection.baseline, analysis=analysis)
+        except AnalysisError as error:
+            problems.append(f"all time points: {error}")
+        context = FigureContext(self.filtered, selection, analysis, self.options, paired=paired)
+        figures = []
+        for name in charts:
+            try:
+                figure = draw(name, context)
+            except AnalysisError as error:
+                problems.append(f"{name}: {error}")
+                continue
+            figures.append((figure.title, figure.chart))
+        return LabSection(selection, paired, course, tuple(figures)), problems
+
+    def _labs_report(self, generated_at: datetime | None) -> bytes:
+        sections, left_out = self.lab_sections()
+        return labs_report(
+            self.cohort,
+            self.filtered,
+            settings=self.settings(generated_at),
+            sections=sections,
+            characteristics=self.characteristics,
+            generated_at=generated_at,
+            not_included=[*self.left_out, *left_out],
+        )
+
+    def bundle(
+        self,
+        generated_at: datetime | None = None,
+        *,
+        width_px: int = PNG_WIDTHS_PX[0],
+        ppi: float = DEFAULT_PPI,
+    ) -> bytes:
+        """ZIP: every figure (PNG + SVG, all ``width_px`` wide at ``ppi``), every table
+        (CSV + XLSX), settings, README."""
         readme = (
             "Sirolimus lab changes: downloads of one view.\n"
             f"Data: {self.cohort.source.filename} (SHA-256 {self.cohort.source.sha256}).\n"
@@ -120,6 +189,8 @@ class ViewOutputs:
             settings_json_bytes(self, generated_at),
             readme,
             generated_at=generated_at,
+            width_px=width_px,
+            ppi=ppi,
         )
 
     def workbook(self) -> bytes:

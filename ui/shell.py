@@ -36,7 +36,8 @@ class PageSpec:
 
 
 PAGES = (
-    PageSpec("pages/data.py", "Data", "data", default=True),
+    PageSpec("pages/overview.py", "Overview", "overview", default=True),
+    PageSpec("pages/data.py", "Data", "data"),
     PageSpec("pages/cohort.py", "Cohort", "cohort"),
     PageSpec("pages/paired_tests.py", "Paired tests", "paired_tests"),
     PageSpec("pages/power.py", "Power", "power"),

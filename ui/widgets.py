@@ -12,7 +12,7 @@ from typing import Any
 
 import streamlit as st
 
-__all__ = ["kept", "persistent_number", "persistent_selectbox"]
+__all__ = ["kept", "persistent_multiselect", "persistent_number", "persistent_selectbox"]
 
 
 def kept(key: str, default: Any) -> Any:
@@ -66,3 +66,29 @@ def persistent_number(
     value = where.number_input(label, key=key, **kwargs)
     st.session_state[f"keep_{key}"] = value
     return value
+
+
+def persistent_multiselect(
+    label: str,
+    options: Sequence[Any],
+    key: str,
+    *,
+    default: Sequence[Any],
+    help: str | None = None,
+    format_func: Callable[[Any], str] = str,
+    container: Any = None,
+) -> list[Any]:
+    """A multiselect that remembers its choice across pages (choices no longer offered,
+    e.g. after another file is opened, are dropped; none left gives ``default``)."""
+    options = list(options)
+    chosen = st.session_state.get(key, st.session_state.get(f"keep_{key}"))
+    if chosen is None:
+        chosen = list(default)
+    kept_choice = [value for value in chosen if value in options]
+    if chosen and not kept_choice:  # every choice belonged to another file
+        kept_choice = [value for value in default if value in options]
+    st.session_state[key] = kept_choice
+    where = container if container is not None else st
+    value = where.multiselect(label, options, key=key, help=help, format_func=format_func)
+    st.session_state[f"keep_{key}"] = list(value)
+    return list(value)

@@ -199,7 +199,7 @@ class LabOverview:
             power = format_level(POWER)
             lines.append(
                 f"Smallest change {self.n_pairs} pairs can detect with {power} power: "
-                f"{format_number(self.mde, digits=2)}{self._unit()} (two-sided alpha {alpha}, "
+                f"{format_number(self.mde, digits=3)}{self._unit()} (two-sided alpha {alpha}, "
                 f"SD of the change {format_number(self.summary.sd, digits=3)}{self._unit()}); "
                 "a smaller true change would often be missed."
             )

@@ -20,7 +20,7 @@ from analytics.flow import pair_reasons
 from analytics.output.commands import commands
 from analytics.overview import LabOverview, default_labs, lab_overview, overview_labs
 from analytics.settings import AnalysisSettings
-from analytics.viz.figure_base import FigureContext
+from analytics.viz.figure_base import Figure, FigureContext, patients_words
 from analytics.viz.figures import draw
 from ui import data_view
 from ui.charts import chart_spec, show_spec
@@ -89,13 +89,24 @@ def lab_card(
     if overview.summary is None and not overview.n_pairs and not overview.excluded:
         return LabCard(overview)  # no two time points with values: nothing to draw
     context = FigureContext(filtered, overview.selection, analysis)
-    reasons = pair_reasons(filtered.cohort, overview.selection, analysis.censored)
-    flow = chart_spec(draw("flow", context).chart)
+    reasons = tuple(pair_reasons(filtered.cohort, overview.selection, analysis.censored).items())
+    analysed = overview.n_pairs
+    flow = _titled(
+        draw("flow", context), f"Patient flow: {analysed} of {cohort.n_patients} analysed"
+    )
     try:
-        change = chart_spec(draw("change", context).chart)
+        figure = draw("change", context)
     except AnalysisError as error:
-        return LabCard(overview, None, flow, tuple(reasons.items()), str(error))
-    return LabCard(overview, change, flow, tuple(reasons.items()))
+        return LabCard(overview, None, flow, reasons, str(error))
+    change = _titled(figure, f"Each patient's change, n = {patients_words(analysed)}")
+    return LabCard(overview, change, flow, reasons)
+
+
+def _titled(figure: Figure, title: str) -> dict[str, Any]:
+    """The figure's spec with a shorter title: the card's heading names the lab and times."""
+    spec = chart_spec(figure.chart)
+    spec["title"] = {**spec["title"], "text": title}
+    return spec
 
 
 # --------------------------------------------------------------------------- drawing

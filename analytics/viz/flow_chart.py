@@ -1,8 +1,7 @@
-"""Patient flow of one lab comparison: a bar per step, from the file to the pairs analysed.
+"""Patient flow of one lab comparison, drawn as a flow diagram is: a bar per step with its
+count, and between two steps, in grey, how many left there and why.
 
-Left, the patients still in at each step (the bar and its count); right, in the same
-row, how many left at that step and why. Built from a
-:class:`~analytics.flow.PatientFlow`.
+Built from a :class:`~analytics.flow.PatientFlow`.
 """
 
 from __future__ import annotations
@@ -19,51 +18,63 @@ if TYPE_CHECKING:
 
 __all__ = ["flow_chart"]
 
-#: Height of one step's row, in pixels.
-ROW_HEIGHT = 30
+#: Height of one row (a step, or the patients left between two steps), in pixels.
+ROW_HEIGHT = 24
+#: Width of the bars' panel, in pixels.
+BAR_WIDTH = 240
+#: Rows of patients left out start with this mark (their axis label is hidden).
+_LEFT = "−"
 
 
-def flow_chart(flow: PatientFlow, title: ChartTitle) -> alt.HConcatChart:
-    """Bars of the patients at each step, with the ones left out beside them."""
-    frame = pd.DataFrame(
-        {
-            "step": [step.label for step in flow.steps],
-            "n": [step.n for step in flow.steps],
-            "left_out": [f"− {step.left_out}" if step.left_out else "" for step in flow.steps],
-            "last": [i == len(flow.steps) - 1 for i in range(len(flow.steps))],
-        }
-    )
-    order = frame["step"].tolist()
-    height = ROW_HEIGHT * len(frame)
-    y = alt.Y("step:N", sort=order, title=None, axis=alt.Axis(labelLimit=260, ticks=False))
+def _rows(flow: PatientFlow) -> pd.DataFrame:
+    """One row per step (kind "step") and per group left out between steps ("left")."""
+    rows = []
+    last = len(flow.steps) - 1
+    for i, step in enumerate(flow.steps):
+        if step.left_out:
+            rows.append({"row": f"{_LEFT} {step.left_out}", "kind": "left", "n": 0, "last": False})
+        rows.append({"row": step.label, "kind": "step", "n": step.n, "last": i == last})
+    return pd.DataFrame(rows)
+
+
+def flow_chart(flow: PatientFlow, title: ChartTitle) -> alt.LayerChart:
+    """Bars of the patients at each step, the ones left out written between them."""
+    frame = _rows(flow)
+    order = frame["row"].tolist()
     top = max(int(frame["n"].max()), 1)
+    y = alt.Y(
+        "row:N",
+        sort=order,
+        title=None,
+        axis=alt.Axis(
+            ticks=False,
+            domain=False,
+            labelLimit=220,
+            labelExpr=f"indexof(datum.label, '{_LEFT}') == 0 ? '' : datum.label",
+        ),
+    )
+    x_scale = alt.Scale(domain=[0, top * 1.12], nice=False)
     base = alt.Chart(inline_data(frame)).encode(y=y)
-    bars = base.mark_bar(height=ROW_HEIGHT * 0.62).encode(
+    steps = base.transform_filter("datum.kind == 'step'")
+    bars = steps.mark_bar(height=ROW_HEIGHT * 0.7).encode(
         x=alt.X(
             "n:Q",
             title="Patients",
-            scale=alt.Scale(domain=[0, top * 1.15], nice=False),
-            axis=alt.Axis(tickMinStep=1, format="d"),
+            scale=x_scale,
+            axis=alt.Axis(tickMinStep=1, format="d", grid=False),
         ),
         color=alt.condition("datum.last", alt.value(OKABE_ITO[0]), alt.value(GREY)),
-        tooltip=[
-            alt.Tooltip("step:N", title="Step"),
-            alt.Tooltip("n:Q", title="Patients"),
-            alt.Tooltip("left_out:N", title="Left out here"),
-        ],
+        tooltip=[alt.Tooltip("row:N", title="Step"), alt.Tooltip("n:Q", title="Patients")],
     )
-    counts = base.mark_text(align="left", dx=4, fontSize=12).encode(
-        x=alt.X("n:Q"), text=alt.Text("n:Q", format="d")
+    counts = steps.mark_text(align="left", dx=4, fontSize=12).encode(
+        x=alt.X("n:Q", scale=x_scale), text=alt.Text("n:Q", format="d")
     )
-    left = alt.layer(bars, counts).properties(width=220, height=height)
-    notes = (
-        alt.Chart(inline_data(frame))
-        .mark_text(align="left", fontSize=11, color="#555555")
-        .encode(y=alt.Y("step:N", sort=order, axis=None), x=alt.value(0), text="left_out:N")
-        .properties(width=240, height=height)
+    left_out = (
+        base.transform_filter("datum.kind == 'left'")
+        .mark_text(align="left", dx=6, fontSize=11, fontStyle="italic", color="#555555")
+        .encode(x=alt.value(0), text="row:N")
     )
-    return (
-        alt.hconcat(left, notes, spacing=14)
-        .properties(title=title.params())
-        .configure_view(strokeWidth=0)
+    # a height in steps, not pixels: Streamlit keeps it when it stretches the width
+    return alt.layer(bars, counts, left_out).properties(
+        title=title.params(), width=BAR_WIDTH, height=alt.Step(ROW_HEIGHT)
     )

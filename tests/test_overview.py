@@ -51,8 +51,8 @@ def test_overview_shows_both_labs_charts_sentences_and_the_5_pair_caveat():
     warnings = [w.value.replace("\\", "") for w in at.warning]
     assert len(warnings) == 1 and warnings[0].startswith("**What 5 pairs can show**")
     assert "With 5 pairs no rank test can reach p < 0.05" in warnings[0]
-    assert "Removing any one of 4 patients (P01, P02, P04, P05) moves p across 0.05." in (
-        warnings[0]
+    assert (
+        "Removing any one of 4 patients (P01, P02, P04, P05) moves p across 0.05." in (warnings[0])
     )
     assert "Smallest change 5 pairs can detect with 80 % power: 28.8 ng/mL" in warnings[0]
     assert "Not analysed — 20 patients without hepcidin values: the retrospective cohort." in text

@@ -17,7 +17,7 @@ def show_chart(chart: Any) -> None:
 
 def chart_spec(chart: Any) -> dict[str, Any]:
     """The finished Vega-Lite spec of ``chart`` as :func:`show_chart` draws it, to cache."""
-    return chart.properties(padding=_PADDING).to_dict()
+    return chart.properties(padding=_PADDING).to_dict(validate=False)
 
 
 def show_spec(spec: dict[str, Any], *, key: str | None = None) -> None:

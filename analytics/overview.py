@@ -45,6 +45,8 @@ __all__ = [
 HEADLINE_LABS = ("mcv", "hepcidin")
 #: Power for the smallest detectable change.
 POWER = 0.8
+#: Below this many pairs the caveat says the SD of the change is itself uncertain.
+UNCERTAIN_SD_BELOW = 10
 #: Patients named in a leave-one-out sentence before "and N more".
 NAMED = 5
 
@@ -196,12 +198,17 @@ class LabOverview:
         lines = []
         alpha = f"{self.alpha:g}"
         if self.mde is not None:
-            power = format_level(POWER)
+            power, unit = format_level(POWER), self._unit()
+            sd = format_number(self.summary.sd, digits=3)
             lines.append(
                 f"Smallest change {self.n_pairs} pairs can detect with {power} power: "
-                f"{format_number(self.mde, digits=3)}{self._unit()} (two-sided alpha {alpha}, "
-                f"SD of the change {format_number(self.summary.sd, digits=3)}{self._unit()}); "
-                "a smaller true change would often be missed."
+                f"{format_number(self.mde, digits=3)}{unit} (two-sided alpha {alpha}, "
+                f"SD of the change {sd}{unit}); a smaller true change would often be missed"
+                + (
+                    ". With so few pairs that SD, and so this figure, is itself uncertain."
+                    if self.n_pairs < UNCERTAIN_SD_BELOW
+                    else "."
+                )
             )
         if self.rank_floor is not None:
             what = (
@@ -233,6 +240,8 @@ class LabOverview:
             )
         if not lines and self.n_pairs > 2:
             lines.append(f"No single patient's removal moves p across {alpha}.")
+        elif self.n_pairs == 2:
+            lines.append("Without either patient a single pair is left: no test remains.")
         return lines
 
     @property

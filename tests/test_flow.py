@@ -228,6 +228,9 @@ def test_hepcidin_overview_agrees_with_r_and_says_what_5_pairs_cannot_show(demo)
     )
     caveats = result.caveats()
     assert caveats[0].startswith("Smallest change 5 pairs can detect with 80 % power: 28.8 ng/mL")
+    assert caveats[0].endswith(
+        "With so few pairs that SD, and so this figure, is itself uncertain."
+    )
     assert caveats[1].startswith("With 5 pairs no rank test can reach p < 0.05")
     assert caveats[2] == "Removing any one of 4 patients (P01, P02, P04, P05) moves p across 0.05."
     assert result.is_fragile
@@ -239,7 +242,20 @@ def test_mcv_overview_has_no_fragility_at_25_pairs(demo):
     assert result.summary.p_two_sided == pytest.approx(0.001146341, rel=1e-6)
     assert result.rank_floor is None and result.fragile == () and result.reverses == ()
     assert result.caveats()[-1] == "No single patient's removal moves p across 0.05."
+    assert result.caveats()[0].endswith("a smaller true change would often be missed.")
     assert not result.is_fragile
+
+
+def test_two_pairs_say_that_no_rank_test_and_no_leave_one_out_is_possible(demo):
+    women = CohortFilter(sex="F").apply(demo).cohort  # thesis Table 4: 2 prospective women
+    result = lab_overview(women, "hepcidin", whole=demo)
+    assert result.n_pairs == 2
+    assert result.rank_floor == 0.5
+    assert result.caveats()[1:] == [
+        "With 2 pairs no rank test can reach p < 0.05: the smallest two-sided p a signed-rank "
+        "or sign-flip test can give is 0.5.",
+        "Without either patient a single pair is left: no test remains.",
+    ]
 
 
 def test_a_lab_these_patients_lack_is_a_problem_not_an_error(demo):

@@ -82,13 +82,7 @@ def paired_summary(outputs: ViewOutputs) -> None:
         f"One-sided p: {fmt_p(result.p_less)} for a fall, {fmt_p(result.p_greater)} for a rise."
     )
     _caveats(outputs)
-    cohort = outputs.filtered.cohort
-    reasons = pair_reasons(cohort, selection, outputs.analysis.censored)
-    show_excluded(result.excluded, cohort.patients, reasons, what="Not in this comparison")
-    flow = next((figure for figure in outputs.figures if figure.name == "flow"), None)
-    if flow is not None:
-        show_chart(flow.chart)
-        figure_buttons(flow, "flow")
+    _who(outputs)
     with st.expander("Every quantity (as JMP's Matched Pairs reports it, and more)"):
         table = _table(outputs, "paired_test")
         frame = table.copy()
@@ -96,6 +90,21 @@ def paired_summary(outputs: ViewOutputs) -> None:
             lambda v: "—" if v is None else (f"{v:.6g}" if isinstance(v, float) else str(v))
         )
         show_table(frame[["label", "value"]], download=(f"{selection.analyte}_paired_test", table))
+
+
+def _who(outputs: ViewOutputs) -> None:
+    """The patient flow beside the patients left out, summarised by reason."""
+    cohort, selection = outputs.filtered.cohort, outputs.selection
+    flow = next((figure for figure in outputs.figures if figure.name == "flow"), None)
+    left, right = st.columns(2, gap="large")
+    if flow is not None:
+        with left:
+            show_chart(flow.chart)
+            figure_buttons(flow, "flow")
+    with right:
+        reasons = pair_reasons(cohort, selection, outputs.analysis.censored)
+        what = "Not in this comparison"
+        show_excluded(outputs.paired.excluded, cohort.patients, reasons, what=what)
 
 
 def _caveats(outputs: ViewOutputs) -> None:

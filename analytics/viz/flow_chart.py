@@ -37,8 +37,11 @@ def _rows(flow: PatientFlow) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def flow_chart(flow: PatientFlow, title: ChartTitle) -> alt.LayerChart:
-    """Bars of the patients at each step, the ones left out written between them."""
+def flow_chart(flow: PatientFlow, title: ChartTitle, lines: tuple[str, ...] = ()) -> alt.LayerChart:
+    """Bars of the patients at each step, the ones left out written between them.
+
+    ``lines``, when given, is the title on several lines (it fits beside another chart).
+    """
     frame = _rows(flow)
     order = frame["row"].tolist()
     top = max(int(frame["n"].max()), 1)
@@ -74,7 +77,10 @@ def flow_chart(flow: PatientFlow, title: ChartTitle) -> alt.LayerChart:
         .mark_text(align="left", dx=6, fontSize=11, fontStyle="italic", color="#555555")
         .encode(x=alt.value(0), text="row:N")
     )
+    heading = title.params()
+    if lines:
+        heading.text = list(lines)
     # a height in steps, not pixels: Streamlit keeps it when it stretches the width
     return alt.layer(bars, counts, left_out).properties(
-        title=title.params(), width=BAR_WIDTH, height=alt.Step(ROW_HEIGHT)
+        title=heading, width=BAR_WIDTH, height=alt.Step(ROW_HEIGHT)
     )

@@ -268,3 +268,16 @@ def test_a_lab_these_patients_lack_is_a_problem_not_an_error(demo):
     single = lab_overview(one, "mcv")
     assert single.summary is None and single.n_pairs == 1
     assert "needs at least 2" in single.problem
+
+
+def test_report_leads_with_the_summary_and_draws_the_flow(demo):
+    from analytics.output.view import view_outputs
+
+    outputs = view_outputs(demo, CohortFilter(), analyte="hepcidin", baseline=0, follow_up=2)
+    html = outputs.report_html().decode("utf-8")
+    lead = html.split('<p class="lead">', 1)[1].split("</p>", 1)[0]
+    assert lead.endswith(
+        "Not analysed — 20 patients without hepcidin values: the retrospective cohort."
+    )
+    assert "R01" not in lead
+    assert "Patient flow, Hepcidin (ng/mL), month 0 → month 2: 5 of 25 patients analysed" in html

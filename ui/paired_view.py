@@ -196,11 +196,8 @@ def repeated_times(outputs: ViewOutputs) -> None:
         "value at every time point (complete cases). Greenhouse–Geisser corrects the ANOVA's "
         "degrees of freedom for unequal variances of the differences between times."
     )
-    if result.incomplete:
-        st.caption(
-            "Not in the omnibus tests: "
-            + escape_md("; ".join(f"{pid} ({why})" for pid, why in result.incomplete))
-        )
+    patients = outputs.filtered.cohort.patients
+    show_excluded(result.incomplete, patients, what="Not in the omnibus tests")
     st.markdown(f"**Each time point against baseline** — Holm family: {escape_md(result.family)}")
     show_table(display_frame(contrasts), download=("contrasts", contrasts))
 

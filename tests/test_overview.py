@@ -141,3 +141,17 @@ def test_charts_page_summarises_who_is_not_in_each_chart():
         "Not in this chart — 20 patients without hepcidin values: the retrospective cohort."
         in lines
     )
+
+
+def test_another_file_brings_its_own_labs_and_says_what_cannot_be_compared():
+    at = started_app()
+    data = b"id,MCV 0,MCV 2,Hgb 0,Hgb 2\nA,80,,10,11\nB,,79,11,12\nC,81,,12,12.5\n"
+    at.file_uploader(key="upload").set_value(("x.csv", data, "text/csv")).run()
+    at.switch_page("pages/overview.py").run()
+    assert not at.exception, at.exception
+    assert at.multiselect(key="ov_labs").value == ["mcv", "hgb"]  # no hepcidin in this file
+    text = _text(at)
+    assert "no patient here has MCV at both times." in text
+    assert "Not analysed — 2 patients without MCV at month 2: A, C; 1 patient without MCV " in text
+    assert "Hemoglobin rose on average from month 0 to month 2" in text
+    assert "3 pairs." in text

@@ -78,15 +78,18 @@ def persistent_multiselect(
     format_func: Callable[[Any], str] = str,
     container: Any = None,
 ) -> list[Any]:
-    """A multiselect that remembers its choice across pages (choices no longer offered,
-    e.g. after another file is opened, are dropped; none left gives ``default``)."""
+    """A multiselect that remembers its choice across pages.
+
+    Choices no longer offered (another file was opened) are dropped, and then the
+    ``default`` choices of the new options are added to what is left.
+    """
     options = list(options)
     chosen = st.session_state.get(key, st.session_state.get(f"keep_{key}"))
     if chosen is None:
         chosen = list(default)
     kept_choice = [value for value in chosen if value in options]
-    if chosen and not kept_choice:  # every choice belonged to another file
-        kept_choice = [value for value in default if value in options]
+    if len(kept_choice) < len(chosen):
+        kept_choice += [v for v in default if v in options and v not in kept_choice]
     st.session_state[key] = kept_choice
     where = container if container is not None else st
     value = where.multiselect(label, options, key=key, help=help, format_func=format_func)

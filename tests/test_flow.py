@@ -173,7 +173,7 @@ def test_flow_figure_draws_the_counts_and_follows_the_filter(demo):
     assert [row["row"] for row in rows if row["kind"] == "left"] == [
         "− 20 not matching the filters"
     ]
-    assert figure.title.endswith("5 of 25 patients analysed")
+    assert figure.title == "Patient flow, Hepcidin (ng/mL), month 0 → month 2: 5 of 25 analysed"
     assert figure.filename_stem == "hepcidin_flow_0-2mo_prospective"
     assert json.dumps(spec)  # a plain spec, as the exports need
 
@@ -280,4 +280,4 @@ def test_report_leads_with_the_summary_and_draws_the_flow(demo):
         "Not analysed — 20 patients without hepcidin values: the retrospective cohort."
     )
     assert "R01" not in lead
-    assert "Patient flow, Hepcidin (ng/mL), month 0 → month 2: 5 of 25 patients analysed" in html
+    assert "Patient flow, Hepcidin (ng/mL), month 0 → month 2: 5 of 25 analysed" in html

@@ -123,10 +123,9 @@ def test_paired_tests_summarises_the_excluded_patients_in_one_line():
     listed = [d.value for d in at.dataframe if list(d.value.columns) == ["patient", "reason"]]
     assert len(listed) == 1 and len(listed[0]) == 20
     assert "With 5 pairs no rank test can reach p < 0.05" in text
-    assert [
-        "Patient flow, Hepcidin (ng/mL)",
-        "month 0 → month 2: 5 of 25 patients analysed",
-    ] in _chart_titles(at)
+    assert "Patient flow, Hepcidin (ng/mL), month 0 → month 2: 5 of 25 analysed" in (
+        _chart_titles(at)
+    )
 
 
 def test_charts_page_summarises_who_is_not_in_each_chart():

@@ -96,7 +96,7 @@ def _who(outputs: ViewOutputs) -> None:
     """The patient flow beside the patients left out, summarised by reason."""
     cohort, selection = outputs.filtered.cohort, outputs.selection
     flow = next((figure for figure in outputs.figures if figure.name == "flow"), None)
-    left, right = st.columns(2, gap="large")
+    left, right = st.columns([3, 2], gap="large")
     if flow is not None:
         with left:
             show_chart(flow.chart)

@@ -350,10 +350,12 @@ def _power(context: FigureContext) -> Drawing:
 def _flow(context: FigureContext) -> Drawing:
     selection = context.selection
     flow = patient_flow(context.filtered, selection, context.analysis.censored)
-    counted = f"{flow.n_analysed} of {patients_words(flow.n_in_file)} analysed"
-    lines = (f"Patient flow, {lab_words(selection)}", f"{selection.times_label}: {counted}")
+    text = (
+        f"Patient flow, {lab_words(selection)}, {selection.times_label}: "
+        f"{flow.n_analysed} of {flow.n_in_file} analysed"
+    )
     note = "Grey: patients at each step; blue: the complete pairs the tests use."
-    return Drawing(", ".join(lines), [note], lambda title: flow_chart(flow, title, lines), ())
+    return Drawing(text, [note], lambda title: flow_chart(flow, title), ())
 
 
 #: The charts :func:`make_figure` draws, in menu order (the command line uses these names).

@@ -77,10 +77,7 @@ def flow_chart(flow: PatientFlow, title: ChartTitle, lines: tuple[str, ...] = ()
         .mark_text(align="left", dx=6, fontSize=11, fontStyle="italic", color="#555555")
         .encode(x=alt.value(0), text="row:N")
     )
-    heading = title.params()
-    if lines:
-        heading.text = list(lines)
     # a height in steps, not pixels: Streamlit keeps it when it stretches the width
     return alt.layer(bars, counts, left_out).properties(
-        title=heading, width=BAR_WIDTH, height=alt.Step(ROW_HEIGHT)
+        title=title.params(), width=BAR_WIDTH, height=alt.Step(ROW_HEIGHT)
     )

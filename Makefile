@@ -35,9 +35,11 @@ lint: $(VENV)/.test
 demo: $(VENV)/.runtime
 	$(PY) data/make_demo.py
 
-bench: $(VENV)/.runtime
+bench: $(VENV)/.test
+	@bash scripts/ensure_chromium.sh
 	$(PY) scripts/benchmark_loader.py
 	$(PY) scripts/benchmark_analysis.py
+	$(PY) scripts/benchmark_first_paint.py
 
 screenshots: $(VENV)/.test
 	@bash scripts/ensure_chromium.sh

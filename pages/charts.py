@@ -4,10 +4,12 @@ import streamlit as st
 
 from analytics.analysis import SPLITS
 from analytics.errors import AnalysisError
+from analytics.flow import pair_reasons
 from analytics.settings import ChartOptions
 from analytics.stats.power import OBSERVED_POWER_CAVEAT
 from ui.charts import show_chart
 from ui.downloads import figure_buttons, figure_size_choice, view_buttons
+from ui.excluded import show_excluded
 from ui.selection import selection_page
 from ui.shell import escape_md
 from ui.views import current_analysis, outputs_for, reproduce
@@ -90,14 +92,12 @@ except AnalysisError as error:
 
 view_buttons(outputs)
 
+patients = view.filtered.cohort.patients
+reasons = pair_reasons(view.filtered.cohort, outputs.selection, analysis.censored)
 for figure in outputs.figures:
     show_chart(figure.chart)
     figure_buttons(figure, figure.name)
-    if figure.missing:
-        st.caption(
-            "Not in this chart: "
-            + escape_md("; ".join(f"{pid} ({why})" for pid, why in figure.missing))
-        )
+    show_excluded(figure.missing, patients, reasons, what="Not in this chart")
     st.divider()
 for problem in outputs.problems:
     st.info(escape_md(problem))

@@ -20,6 +20,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from browser import running_server  # noqa: E402
 from sessions import run_sessions  # noqa: E402
 
+from ui.shell import PAGES  # noqa: E402
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -32,7 +34,7 @@ def main() -> int:
     tours = [r for r in run.results if r.name != "hostile.xlsx"]
     times = sorted(r.seconds for r in tours)
     print(f"sessions: {len(tours)} (+ hostile upload: {not args.no_hostile})")
-    print(f"pages visited: {sum(r.pages for r in tours)} of {6 * len(tours)}")
+    print(f"pages visited: {sum(r.pages for r in tours)} of {len(PAGES) * len(tours)}")
     print(
         f"session time: median {statistics.median(times):.1f} s, "
         f"slowest {times[-1]:.1f} s; whole run {run.seconds:.1f} s"

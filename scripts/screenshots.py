@@ -44,7 +44,7 @@ CONTENT_HEIGHT_JS = """() => Math.max(
 
 
 def file_name(spec: PageSpec) -> str:
-    return f"{spec.url_path or 'data'}.png"
+    return f"{spec.url_path or 'home'}.png"
 
 
 def capture(page, path: Path) -> None:

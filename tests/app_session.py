@@ -6,13 +6,23 @@ from streamlit.testing.v1 import AppTest
 
 TIMEOUT = 60
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+HOME = None
+DATA_PAGE = "pages/data.py"
 
 
-def started_app() -> AppTest:
-    """The app after its first run on the demo cohort, with no exception shown."""
+def started_app(page: str | None = DATA_PAGE) -> AppTest:
+    """The app after its first run on the demo cohort, with no exception shown.
+
+    The first run draws the home page (the Overview); ``page`` is then opened, by
+    default the Data page, where uploads and column corrections start. Pass
+    ``page=HOME`` to stay on the home page.
+    """
     at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
     at.run()
     assert not at.exception, at.exception
+    if page is not None:
+        at.switch_page(page).run()
+        assert not at.exception, at.exception
     return at
 
 

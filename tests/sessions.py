@@ -4,12 +4,12 @@ Used by ``tests/test_concurrency.py`` (a few sessions, in ``make test``) and
 ``scripts/load_test.py`` (20 sessions, figures in the README). Not a test module.
 
 Each session is a fresh Playwright browser context (its own Streamlit session): it
-opens the app, uploads a file of its own (the demo cohort cut to a different number
-of patients, under its own name), checks that the sidebar names that file and its
-patient count, then visits every page through the sidebar, checking on each that no
-exception is shown and that the sidebar still shows its own file and count. One
-extra session can upload a hostile workbook at the same time; it must get a refusal
-on the Data page while the others carry on.
+opens the app, goes to the Data page and uploads a file of its own (the demo cohort
+cut to a different number of patients, under its own name), checks that the sidebar
+names that file and its patient count, then visits every page through the sidebar,
+checking on each that no exception is shown and that the sidebar still shows its own
+file and count. One extra session can upload a hostile workbook at the same time; it
+must get a refusal on the Data page while the others carry on.
 """
 
 from __future__ import annotations
@@ -114,7 +114,14 @@ async def _idle(page: Any, settle_ms: int = 250) -> None:
     await page.wait_for_selector(APP_IDLE, state="attached", timeout=TIMEOUT_MS)
 
 
+DATA_PAGE = next(spec for spec in PAGES if spec.url_path == "data")
+
+
 async def _upload(page: Any, name: str, data: bytes, mime: str) -> None:
+    """Upload on the Data page (the home page is the Overview, without an uploader)."""
+    nav = page.get_by_test_id("stSidebarNav")
+    await nav.get_by_role("link", name=DATA_PAGE.title, exact=True).click()
+    await _idle(page)
     dropzone = page.get_by_test_id("stFileUploaderDropzoneInput")
     await dropzone.set_input_files({"name": name, "mimeType": mime, "buffer": data})
     await _idle(page)
@@ -154,7 +161,8 @@ async def _one_session(browser: Any, url: str, file: SessionFile, outside: list[
         # the upload's read and rerun can queue behind other sessions' work
         await _check(page, result, "after upload", expected, wait_ms=TIMEOUT_MS)
         nav = page.get_by_test_id("stSidebarNav")
-        for spec in [*PAGES[1:], PAGES[0]]:
+        i = PAGES.index(DATA_PAGE)
+        for spec in [*PAGES[i + 1 :], *PAGES[: i + 1]]:  # every page, ending on Data
             await nav.get_by_role("link", name=spec.title, exact=True).click()
             await _idle(page)
             await _check(page, result, spec.title, expected)

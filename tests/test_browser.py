@@ -1,4 +1,5 @@
-"""The real app in headless Chromium: deep links, upload, navigation, filters, privacy.
+"""The real app in headless Chromium: deep links, the Overview home page, upload, navigation,
+filters, privacy.
 
 One server is shared by the module (starting it costs seconds). The first test must
 be the first visit to that server: it guards the legacy ``pages/`` trap (a first visit
@@ -28,6 +29,7 @@ pytestmark = pytest.mark.browser
 
 DEFAULT = next(spec for spec in PAGES if spec.default)
 OTHERS = [spec for spec in PAGES if not spec.default]
+DATA_PAGE = next(spec for spec in PAGES if spec.url_path == "data")
 UPLOAD = ROOT / "data" / "sirolimus_demo.xlsx"
 VIEWPORT = {"width": 1400, "height": 900}
 
@@ -153,6 +155,34 @@ def _check_deep_link(page: Page, spec: PageSpec) -> None:
     expect(bar.get_by_text("Data in use", exact=True)).to_be_visible()
 
 
+def test_opening_the_app_finds_the_overview(server: Server, new_page: Callable[[], Page]) -> None:
+    """The home page answers the study's question on the demo: both labs, drawn."""
+    page = new_page()
+    visit(page, server)
+    expect_page(page, DEFAULT)
+    assert DEFAULT.title == "Overview"
+    main = page.get_by_test_id("stMain")
+    headings = main.locator("h3")
+    expect(headings).to_have_text(
+        ["MCV (fL), month 0 → month 2", "Hepcidin (ng/mL), month 0 → month 2"]
+    )
+    charts = main.get_by_test_id("stVegaLiteChart")
+    expect(charts).to_have_count(4)  # per lab: the change per patient and the patient flow
+    for i in range(4):
+        expect(charts.nth(i).locator("canvas, svg").first).to_be_attached()
+    expect(
+        main.get_by_text("MCV fell on average from month 0 to month 2", exact=False)
+    ).to_be_visible()
+    expect(
+        main.get_by_text("With 5 pairs no rank test can reach p < 0.05", exact=False)
+    ).to_be_visible()
+    link = main.get_by_role("link", name="Use your own file", exact=False)
+    expect(link).to_be_visible()
+    link.click()
+    wait_for_app(page)
+    expect_page(page, DATA_PAGE)
+
+
 def test_upload_then_every_page_keeps_the_file(
     server: Server, new_page: Callable[[], Page]
 ) -> None:
@@ -162,12 +192,13 @@ def test_upload_then_every_page_keeps_the_file(
     bar = sidebar(page)
     expect(bar.get_by_text("Demo cohort", exact=False)).to_be_visible()
 
+    switch_to(page, DATA_PAGE)
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(UPLOAD)
     wait_for_app(page)
     expect(bar.get_by_text(UPLOAD.name, exact=True)).to_be_visible()
     expect(page.get_by_test_id("stException")).to_have_count(0)
 
-    for spec in tour_from(DEFAULT):
+    for spec in tour_from(DATA_PAGE):
         switch_to(page, spec)
         expect(bar.get_by_text(UPLOAD.name, exact=True)).to_be_visible()
         expect(bar.get_by_text("25 of 25 patients", exact=True)).to_be_visible()

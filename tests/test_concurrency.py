@@ -12,6 +12,8 @@ import pytest
 from browser import running_server
 from sessions import run_sessions
 
+from ui.shell import PAGES
+
 pytestmark = pytest.mark.browser
 
 SESSIONS = 5
@@ -24,6 +26,6 @@ def test_sessions_at_once_each_see_only_their_own_file(browser_needed: str) -> N
     assert run.errors == []
     assert len(run.results) == SESSIONS + 1
     tours = [r for r in run.results if r.name != "hostile.xlsx"]
-    assert all(r.pages == 6 for r in tours), [(r.name, r.pages) for r in tours]
+    assert all(r.pages == len(PAGES) for r in tours), [(r.name, r.pages) for r in tours]
     assert run.outside == []
     assert run.peak_server_mb > 0

@@ -9,6 +9,8 @@ import pytest
 
 MODULES = [
     "analytics.filters",
+    "analytics.flow",
+    "analytics.overview",
     "analytics.settings",
     "analytics.output.view",
     "analytics.output.headers",

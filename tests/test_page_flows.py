@@ -171,6 +171,7 @@ def test_column_role_that_cannot_be_used_is_explained_and_the_file_kept():
 # --------------------------------------------------------------------------- empty filters
 
 EMPTY_MESSAGES = {
+    "pages/overview.py": "Widen them to see the overview.",
     "pages/cohort.py": "Widen them to see the cohort.",
     "pages/paired_tests.py": "Widen them to run the tests.",
     "pages/power.py": "Widen them to run the tests.",

@@ -17,9 +17,7 @@ DEMO_XLSX = ROOT / "data" / "sirolimus_demo.xlsx"
 
 @pytest.mark.parametrize("spec", PAGES, ids=[p.url_path for p in PAGES])
 def test_page_renders_on_demo(spec):
-    at = started_app()
-    if not spec.default:
-        at.switch_page(spec.path).run()
+    at = started_app(page=None if spec.default else spec.path)
     assert not at.exception, at.exception
     assert at.title[0].value == spec.title
     assert "25 of 25 patients" in sidebar_text(at)

@@ -89,6 +89,11 @@ def read_errors() -> None:
         columns = st.session_state.get("failed_columns", []) if failed else []
         if columns:
             _correction_form(failed, columns)
+    load_error()
+
+
+def load_error() -> None:
+    """Why the data in use no longer reads (the demo is shown instead), once."""
     if "load_error" in st.session_state:
         st.error(escape_md(st.session_state.pop("load_error")))
 

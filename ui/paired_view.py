@@ -6,14 +6,19 @@ shows exactly the numbers that its downloads, the report and the command line gi
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import streamlit as st
 
 from analytics.analysis import SPLITS, Selection
+from analytics.flow import pair_reasons
 from analytics.output.view import ViewOutputs
+from analytics.overview import from_paired
 from analytics.stats.paired import PairedResult
 from ui.charts import show_chart
 from ui.downloads import figure_buttons
+from ui.excluded import show_excluded
 from ui.format import display_frame, fmt_num, fmt_p, fmt_signed
 from ui.shell import escape_md
 from ui.tables import show_table
@@ -53,7 +58,9 @@ def study_table(outputs: ViewOutputs) -> None:
 
 def paired_summary(outputs: ViewOutputs) -> None:
     result, selection = outputs.paired, outputs.selection
-    st.markdown(escape_md(result.sentence(selection.name, selection.unit)))
+    # the patients left out are summarised below the metrics, not listed in the sentence
+    headline = replace(result, excluded=()).sentence(selection.name, selection.unit)
+    st.markdown(escape_md(headline))
     unit = _unit(selection)
     level = f"{result.confidence * 100:.0f} %"
     cols = st.columns(4)
@@ -74,10 +81,8 @@ def paired_summary(outputs: ViewOutputs) -> None:
         f"{fmt_num(result.dz_ci_high)}): the mean change in units of the SD of the changes. "
         f"One-sided p: {fmt_p(result.p_less)} for a fall, {fmt_p(result.p_greater)} for a rise."
     )
-    if result.excluded:
-        st.markdown("**Not in this comparison**")
-        excluded = pd.DataFrame(result.excluded, columns=["patient", "reason"])
-        show_table(excluded)
+    _caveats(outputs)
+    _who(outputs)
     with st.expander("Every quantity (as JMP's Matched Pairs reports it, and more)"):
         table = _table(outputs, "paired_test")
         frame = table.copy()
@@ -85,6 +90,33 @@ def paired_summary(outputs: ViewOutputs) -> None:
             lambda v: "—" if v is None else (f"{v:.6g}" if isinstance(v, float) else str(v))
         )
         show_table(frame[["label", "value"]], download=(f"{selection.analyte}_paired_test", table))
+
+
+def _who(outputs: ViewOutputs) -> None:
+    """The patient flow beside the patients left out, summarised by reason."""
+    cohort, selection = outputs.filtered.cohort, outputs.selection
+    flow = next((figure for figure in outputs.figures if figure.name == "flow"), None)
+    left, right = st.columns([3, 2], gap="large")
+    if flow is not None:
+        with left:
+            show_chart(flow.chart)
+            figure_buttons(flow, "flow")
+    with right:
+        reasons = pair_reasons(cohort, selection, outputs.analysis.censored)
+        what = "Not in this comparison"
+        show_excluded(outputs.paired.excluded, cohort.patients, reasons, what=what)
+
+
+def _caveats(outputs: ViewOutputs) -> None:
+    """What this number of pairs can show, worded as on the Overview page."""
+    caveats = from_paired(outputs.selection, outputs.paired, _table(outputs, "leave_one_out"))
+    lines = caveats.caveats()
+    if lines:
+        box = st.warning if caveats.is_fragile else st.info
+        box(
+            f"**What {caveats.n_pairs} pairs can show**\n\n"
+            + "\n".join(f"- {escape_md(line)}" for line in lines)
+        )
 
 
 def robustness(outputs: ViewOutputs) -> None:
@@ -164,11 +196,8 @@ def repeated_times(outputs: ViewOutputs) -> None:
         "value at every time point (complete cases). Greenhouse–Geisser corrects the ANOVA's "
         "degrees of freedom for unequal variances of the differences between times."
     )
-    if result.incomplete:
-        st.caption(
-            "Not in the omnibus tests: "
-            + escape_md("; ".join(f"{pid} ({why})" for pid, why in result.incomplete))
-        )
+    patients = outputs.filtered.cohort.patients
+    show_excluded(result.incomplete, patients, what="Not in the omnibus tests")
     st.markdown(f"**Each time point against baseline** — Holm family: {escape_md(result.family)}")
     show_table(display_frame(contrasts), download=("contrasts", contrasts))
 

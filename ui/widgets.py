@@ -12,7 +12,13 @@ from typing import Any
 
 import streamlit as st
 
-__all__ = ["kept", "persistent_checkbox", "persistent_number", "persistent_selectbox"]
+__all__ = [
+    "kept",
+    "persistent_checkbox",
+    "persistent_multiselect",
+    "persistent_number",
+    "persistent_selectbox",
+]
 
 
 def kept(key: str, default: Any) -> Any:
@@ -77,3 +83,32 @@ def persistent_checkbox(
     value = bool(where.checkbox(label, key=key, **kwargs))
     st.session_state[f"keep_{key}"] = value
     return value
+
+
+def persistent_multiselect(
+    label: str,
+    options: Sequence[Any],
+    key: str,
+    *,
+    default: Sequence[Any],
+    help: str | None = None,
+    format_func: Callable[[Any], str] = str,
+    container: Any = None,
+) -> list[Any]:
+    """A multiselect that remembers its choice across pages.
+
+    Choices no longer offered (another file was opened) are dropped, and then the
+    ``default`` choices of the new options are added to what is left.
+    """
+    options = list(options)
+    chosen = st.session_state.get(key, st.session_state.get(f"keep_{key}"))
+    if chosen is None:
+        chosen = list(default)
+    kept_choice = [value for value in chosen if value in options]
+    if len(kept_choice) < len(chosen):
+        kept_choice += [v for v in default if v in options and v not in kept_choice]
+    st.session_state[key] = kept_choice
+    where = container if container is not None else st
+    value = where.multiselect(label, options, key=key, help=help, format_func=format_func)
+    st.session_state[f"keep_{key}"] = list(value)
+    return list(value)

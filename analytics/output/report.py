@@ -16,6 +16,7 @@ the CSV/XLSX exports keep full precision.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +27,7 @@ from analytics.analysis import Selection, thesis_table
 from analytics.cohort import CENSORED_RULES, Cohort
 from analytics.errors import AnalysisError
 from analytics.filters import FilteredCohort
+from analytics.flow import excluded_sentence, pair_reasons, summarise_excluded
 from analytics.output.figure_files import chart_bytes
 from analytics.output.report_html import (
     CHANGE_KEYS,
@@ -402,6 +404,24 @@ def _generated(generated_at: datetime | None, settings: Mapping[str, Any]) -> st
     return when(datetime.now(UTC))
 
 
+def _lead(
+    filtered: FilteredCohort,
+    settings: Mapping[str, Any],
+    selection: Selection | None,
+    paired: PairedResult | None,
+) -> str:
+    """The headline: the paired result, then the patients left out in one line."""
+    if paired is None or selection is None:
+        return ""
+    headline = replace(paired, excluded=()).sentence(selection.name, selection.unit)
+    censored = settings.get("censored_values") or {}
+    rule = censored.get("rule") if isinstance(censored, Mapping) else None
+    cohort = filtered.cohort
+    reasons = pair_reasons(cohort, selection, rule if rule in CENSORED_RULES else "limit")
+    groups = summarise_excluded(paired.excluded, cohort.patients, reasons)
+    return " ".join(part for part in (headline, excluded_sentence(groups)) if part)
+
+
 def html_report(
     cohort: Cohort,
     filtered: FilteredCohort,
@@ -462,7 +482,7 @@ def html_report(
         title = "Sirolimus lab-value report"
         if selection is not None:
             title += f": {selection.label()}"
-    lead = paired.sentence(selection.name, selection.unit) if paired and selection else ""
+    lead = _lead(filtered, settings, selection, paired)
     body = [
         "<header>",
         f"<h1>{escape(title)}</h1>",

@@ -21,6 +21,7 @@ from analytics.analysis import SPLITS, Selection, select, split_groups, subgroup
 from analytics.errors import AnalysisError
 from analytics.filters import FilteredCohort
 from analytics.filters import slug_part as _slug
+from analytics.flow import patient_flow
 from analytics.labs import format_time
 from analytics.settings import AnalysisSettings, ChartOptions
 from analytics.stats.paired import PairedResult
@@ -47,6 +48,7 @@ from analytics.viz.figure_data import (
     thin_lines,
     threshold_rules,
 )
+from analytics.viz.flow_chart import flow_chart
 from analytics.viz.paired_charts import before_after, estimation_plot, mean_difference, qq_chart
 from analytics.viz.power_figure import power_drawing
 from analytics.viz.style import ChartTitle
@@ -343,6 +345,18 @@ def _forest(context: FigureContext) -> Drawing:
 @_chart("power", "Power against number of pairs")
 def _power(context: FigureContext) -> Drawing:
     return power_drawing(context, _MIN_PAIRS)
+
+
+@_chart("flow", "Patient flow (from the file to the pairs analysed)")
+def _flow(context: FigureContext) -> Drawing:
+    selection = context.selection
+    flow = patient_flow(context.filtered, selection, context.analysis.censored)
+    text = (
+        f"Patient flow, {lab_words(selection)}, {selection.times_label}: "
+        f"{flow.n_analysed} of {flow.n_in_file} analysed"
+    )
+    note = "Grey: patients at each step; blue: the complete pairs the tests use."
+    return Drawing(text, [note], lambda title: flow_chart(flow, title), ())
 
 
 #: The charts :func:`make_figure` draws, in menu order (the command line uses these names).

@@ -18,7 +18,8 @@ __all__ = ["commands", "power_command", "thesis_commands", "validate_command"]
 
 
 def _file_args(cohort: Cohort) -> list[str]:
-    """The file, its sheet, the column corrections made by the user, the pseudonymisation."""
+    """The file, its sheet, the column corrections made by the user, the pseudonymisation,
+    and for dated results the start dates and the visit windows."""
     source = cohort.source
     words = [source.filename]
     if source.sheet and len(source.sheets) > 1:
@@ -29,6 +30,8 @@ def _file_args(cohort: Cohort) -> list[str]:
     mode = cohort.identifiers.mode
     if mode and mode != "auto":
         words += ["--pseudonymise", mode]
+    if cohort.windowed is not None:  # dated results: the start dates and every window rule
+        words += cohort.windowed.args()
     return words
 
 

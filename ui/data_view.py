@@ -9,6 +9,9 @@ The Data page's own ``st.session_state`` keys are handled here and nowhere else:
 ``failed_upload``, ``failed_columns``
     That upload (a :class:`~ui.shell.Dataset`) and its header's columns, for the
     column pickers that let the user say which column is what.
+``upload_question``
+    ``(question, column)`` when the upload needs an answer its data cannot give (the
+    date order, a file of start dates; see :mod:`ui.windows_view`).
 ``fix_*``, ``col_*``
     The column pickers (:mod:`ui.column_editor`) of the failed upload and of the data
     in use.
@@ -20,19 +23,22 @@ The Data page's own ``st.session_state`` keys are handled here and nowhere else:
 from __future__ import annotations
 
 import shlex
+from dataclasses import replace
 
 import streamlit as st
 
 from analytics import InputError
 from analytics.cohort import Cohort, ValidationReport
+from analytics.errors import NeedsAnswer
 from analytics.limits import LIMITS
 from analytics.reading.headers import ColumnRole, parse_role, recognise_header
 from analytics.reading.isolation import header_columns_isolated
+from ui import windows_view
 from ui.column_editor import column_pickers
 from ui.shell import Dataset, View, demo_dataset, escape_md, use_dataset
 from ui.tables import excluded_table, issue_groups_table, issues_table, show_table
 
-_FAILED_UPLOAD_KEYS = ("upload_error", "failed_upload", "failed_columns")
+_FAILED_UPLOAD_KEYS = ("upload_error", "failed_upload", "failed_columns", "upload_question")
 
 # --------------------------------------------------------------------------- choosing the data
 
@@ -60,12 +66,20 @@ def choose_data(view: View) -> None:
 
 def _use_upload(data: bytes, filename: str) -> None:
     """Make the upload the data in use, or keep it aside for the correction form."""
+    _try_upload(Dataset(data, filename))
+
+
+def _try_upload(dataset: Dataset) -> None:
+    """Use ``dataset``, or keep it aside with why it failed (and what it asks)."""
     try:
-        use_dataset(Dataset(data, filename))
+        use_dataset(dataset)
     except InputError as error:
-        st.session_state["upload_error"] = (filename, str(error))
-        st.session_state["failed_upload"] = Dataset(data, filename)
-        st.session_state["failed_columns"] = header_columns_isolated(data, filename)
+        st.session_state["upload_error"] = (dataset.filename, str(error))
+        st.session_state["failed_upload"] = dataset
+        st.session_state["failed_columns"] = header_columns_isolated(
+            dataset.data, dataset.filename, dataset.sheet
+        )
+        st.session_state["upload_question"] = windows_view.question_of(error)
         return
     _forget_failed_upload()
     st.rerun()
@@ -86,6 +100,12 @@ def read_errors() -> None:
         st.error(f"**{escape_md(name)} could not be used.** {escape_md(message)}")
         st.caption("Still showing the data in use before this upload.")
         failed = st.session_state.get("failed_upload")
+        question = st.session_state.get("upload_question")
+        if failed is not None and question is not None:
+            answered = windows_view.answer_question(failed, question)
+            if answered is not None:
+                _try_upload(answered)
+                st.rerun()
         columns = st.session_state.get("failed_columns", []) if failed else []
         if columns:
             _correction_form(failed, columns)
@@ -120,7 +140,10 @@ def _correction_form(failed: Dataset, columns: list[str]) -> None:
         return
     mapping = tuple(sorted((earlier | changes).items()))
     try:
-        use_dataset(Dataset(failed.data, failed.filename, failed.sheet, mapping))
+        use_dataset(replace(failed, mapping=mapping))
+    except NeedsAnswer:  # e.g. now read as dated results: ask what the data cannot tell
+        _try_upload(replace(failed, mapping=mapping))
+        st.rerun()
     except InputError as error:
         st.error(escape_md(str(error)))
         return
@@ -146,7 +169,7 @@ def how_read(view: View) -> None:
             key="sheet_choice",
         )
         if sheet != source.sheet:
-            _use_or_explain(Dataset(view.dataset.data, view.dataset.filename, sheet))
+            _use_or_explain(replace(view.dataset, sheet=sheet, mapping=()))
 
 
 def _use_or_explain(dataset: Dataset) -> None:
@@ -195,9 +218,7 @@ def column_roles(view: View) -> None:
         st.info("Nothing to apply: every column is already read as chosen.")
         return
     mapping = tuple(sorted((dict(dataset.mapping) | changes).items()))
-    _use_or_explain(
-        Dataset(dataset.data, dataset.filename, dataset.sheet, mapping, dataset.is_demo)
-    )
+    _use_or_explain(replace(dataset, mapping=mapping))
 
 
 def _count(n: int, noun: str, plural: str | None = None) -> str:
@@ -234,7 +255,7 @@ def _corrections_in_use(view: View) -> None:
     st.caption("Corrections in use (the same on the command line):")
     st.code(shlex.join(words), language=None, wrap_lines=True)
     if st.button("Undo every correction", key="col_undo"):
-        _use_or_explain(Dataset(dataset.data, dataset.filename, dataset.sheet, (), dataset.is_demo))
+        _use_or_explain(replace(dataset, mapping=()))
 
 
 # --------------------------------------------------------------------------- validation

@@ -32,7 +32,7 @@ from analytics.labs import LABS, Lab, canonical_lab, implausible
 from analytics.reading.attribute_sheets import merge_sheet, sheet_role
 from analytics.reading.attributes import cell_text
 from analytics.reading.header_row import column_letter, find_header
-from analytics.reading.headers import MAX_HEADER_CHARS, ColumnRole
+from analytics.reading.headers import MAX_HEADER_CHARS, ColumnRole, role_text
 from analytics.reading.long import _lab_value, _long_patients
 from analytics.reading.patient_table import ANCHOR
 from analytics.reading.result_days import result_days
@@ -69,6 +69,42 @@ _QUALIFIERS = frozenset(
     ]
 )
 _BRACKETS_RE = re.compile(r"[\(\[]([^\(\)\[\]]*)[\)\]]")
+#: Headers of what hospital systems export with each result, never a patient attribute.
+_PER_RESULT_HEADERS = frozenset(
+    [
+        "flag",
+        "abnormal flag",
+        "abnormal",
+        "reference range",
+        "ref range",
+        "normal range",
+        "range",
+        "comment",
+        "comments",
+        "result comment",
+        "status",
+        "result status",
+        "order",
+        "order number",
+        "order id",
+        "accession",
+        "accession number",
+        "specimen",
+        "specimen type",
+        "specimen id",
+        "sample id",
+        "performing lab",
+        "ordering provider",
+        "ordered by",
+        "encounter",
+        "encounter id",
+        "loinc",
+        "test code",
+        "method",
+        "result time",
+        "resulted",
+    ]
+)
 
 
 def hospital_lab(name: str) -> Lab | None:
@@ -254,10 +290,12 @@ def _per_result_columns(
     varying = frame.groupby(0, sort=False).nunique().max() > 1
     out = list(roles)
     for position, i in enumerate(candidates, start=1):
-        if bool(varying.get(position, False)):
+        named = role_text(roles[i].column) in _PER_RESULT_HEADERS
+        if named or bool(varying.get(position, False)):
             state.note(
-                "its values differ between a patient's results, so it is read as part of each "
-                "result and not kept as a patient attribute",
+                "read as part of each result (its values "
+                + ("describe each result" if named else "differ between a patient's results")
+                + "), not kept as a patient attribute",
                 column=roles[i].column,
                 kind="per_result_column",
             )

@@ -115,7 +115,7 @@ def _no_start(
             reason[i] = f"no start date for patient '{ids[i]}'"
     for patient, n in pd.Series(ids[missing]).value_counts(sort=False).items():
         state.warn(
-            f"patient '{patient}' has no start date in column '{anchor_column}': "
+            f"patient '{patient}' has no start date: "
             f"{n} {'result is' if n == 1 else 'results are'} not used",
             column=anchor_column,
             kind="no_start_date",

@@ -297,6 +297,25 @@ class WindowedResults:
             ]
         )
 
+    def values_frame(self, lab_names: dict[str, str]) -> pd.DataFrame:
+        """The values used: patient, lab, time point, day since the start, value, row."""
+        used = self.results[self.results["outcome"] == "used"]
+        labels = {rule.time: rule.label for rule in self.rules}
+        values = [f"{c}{v:g}" for c, v in zip(used["censored"], used["value"], strict=True)]
+        frame = pd.DataFrame(
+            {
+                "patient": used["patient_id"].astype(str).to_numpy(),
+                "lab": used["analyte"].map(lambda key: lab_names.get(key, key)).to_numpy(),
+                "time point": used["time"].map(labels).to_numpy(),
+                "day": used["day"].astype(int).to_numpy(),
+                "value": values,
+                "row": used["row"].astype(int).to_numpy(),
+                "_time": used["time"].to_numpy(),
+            }
+        )
+        ordered = frame.sort_values(["patient", "lab", "_time"], kind="stable")
+        return ordered.drop(columns="_time").reset_index(drop=True)
+
     def to_dict(self) -> dict[str, object]:
         """The window rules and where the dates came from (for settings and JSON)."""
         return {

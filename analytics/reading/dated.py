@@ -40,7 +40,7 @@ from analytics.reading.state import ReadState, padded
 from analytics.reading.summary_rows import summary_reason, summary_rows
 from analytics.reading.upload import read_grid
 from analytics.reading.window_rules import VisitWindows
-from analytics.reading.windows import WindowedResults, assign_windows, reasons
+from analytics.reading.windows import OUTCOMES, WindowedResults, assign_windows, reasons
 
 __all__ = ["hospital_lab", "is_dated", "prepare_dated", "read_dated", "window_dated"]
 
@@ -237,7 +237,9 @@ def read_dated(
     roles = _per_result_columns(state, roles, attribute_rows)
     patients = _long_patients(state, roles, attribute_rows)
     columns = ["patient_id", "analyte", "name", "value", "censored", "unit", "row", "column"]
-    results = pd.DataFrame.from_records(records, columns=[*columns, "date"])
+    results = pd.DataFrame.from_records([r[:-1] for r in records], columns=columns)
+    # the date cells as read, never converted by pandas (a column of dates would be)
+    results["date"] = pd.Series([r[-1] for r in records], dtype=object)
     return patients, results, roles
 
 
@@ -337,6 +339,8 @@ def window_dated(
         rules,
     )
     outcome, time, reason = _record_outcomes(state, results, days, assignment, rules)
+    if not (outcome == "used").any():
+        _no_result_used(results, outcome, rules)
     labs = _labs(state, results, days, outcome, time)
     windowed = WindowedResults(
         windows=windows,
@@ -456,6 +460,19 @@ def _record_outcomes(state, results, days, assignment, rules):
     state.n_rows_used += int(used.sum())
     state.excluded.sort(key=lambda e: (e.sheet != "", e.sheet, e.row))
     return outcome, time, reason
+
+
+def _no_result_used(results: pd.DataFrame, outcome: np.ndarray, rules) -> None:
+    """Refuse a file none of whose results fall in a window, saying what became of them."""
+    counts = Counter(outcome.tolist())
+    parts = [f"{n:,} {OUTCOMES.get(kind, kind)}" for kind, n in counts.most_common()]
+    windows = "; ".join(rule.describe() for rule in rules)
+    raise InputError(
+        f"No result was used at a time point: of {len(results):,} results, "
+        + ", ".join(parts)
+        + f". The windows: {windows}. Check the start dates and the date order, or change "
+        "the time points and windows."
+    )
 
 
 def _labs(state: ReadState, results: pd.DataFrame, days, outcome, time) -> pd.DataFrame:

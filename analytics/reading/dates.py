@@ -205,6 +205,10 @@ def _read_text(raw: str) -> _Token:
 def _read_cell(raw: object) -> _Token:
     if raw is None or raw is pd.NaT or (isinstance(raw, float) and math.isnan(raw)):
         return ("empty",)
+    if isinstance(raw, np.datetime64):
+        if np.isnat(raw):
+            return ("empty",)
+        raw = pd.Timestamp(raw)
     if isinstance(raw, pd.Timestamp):
         if pd.isna(raw):
             return ("empty",)

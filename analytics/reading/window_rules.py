@@ -147,6 +147,8 @@ class VisitWindows:
         rules: dict[float, WindowRule] = {}
         for token in self.time_tokens():
             parsed = parse_time(token)
+            if token.startswith(("-", "−")):  # the time reader takes a dash for a space
+                parsed = (-1.0, token)
             if parsed is None:
                 raise InputError(f"'{token}' is not a time point (e.g. 0, 2w, 1, 2, 6).")
             months, label = parsed

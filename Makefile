@@ -38,6 +38,7 @@ demo: $(VENV)/.runtime
 bench: $(VENV)/.runtime
 	$(PY) scripts/benchmark_loader.py
 	$(PY) scripts/benchmark_analysis.py
+	$(PY) scripts/benchmark_windows.py
 
 screenshots: $(VENV)/.test
 	@bash scripts/ensure_chromium.sh

@@ -203,3 +203,21 @@ def test_timeline_chart_shades_the_windows_and_marks_the_values_used():
     assert sum(p["status"] == NOT_USED for p in points) == 6
     assert layers[3]["encoding"]["x"]["field"] == "day"
     assert layers[3]["encoding"]["y"]["sort"] == ["P1", "P2"]
+
+
+def test_every_window_option_is_documented_in_the_readme():
+    from analytics.cli import build_parser
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    validate = build_parser()._subparsers._group_actions[0].choices["validate"]
+    group = next(g for g in validate._action_groups if g.title.startswith("dated results"))
+    options = [action.option_strings[0] for action in group._group_actions]
+    assert options == [
+        "--anchor",
+        "--anchor-file",
+        "--times",
+        "--window-days",
+        "--baseline-days",
+        "--date-order",
+    ]
+    assert [o for o in options if f"`{o}" not in readme] == []

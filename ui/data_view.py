@@ -225,6 +225,16 @@ def _count(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
 
 
+_LONG_WORDS = {
+    "analyte": "lab name",
+    "time": "time",
+    "value": "value",
+    "unit": "unit",
+    "date": "collection date",
+    "anchor": "start date",
+}
+
+
 def _columns_summary(cohort: Cohort, n_flagged: int) -> str:
     """One line on the columns: how many hold what (no text from the file)."""
     roles = [r.role for r in cohort.mapping]
@@ -232,7 +242,11 @@ def _columns_summary(cohort: Cohort, n_flagged: int) -> str:
     if roles.count("lab"):
         labs = _count(len(cohort.analytes), "lab")
         parts.append(f"{_count(roles.count('lab'), 'lab column')} ({labs})")
-    n_attributes = sum(r not in ("lab", "ignore", "patient_id") for r in roles)
+    long_roles = ("analyte", "time", "value", "unit", "date", "anchor")
+    held = [_LONG_WORDS[r] for r in long_roles if r in roles]  # the long layout's columns
+    if held:
+        parts.append(", ".join(held))
+    n_attributes = sum(r not in ("lab", "ignore", "patient_id", *long_roles) for r in roles)
     if n_attributes:
         parts.append(_count(n_attributes, "patient attribute"))
     if roles.count("ignore"):

@@ -49,7 +49,8 @@ def visit_windows(view: View) -> None:
         "takes one value by its window. A result is used for one time point only."
     )
     show_table(windowed.rules_frame())
-    notes = [windowed.order_note.capitalize()] if windowed.order_note else []
+    note = windowed.order_note
+    notes = [note[:1].upper() + note[1:]] if note else []
     if windowed.windows.is_default_times:
         notes.append("Time points 0, 2 and 6 months are the default: none were given.")
     for note in notes:

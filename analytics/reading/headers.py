@@ -235,8 +235,8 @@ ROLE_LABELS: dict[str, str] = {
     "time": "time (long layout)",
     "value": "lab value (long layout)",
     "unit": "unit (long layout)",
-    "date": "collection date (dated results)",
-    "anchor": "start date (day 0 of the visit windows)",
+    "date": "collection date",
+    "anchor": "start date (day 0)",
     "attribute": "other patient attribute",
     "ignore": "ignored",
 }

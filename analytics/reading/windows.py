@@ -279,7 +279,7 @@ class WindowedResults:
         """Result rows by what became of them: outcome, rows."""
         return pd.DataFrame(
             [(OUTCOMES.get(kind, kind.replace("_", " ")), n) for kind, n in self.outcomes],
-            columns=["result rows", "rows"],
+            columns=["what became of the result", "rows"],
         )
 
     def rules_frame(self) -> pd.DataFrame:

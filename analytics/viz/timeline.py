@@ -87,6 +87,8 @@ def timeline_chart(
         When none of the patients has a result of the lab with a day since the start.
     """
     points = timeline_frame(windowed, analyte, patients)
+    # the values used are drawn last, on top of a result not used on the same day
+    points = points.sort_values("status", key=lambda s: s == USED, kind="stable")
     if points.empty:
         raise AnalysisError(f"None of these patients has a dated {lab_name} result to show.")
     order = [p for p in patients if p in set(points["patient"])]
@@ -112,7 +114,7 @@ def timeline_chart(
     )
     dots = (
         alt.Chart(inline_data(points))
-        .mark_point(filled=True, size=70, strokeWidth=1.5)
+        .mark_point(size=70, strokeWidth=1.5, opacity=1)
         .encode(
             x=x,
             y=alt.Y("patient:N", sort=order, title="Patient"),
@@ -121,8 +123,10 @@ def timeline_chart(
                 scale=alt.Scale(domain=[USED, NOT_USED], range=[OKABE_ITO[0], GREY]),
                 legend=alt.Legend(title=None, orient="bottom"),
             ),
-            fillOpacity=alt.FillOpacity(
-                "status:N", scale=alt.Scale(domain=[USED, NOT_USED], range=[1.0, 0.0]), legend=None
+            fill=alt.Fill(
+                "status:N",
+                scale=alt.Scale(domain=[USED, NOT_USED], range=[OKABE_ITO[0], "#FFFFFF"]),
+                legend=None,
             ),
             tooltip=[
                 alt.Tooltip("patient:N", title="patient"),

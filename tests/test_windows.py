@@ -274,17 +274,16 @@ def test_day_first_is_settled_by_any_first_number_above_twelve():
         [("Collected", [2, 3, 4], ["05/01/2023", "06/02/2023", "13/02/2023"])]
     )
     assert order == "dmy"
-    assert (
-        note
-        == "dates read day first: '13/02/2023' in column 'Collected' (row 4) has a day above 12"
-    )
+    # the note goes into outputs: where, never the date itself
+    assert note == "dates read day first: row 4 of column 'Collected' has a first number above 12"
 
 
 def test_month_first_is_settled_by_any_second_number_above_twelve():
-    order, _, _ = settle_order(
+    order, note, _ = settle_order(
         [("Collected", [2], ["05/01/2023"]), ("Start", ["patient 'P1'"], ["02/13/2023"])]
     )
     assert order == "mdy"
+    assert note == "dates read month first: a date of column 'Start' has a second number above 12"
 
 
 def test_dates_that_cannot_tell_are_asked_not_guessed():

@@ -169,7 +169,9 @@ def how_read(view: View) -> None:
             key="sheet_choice",
         )
         if sheet != source.sheet:
-            _use_or_explain(replace(view.dataset, sheet=sheet, mapping=()))
+            # another sheet starts afresh: its columns, and windows only if it is dated
+            fresh = replace(view.dataset, sheet=sheet, mapping=(), windows=None, anchor_file=None)
+            _use_or_explain(fresh)
 
 
 def _use_or_explain(dataset: Dataset) -> None:

@@ -351,19 +351,7 @@ def window_dated(
         anchor_file=anchor_file[0] if anchor_file is not None else "",
         date_order=days.order,
         order_note=days.order_note,
-        results=pd.DataFrame(
-            {
-                "patient_id": results["patient_id"].to_numpy(),
-                "analyte": results["analyte"].to_numpy(),
-                "day": np.where(days.day_known, days.day, np.nan),
-                "value": results["value"].to_numpy(dtype=float),
-                "censored": results["censored"].to_numpy(),
-                "row": results["row"].to_numpy(),
-                "time": time,
-                "outcome": outcome,
-                "reason": reason,
-            }
-        ),
+        results=_results_frame(results, days, time, outcome, reason),
         outcomes=_tally(state, outcome, first),
     )
     if windows.is_default_times:
@@ -373,6 +361,23 @@ def window_dated(
             kind="default_time_points",
         )
     return patients.drop(columns=[ANCHOR], errors="ignore"), labs, windowed
+
+
+def _results_frame(results, days, time, outcome, reason) -> pd.DataFrame:
+    """Every result with its day since the start and what became of it."""
+    return pd.DataFrame(
+        {
+            "patient_id": results["patient_id"].to_numpy(),
+            "analyte": results["analyte"].to_numpy(),
+            "day": np.where(days.day_known, days.day, np.nan),
+            "value": results["value"].to_numpy(dtype=float),
+            "censored": results["censored"].to_numpy(),
+            "row": results["row"].to_numpy(),
+            "time": time,
+            "outcome": outcome,
+            "reason": reason,
+        }
+    )
 
 
 def _merge_anchor_file(

@@ -267,6 +267,13 @@ def _evidence(columns: Sequence[_Column]) -> tuple[tuple | None, tuple | None, t
     return day_first, month_first, either
 
 
+def _located(found: tuple) -> str:
+    """Where a cell is, without its text or a patient's ID (the note goes into outputs)."""
+    _, place, column = found
+    where = f"row {place}" if not isinstance(place, str) else "a date"
+    return f"{where} of column '{column}'"
+
+
 def _where(found: tuple) -> str:
     text, place, column = found
     where = place if isinstance(place, str) else f"row {place}"
@@ -318,9 +325,11 @@ def settle_order(
             day_first[2],
         )
     if day_first:
-        return "dmy", f"dates read day first: {_where(day_first)} has a day above 12", tokens
+        note = f"dates read day first: {_located(day_first)} has a first number above 12"
+        return "dmy", note, tokens
     if month_first:
-        return "mdy", f"dates read month first: {_where(month_first)} has a day above 12", tokens
+        note = f"dates read month first: {_located(month_first)} has a second number above 12"
+        return "mdy", note, tokens
     if either:
         raise NeedsAnswer(
             f"The dates can be read day first or month first, and nothing in the file tells "

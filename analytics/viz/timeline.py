@@ -73,6 +73,57 @@ def _windows_frame(windowed: WindowedResults) -> pd.DataFrame:
     )
 
 
+def _window_layers(windows: pd.DataFrame, x_scale: alt.Scale) -> list[alt.Chart]:
+    """The windows shaded and named above, and the start day as a dashed line."""
+    shaded = (
+        alt.Chart(inline_data(windows))
+        .mark_rect(color=_WINDOW_FILL, opacity=0.16)
+        .encode(x=alt.X("start:Q", scale=x_scale, title=None), x2="end:Q")
+    )
+    start = (
+        alt.Chart(inline_data(pd.DataFrame({"day": [0]})))
+        .mark_rule(color="#333333", strokeDash=[4, 3])
+        .encode(x=alt.X("day:Q", scale=x_scale))
+    )
+    names = (
+        alt.Chart(inline_data(windows))
+        .mark_text(baseline="bottom", dy=-4, fontSize=11, color="#333333")
+        .encode(x=alt.X("middle:Q", scale=x_scale), y=alt.value(0), text="label:N")
+    )
+    return [shaded, start, names]
+
+
+def _dots(points: pd.DataFrame, order: list[str], x_scale: alt.Scale, lab_name: str) -> alt.Chart:
+    """Every result: filled when used at a time point, hollow when not."""
+    statuses = [USED, NOT_USED]
+    return (
+        alt.Chart(inline_data(points))
+        .mark_point(size=70, strokeWidth=1.5, opacity=1)
+        .encode(
+            x=alt.X("day:Q", title="Days since the start date (day 0)", scale=x_scale),
+            y=alt.Y("patient:N", sort=order, title="Patient"),
+            color=alt.Color(
+                "status:N",
+                scale=alt.Scale(domain=statuses, range=[OKABE_ITO[0], GREY]),
+                legend=alt.Legend(title=None, orient="bottom"),
+            ),
+            fill=alt.Fill(
+                "status:N",
+                scale=alt.Scale(domain=statuses, range=[OKABE_ITO[0], "#FFFFFF"]),
+                legend=None,
+            ),
+            tooltip=[
+                alt.Tooltip("patient:N", title="patient"),
+                alt.Tooltip("day:Q", title="day"),
+                alt.Tooltip("value:N", title=lab_name),
+                alt.Tooltip("time:N", title="used at"),
+                alt.Tooltip("reason:N", title="outcome"),
+                alt.Tooltip("row:Q", title="row in the file"),
+            ],
+        )
+    )
+
+
 def timeline_chart(
     windowed: WindowedResults,
     analyte: str,
@@ -96,48 +147,7 @@ def timeline_chart(
     low = min(float(points["day"].min()), float(windows["start"].min())) - 5
     high = max(float(points["day"].max()), float(windows["end"].max())) + 5
     x_scale = alt.Scale(domain=[low, high], nice=False)
-    x = alt.X("day:Q", title="Days since the start date (day 0)", scale=x_scale)
-    shaded = (
-        alt.Chart(inline_data(windows))
-        .mark_rect(color=_WINDOW_FILL, opacity=0.16)
-        .encode(x=alt.X("start:Q", scale=x_scale, title=None), x2="end:Q")
-    )
-    names = (
-        alt.Chart(inline_data(windows))
-        .mark_text(baseline="bottom", dy=-4, fontSize=11, color="#333333")
-        .encode(x=alt.X("middle:Q", scale=x_scale), y=alt.value(0), text="label:N")
-    )
-    start = (
-        alt.Chart(inline_data(pd.DataFrame({"day": [0]})))
-        .mark_rule(color="#333333", strokeDash=[4, 3])
-        .encode(x=alt.X("day:Q", scale=x_scale))
-    )
-    dots = (
-        alt.Chart(inline_data(points))
-        .mark_point(size=70, strokeWidth=1.5, opacity=1)
-        .encode(
-            x=x,
-            y=alt.Y("patient:N", sort=order, title="Patient"),
-            color=alt.Color(
-                "status:N",
-                scale=alt.Scale(domain=[USED, NOT_USED], range=[OKABE_ITO[0], GREY]),
-                legend=alt.Legend(title=None, orient="bottom"),
-            ),
-            fill=alt.Fill(
-                "status:N",
-                scale=alt.Scale(domain=[USED, NOT_USED], range=[OKABE_ITO[0], "#FFFFFF"]),
-                legend=None,
-            ),
-            tooltip=[
-                alt.Tooltip("patient:N", title="patient"),
-                alt.Tooltip("day:Q", title="day"),
-                alt.Tooltip("value:N", title=lab_name),
-                alt.Tooltip("time:N", title="used at"),
-                alt.Tooltip("reason:N", title="outcome"),
-                alt.Tooltip("row:Q", title="row in the file"),
-            ],
-        )
-    )
+    layers = [*_window_layers(windows, x_scale), _dots(points, order, x_scale, lab_name)]
     title = ChartTitle(
         f"{lab_name}: every result by day since the start ({len(order)} patients)",
         "Shaded: the visit windows. Filled: the value used at each time point; hollow: not "
@@ -145,7 +155,7 @@ def timeline_chart(
     )
     height = max(_ROW_HEIGHT * len(order), 60)
     return (
-        alt.layer(shaded, start, names, dots)
+        alt.layer(*layers)
         .properties(width=WIDTH + 160, height=height, title=title.params())
         .configure_view(stroke=None)
     )

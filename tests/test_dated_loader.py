@@ -81,6 +81,10 @@ EXCLUDED = {
 def _text(moment: dt.datetime | dt.date | None, style: str) -> str:
     if moment is None:
         return ""
+    if style == "serial":  # Excel's day number, as a CSV saved from unformatted cells has it
+        whole = dt.datetime.combine(moment, dt.time()) if type(moment) is dt.date else moment
+        days = (whole - dt.datetime(1899, 12, 30)).total_seconds() / 86400
+        return f"{days:.6f}".rstrip("0").rstrip(".")
     fmt = {"iso": "%Y-%m-%d", "dmy": "%d/%m/%Y", "mdy": "%m/%d/%Y"}[style]
     return moment.strftime(fmt + (" %H:%M" if isinstance(moment, dt.datetime) else ""))
 
@@ -151,11 +155,11 @@ def _check(cohort) -> None:
     assert cohort.source.layout == "dated long"
 
 
-@pytest.mark.parametrize("style", ["iso", "dmy", "mdy"])
+@pytest.mark.parametrize("style", ["iso", "dmy", "mdy", "serial"])
 def test_csv_export_gives_the_hand_counted_table(style):
     cohort = load_cohort(_csv(style), "results.csv")
     _check(cohort)
-    expected_order = {"iso": "", "dmy": "dmy", "mdy": "mdy"}[style]
+    expected_order = {"iso": "", "dmy": "dmy", "mdy": "mdy", "serial": ""}[style]
     assert cohort.windowed.date_order == expected_order
     assert cohort.analytes["hgb"].times == (0.0, 2.0, 6.0)
     assert cohort.labs.loc[cohort.labs["analyte"] == "ferritin", "censored"].tolist() == ["<"]
@@ -233,6 +237,21 @@ def test_unreadable_dates_are_excluded_with_a_warning_naming_row_and_column():
     )
     (warning,) = [w for w in cohort.report.warnings if w.kind == "date_not_recognised"]
     assert (warning.row, warning.column) == (5, "Collection Date")
+
+
+def test_a_patient_with_two_start_dates_is_named_and_the_rest_is_read():
+    data = _csv().replace(b"2023-02-25 09:00,2023-01-10", b"2023-02-25 09:00,2023-01-11")
+    cohort = load_cohort(data, "results.csv")
+    (conflict,) = [w for w in cohort.report.warnings if w.kind == "start_date_conflict"]
+    assert conflict.message == (
+        "patient 'P1' has different start dates (2023-01-10, 2023-01-11): their results are "
+        "not used until one is kept"
+    )
+    assert {key for key in _used(cohort) if key[0] == "P1"} == set()
+    assert {k: v for k, v in _used(cohort).items() if k[0] == "P2"} == {
+        k: v for k, v in USED.items() if k[0] == "P2"
+    }
+    assert _excluded(cohort)[2] == "no start date for patient 'P1'"
 
 
 def test_edited_windows_change_the_table():

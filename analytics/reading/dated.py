@@ -153,6 +153,14 @@ def prepare_dated(
     note); visit-window options for such a file are refused.
     """
     dated = is_dated(roles)
+    kinds = {r.role for r in roles}
+    if kinds & {"analyte", "value"} and not kinds & {"time", "date"}:
+        raise InputError(
+            "This looks like a long table (one row per lab value) but has no time column and "
+            "no collection date column. Name the time column 'time' (months or tokens such as "
+            "'2w'), or, for results with collection dates, name the date column 'collected' or "
+            "'collection date'; or set it in the column mapping."
+        )
     if dated:
         state.dated = True
         state.anchor_column = windows.anchor if windows is not None else ""
@@ -235,6 +243,7 @@ def read_dated(
     if not attribute_rows:
         raise InputError("The file has a header row but no data rows below it.")
     roles = _per_result_columns(state, roles, attribute_rows)
+    _two_start_dates(state, roles, attribute_rows)
     patients = _long_patients(state, roles, attribute_rows)
     columns = ["patient_id", "analyte", "name", "value", "censored", "unit", "row", "column"]
     results = pd.DataFrame.from_records([r[:-1] for r in records], columns=columns)
@@ -305,6 +314,35 @@ def _per_result_columns(
     return out
 
 
+def _two_start_dates(
+    state: ReadState, roles: list[ColumnRole], attribute_rows: list[tuple[int, list[object]]]
+) -> None:
+    """A patient whose rows give different start dates has none: a warning names them,
+    and their results are excluded for want of a start date (the rest of the file is read)."""
+    index = next((i for i, r in enumerate(roles) if r.role == "anchor"), None)
+    if index is None:
+        return
+    id_index = next(i for i, r in enumerate(roles) if r.role == "patient_id")
+    seen: dict[str, set[str]] = {}
+    for _, cells in attribute_rows:
+        text = cell_text(cells[index])
+        if text:
+            seen.setdefault(cell_text(cells[id_index]), set()).add(text)
+    differing = {patient: texts for patient, texts in seen.items() if len(texts) > 1}
+    for patient, texts in differing.items():
+        shown_texts = ", ".join(sorted(texts)[:3])
+        state.warn(
+            f"patient '{patient}' has different start dates ({shown_texts}): their results are "
+            "not used until one is kept",
+            column=roles[index].column,
+            kind="start_date_conflict",
+        )
+    if differing:
+        for _, cells in attribute_rows:
+            if cell_text(cells[id_index]) in differing:
+                cells[index] = None
+
+
 # --------------------------------------------------------------------------- the windows
 
 
@@ -324,7 +362,7 @@ def window_dated(
     """
     if anchor_file is not None:
         patients = _merge_anchor_file(state, patients, anchor_file)
-    anchor_column, anchor_where = _anchor_source(state, roles, patients, anchor_file)
+    anchor_column, anchor_where = _anchor_source(state, roles, anchor_file)
     date_column = next(r.column for r in roles if r.role == "date")
     anchors = patients[ANCHOR] if ANCHOR in patients else pd.Series(dtype=object)
     days = result_days(state, results, anchors, date_column, anchor_column, windows.date_order)
@@ -406,10 +444,7 @@ def _merge_anchor_file(
 
 
 def _anchor_source(
-    state: ReadState,
-    roles: list[ColumnRole],
-    patients: pd.DataFrame,
-    anchor_file: tuple[str, bytes] | None,
+    state: ReadState, roles: list[ColumnRole], anchor_file: tuple[str, bytes] | None
 ) -> tuple[str, str]:
     """The start-date column and where it is (``""`` this sheet, ``sheet 'X'``, ``file 'Y'``)."""
     own = next((r.column for r in roles if r.role == "anchor"), None)
@@ -421,8 +456,7 @@ def _anchor_source(
         source = (column, f"file '{where}'" if where == file_name else f"sheet '{where}'")
     else:
         source = None
-    has_dates = ANCHOR in patients and patients[ANCHOR].notna().any()
-    if source is None or not has_dates:
+    if source is None:
         if state.anchor_column:
             raise InputError(
                 f"No start dates were found in a column '{state.anchor_column}': it is not a "

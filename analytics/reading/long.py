@@ -217,7 +217,7 @@ def _long_patients(
 def _attribute_conflicts(frame: pd.DataFrame, roles: list[ColumnRole]) -> list[str]:
     """Each patient and attribute column with different values in different rows."""
     attribute_roles = [
-        r for r in roles if r.role in STANDARD_ATTRIBUTES or r.role in ("attribute", "anchor")
+        r for r in roles if r.role in STANDARD_ATTRIBUTES or r.role in ("attribute",)
     ]
     conflicts = []
     for role in attribute_roles:

@@ -118,3 +118,17 @@ def test_every_page_works_on_the_windowed_cohort(demo_export, path):
     at.switch_page(path).run()
     assert not at.exception, at.exception
     assert [e.value for e in at.error] == []
+
+
+def test_the_start_date_column_can_be_picked_when_it_is_not_recognised():
+    at = started_app()
+    data = _csv().replace(b"Sirolimus start\n", b"Tx date\n", 1)
+    _upload(at, "results.csv", data)
+    assert any("no start date per patient" in e.value for e in at.error)
+    assert at.selectbox(key="fix_role_5").value == "attribute"  # 'Tx date'
+    at.selectbox(key="fix_role_5").set_value("anchor").run()
+    at.button(key="fix_apply").click().run()
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == []
+    assert _metric(at, "Used at a time point") == "8"
+    assert "--map 'Tx date=anchor'" in " ".join(c.value for c in at.code)

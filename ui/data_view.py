@@ -74,15 +74,20 @@ def _try_upload(dataset: Dataset) -> None:
     try:
         use_dataset(dataset)
     except InputError as error:
-        st.session_state["upload_error"] = (dataset.filename, str(error))
-        st.session_state["failed_upload"] = dataset
-        st.session_state["failed_columns"] = header_columns_isolated(
-            dataset.data, dataset.filename, dataset.sheet
-        )
-        st.session_state["upload_question"] = windows_view.question_of(error)
+        _keep_failed(dataset, error)
         return
     _forget_failed_upload()
     st.rerun()
+
+
+def _keep_failed(dataset: Dataset, error: InputError) -> None:
+    """Keep an upload that could not be used, with why, its columns and what it asks."""
+    st.session_state["upload_error"] = (dataset.filename, str(error))
+    st.session_state["failed_upload"] = dataset
+    st.session_state["failed_columns"] = header_columns_isolated(
+        dataset.data, dataset.filename, dataset.sheet
+    )
+    st.session_state["upload_question"] = windows_view.question_of(error)
 
 
 def _forget_failed_upload() -> None:
@@ -139,10 +144,11 @@ def _correction_form(failed: Dataset, columns: list[str]) -> None:
     if changes is None:
         return
     mapping = tuple(sorted((earlier | changes).items()))
+    corrected = replace(failed, mapping=mapping)
     try:
-        use_dataset(replace(failed, mapping=mapping))
-    except NeedsAnswer:  # e.g. now read as dated results: ask what the data cannot tell
-        _try_upload(replace(failed, mapping=mapping))
+        use_dataset(corrected)
+    except NeedsAnswer as error:  # e.g. now read as dated results: ask what the data cannot tell
+        _keep_failed(corrected, error)
         st.rerun()
     except InputError as error:
         st.error(escape_md(str(error)))

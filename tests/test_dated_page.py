@@ -132,3 +132,16 @@ def test_the_start_date_column_can_be_picked_when_it_is_not_recognised():
     assert [e.value for e in at.error] == []
     assert _metric(at, "Used at a time point") == "8"
     assert "--map 'Tx date=anchor'" in " ".join(c.value for c in at.code)
+
+
+def test_the_window_editor_shows_the_windows_in_use_after_another_page():
+    at = started_app()
+    _upload(at, "results.csv", _csv())
+    at.number_input(key="win_window_days").set_value(10).run()
+    at.button(key="win_apply").click().run()
+    at.switch_page("pages/cohort.py").run()
+    at.switch_page("pages/data.py").run()
+    assert not at.exception, at.exception
+    assert at.text_input(key="win_times").value == "0, 2, 6"
+    assert at.number_input(key="win_window_days").value == 10
+    assert at.number_input(key="win_baseline_days").value == 30

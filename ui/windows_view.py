@@ -65,7 +65,9 @@ def _editor(view: View) -> None:
     """Number inputs for the windows; Apply reads the file again with them."""
     windows = view.dataset.windows or view.cohort.windowed.windows
     identity = (view.cohort.source.sha256, view.dataset.filename, windows)
-    if st.session_state.get("win_for") != identity:
+    # set from the windows in use for a new file or windows, and after another page was
+    # shown (Streamlit forgets the values of widgets not drawn)
+    if st.session_state.get("win_for") != identity or "win_times" not in st.session_state:
         st.session_state["win_for"] = identity
         st.session_state["win_times"] = windows.times_text()
         st.session_state["win_window_days"] = windows.window_days

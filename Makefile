@@ -40,6 +40,7 @@ bench: $(VENV)/.test
 	$(PY) scripts/benchmark_loader.py
 	$(PY) scripts/benchmark_analysis.py
 	$(PY) scripts/benchmark_first_paint.py
+	$(PY) scripts/benchmark_windows.py
 
 screenshots: $(VENV)/.test
 	@bash scripts/ensure_chromium.sh

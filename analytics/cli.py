@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
 
+from analytics import window_options
 from analytics.analysis import SPLITS, paired_for, select, thesis_table, timecourse_for
 from analytics.cohort import CENSORED_RULES, Cohort
 from analytics.errors import AnalysisError
@@ -68,6 +69,7 @@ def add_file_arguments(parser: argparse.ArgumentParser) -> None:
         "'yes' always, 'no' never",
     )
     parser.add_argument("--json", action="store_true", help="print JSON")
+    window_options.add_window_arguments(parser)
 
 
 def load_from_args(args: argparse.Namespace) -> Cohort:
@@ -77,8 +79,9 @@ def load_from_args(args: argparse.Namespace) -> Cohort:
         data = path.read_bytes()
     except OSError as error:
         raise AnalysisError(f"Cannot read {path}: {error.strerror or error}.") from error
+    options = window_options.load_options(args)  # dated results: the windows, start dates
     cohort = load_cohort_isolated(
-        data, path.name, sheet=args.sheet, mapping=parse_mapping(args.map)
+        data, path.name, sheet=args.sheet, mapping=parse_mapping(args.map), **options
     )
     return pseudonymise(cohort, args.pseudonymise)
 
@@ -173,6 +176,7 @@ def validation_dict(cohort: Cohort) -> dict[str, object]:
         "issue_groups": listed["issue_groups"],
         "excluded_groups": _excluded_groups(cohort),
         "identifiers": cohort.identifiers.to_dict(),
+        **window_options.validation_keys(cohort),
         "lists_complete": (
             len(report.issues) == report.count()
             and max(len(report.excluded), len(groups), len(cohort.mapping)) <= _LISTED
@@ -229,6 +233,7 @@ def _validate(args: argparse.Namespace) -> int:
             times = ", ".join(f"{t:g}" for t in info.times)
             print(f"  {info.label()} [{key}]: months {times}")
         print(labels_sentence(cohort))
+        window_options.print_windows(cohort)
         _print_report(cohort)
     return 0 if cohort.report.ok else 2
 

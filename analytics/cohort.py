@@ -19,6 +19,7 @@ from analytics.labs import LABS, canonical_lab, format_time, parse_time
 from analytics.limits import LIMITS
 from analytics.reading.headers import ColumnRole
 from analytics.reading.identifiers import Identifiers
+from analytics.reading.windows import WindowedResults
 
 __all__ = [
     "CENSORED_RULES",
@@ -376,6 +377,11 @@ class Cohort:
         The identifier columns and whether the patient IDs look like direct
         identifiers; after :func:`analytics.pseudonyms.pseudonymise`, the choice
         applied and the key from label to patient ID.
+    windowed
+        For dated results (a long table with collection dates), how each result was
+        windowed into time points (:class:`~analytics.reading.windows.WindowedResults`);
+        ``labs`` then also has ``day``, the value's day since the patient's start.
+        None for other files.
     """
 
     patients: pd.DataFrame
@@ -386,6 +392,7 @@ class Cohort:
     mapping: tuple[ColumnRole, ...] = ()
     extra_attributes: tuple[str, ...] = field(default_factory=tuple)
     identifiers: Identifiers = field(default_factory=Identifiers)
+    windowed: WindowedResults | None = None
 
     @property
     def n_patients(self) -> int:

@@ -7,7 +7,14 @@ message as it is; it never shows a traceback.
 
 from __future__ import annotations
 
-__all__ = ["AnalysisError", "InputError", "LabNotFoundError", "ReadAborted", "UnitError"]
+__all__ = [
+    "AnalysisError",
+    "InputError",
+    "LabNotFoundError",
+    "NeedsAnswer",
+    "ReadAborted",
+    "UnitError",
+]
 
 
 class AnalysisError(ValueError):
@@ -27,6 +34,24 @@ class ReadAborted(InputError):
     def __init__(self, message: str, reason: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class NeedsAnswer(InputError):
+    """A file that can be read once the user says what its data cannot tell.
+
+    ``question`` is ``"date_order"`` (are the dates day/month or month/day?) or
+    ``"anchor"`` (where are the patients' start dates?); ``column`` names the column
+    the question is about (``""`` if none). The message says how to answer, on the
+    Data page and on the command line.
+    """
+
+    def __init__(self, message: str, question: str, column: str = "") -> None:
+        super().__init__(message)
+        self.question = question
+        self.column = column
+
+    def __reduce__(self):  # pickled with its question (the reader runs in a child process)
+        return (type(self), (str(self), self.question, self.column))
 
 
 class LabNotFoundError(AnalysisError):

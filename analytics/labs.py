@@ -224,6 +224,8 @@ LABS: dict[str, Lab] = {
                 "iron sat",
                 "transferrin saturation",
                 "tfsat",
+                "% saturation",
+                "transferrin sat",
             ),
             conversions={"%": 1.0},
             plausible={"%": (0, 100)},

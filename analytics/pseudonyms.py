@@ -80,6 +80,7 @@ def pseudonymise(cohort: Cohort, mode: str = "auto") -> Cohort:
     labs = cohort.labs
     report = _without_identifier_cells(cohort.report, set(found.column_names))
     pseudonyms: tuple[tuple[str, str], ...] = ()
+    windowed = cohort.windowed
     if mode == "yes" or found.direct:
         originals = [str(pid) for pid in patients.index]
         labels = pseudonym_labels(len(originals))
@@ -88,11 +89,14 @@ def pseudonymise(cohort: Cohort, mode: str = "auto") -> Cohort:
         labs = labs.assign(patient_id=labs["patient_id"].map(key))
         report = _relabelled(report, key)
         pseudonyms = tuple(zip(labels, originals, strict=True))
+        if windowed is not None:
+            windowed = windowed.relabelled(key, lambda text: _relabel_text(text, key))
     return replace(
         cohort,
         patients=patients,
         labs=labs,
         report=report,
+        windowed=windowed,
         extra_attributes=tuple(c for c in cohort.extra_attributes if c not in dropped),
         identifiers=replace(found, mode=mode, pseudonyms=pseudonyms),
     )

@@ -1,4 +1,5 @@
-"""The two kinds of choices behind a view: how to analyse, and how to draw.
+"""The choices behind a view: how to analyse, and how to draw (and how dated results
+were windowed into time points: :class:`VisitWindows`, chosen when the file is read).
 
 :class:`AnalysisSettings` changes numbers (significance and confidence levels, the
 rule for censored values, the age cut-off, the clinical thresholds, the equivalence
@@ -17,12 +18,13 @@ from analytics.analysis import SPLITS
 from analytics.cohort import CENSORED_RULES
 from analytics.errors import AnalysisError
 from analytics.limits import LIMITS
+from analytics.reading.window_rules import VisitWindows
 from analytics.stats.bayes import DEFAULT_PRIOR_SCALE, check_prior_scale
 from analytics.stats.equivalence import check_margin
 from analytics.stats.prevalence import Thresholds
 from analytics.stats.rcv import check_cv
 
-__all__ = ["AnalysisSettings", "ChartOptions"]
+__all__ = ["AnalysisSettings", "ChartOptions", "VisitWindows"]
 
 
 def _is_number(value: object) -> bool:

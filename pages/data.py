@@ -4,7 +4,7 @@ import streamlit as st
 
 from analytics.cohort import CENSORED_RULES
 from analytics.output.commands import validate_command
-from ui import data_view, identifiers_view
+from ui import data_view, identifiers_view, windows_view
 from ui.shell import page_view
 from ui.tables import patients_table, show_table
 from ui.views import reproduce
@@ -32,6 +32,7 @@ if cohort.source.is_demo:
 st.subheader("How the file was read")
 data_view.how_read(view)
 data_view.row_counts(cohort)
+windows_view.visit_windows(view)
 
 st.subheader("Patient labels")
 identifiers_view.patient_labels(view)

@@ -54,6 +54,8 @@ SYNONYMS = [
     ("iron sat", "tsat"),
     ("transferrin saturation", "tsat"),
     ("tfsat", "tsat"),
+    ("% saturation", "tsat"),  # hospital systems' iron panel (% SATURATION)
+    ("transferrin sat", "tsat"),
     ("ferritin", "ferritin"),
     ("serum ferritin", "ferritin"),
     ("iron", "iron"),

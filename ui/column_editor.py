@@ -60,6 +60,8 @@ ROLE_CHOICES = (
     "time",
     "value",
     "unit",
+    "date",
+    "anchor",
 )
 #: What the menu says for each role (the warnings of the loader use the same words).
 MENU = {**ROLE_LABELS, "lab": "lab value", "ignore": "ignore this column"}

@@ -9,6 +9,9 @@ The Data page's own ``st.session_state`` keys are handled here and nowhere else:
 ``failed_upload``, ``failed_columns``
     That upload (a :class:`~ui.shell.Dataset`) and its header's columns, for the
     column pickers that let the user say which column is what.
+``upload_question``
+    ``(question, column)`` when the upload needs an answer its data cannot give (the
+    date order, a file of start dates; see :mod:`ui.windows_view`).
 ``fix_*``, ``col_*``
     The column pickers (:mod:`ui.column_editor`) of the failed upload and of the data
     in use.
@@ -20,19 +23,22 @@ The Data page's own ``st.session_state`` keys are handled here and nowhere else:
 from __future__ import annotations
 
 import shlex
+from dataclasses import replace
 
 import streamlit as st
 
 from analytics import InputError
 from analytics.cohort import Cohort, ValidationReport
+from analytics.errors import NeedsAnswer
 from analytics.limits import LIMITS
 from analytics.reading.headers import ColumnRole, parse_role, recognise_header
 from analytics.reading.isolation import header_columns_isolated
+from ui import windows_view
 from ui.column_editor import column_pickers
 from ui.shell import Dataset, View, demo_dataset, escape_md, use_dataset
 from ui.tables import excluded_table, issue_groups_table, issues_table, show_table
 
-_FAILED_UPLOAD_KEYS = ("upload_error", "failed_upload", "failed_columns")
+_FAILED_UPLOAD_KEYS = ("upload_error", "failed_upload", "failed_columns", "upload_question")
 
 # --------------------------------------------------------------------------- choosing the data
 
@@ -60,15 +66,28 @@ def choose_data(view: View) -> None:
 
 def _use_upload(data: bytes, filename: str) -> None:
     """Make the upload the data in use, or keep it aside for the correction form."""
+    _try_upload(Dataset(data, filename))
+
+
+def _try_upload(dataset: Dataset) -> None:
+    """Use ``dataset``, or keep it aside with why it failed (and what it asks)."""
     try:
-        use_dataset(Dataset(data, filename))
+        use_dataset(dataset)
     except InputError as error:
-        st.session_state["upload_error"] = (filename, str(error))
-        st.session_state["failed_upload"] = Dataset(data, filename)
-        st.session_state["failed_columns"] = header_columns_isolated(data, filename)
+        _keep_failed(dataset, error)
         return
     _forget_failed_upload()
     st.rerun()
+
+
+def _keep_failed(dataset: Dataset, error: InputError) -> None:
+    """Keep an upload that could not be used, with why, its columns and what it asks."""
+    st.session_state["upload_error"] = (dataset.filename, str(error))
+    st.session_state["failed_upload"] = dataset
+    st.session_state["failed_columns"] = header_columns_isolated(
+        dataset.data, dataset.filename, dataset.sheet
+    )
+    st.session_state["upload_question"] = windows_view.question_of(error)
 
 
 def _forget_failed_upload() -> None:
@@ -86,6 +105,12 @@ def read_errors() -> None:
         st.error(f"**{escape_md(name)} could not be used.** {escape_md(message)}")
         st.caption("Still showing the data in use before this upload.")
         failed = st.session_state.get("failed_upload")
+        question = st.session_state.get("upload_question")
+        if failed is not None and question is not None:
+            answered = windows_view.answer_question(failed, question)
+            if answered is not None:
+                _try_upload(answered)
+                st.rerun()
         columns = st.session_state.get("failed_columns", []) if failed else []
         if columns:
             _correction_form(failed, columns)
@@ -124,8 +149,12 @@ def _correction_form(failed: Dataset, columns: list[str]) -> None:
     if changes is None:
         return
     mapping = tuple(sorted((earlier | changes).items()))
+    corrected = replace(failed, mapping=mapping)
     try:
-        use_dataset(Dataset(failed.data, failed.filename, failed.sheet, mapping))
+        use_dataset(corrected)
+    except NeedsAnswer as error:  # e.g. now read as dated results: ask what the data cannot tell
+        _keep_failed(corrected, error)
+        st.rerun()
     except InputError as error:
         st.error(escape_md(str(error)))
         return
@@ -151,7 +180,9 @@ def how_read(view: View) -> None:
             key="sheet_choice",
         )
         if sheet != source.sheet:
-            _use_or_explain(Dataset(view.dataset.data, view.dataset.filename, sheet))
+            # another sheet starts afresh: its columns, and windows only if it is dated
+            fresh = replace(view.dataset, sheet=sheet, mapping=(), windows=None, anchor_file=None)
+            _use_or_explain(fresh)
 
 
 def _use_or_explain(dataset: Dataset) -> None:
@@ -200,13 +231,21 @@ def column_roles(view: View) -> None:
         st.info("Nothing to apply: every column is already read as chosen.")
         return
     mapping = tuple(sorted((dict(dataset.mapping) | changes).items()))
-    _use_or_explain(
-        Dataset(dataset.data, dataset.filename, dataset.sheet, mapping, dataset.is_demo)
-    )
+    _use_or_explain(replace(dataset, mapping=mapping))
 
 
 def _count(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
+_LONG_WORDS = {
+    "analyte": "lab name",
+    "time": "time",
+    "value": "value",
+    "unit": "unit",
+    "date": "collection date",
+    "anchor": "start date",
+}
 
 
 def _columns_summary(cohort: Cohort, n_flagged: int) -> str:
@@ -216,7 +255,11 @@ def _columns_summary(cohort: Cohort, n_flagged: int) -> str:
     if roles.count("lab"):
         labs = _count(len(cohort.analytes), "lab")
         parts.append(f"{_count(roles.count('lab'), 'lab column')} ({labs})")
-    n_attributes = sum(r not in ("lab", "ignore", "patient_id") for r in roles)
+    long_roles = ("analyte", "time", "value", "unit", "date", "anchor")
+    held = [_LONG_WORDS[r] for r in long_roles if r in roles]  # the long layout's columns
+    if held:
+        parts.append(", ".join(held))
+    n_attributes = sum(r not in ("lab", "ignore", "patient_id", *long_roles) for r in roles)
     if n_attributes:
         parts.append(_count(n_attributes, "patient attribute"))
     if roles.count("ignore"):
@@ -239,7 +282,7 @@ def _corrections_in_use(view: View) -> None:
     st.caption("Corrections in use (the same on the command line):")
     st.code(shlex.join(words), language=None, wrap_lines=True)
     if st.button("Undo every correction", key="col_undo"):
-        _use_or_explain(Dataset(dataset.data, dataset.filename, dataset.sheet, (), dataset.is_demo))
+        _use_or_explain(replace(dataset, mapping=()))
 
 
 # --------------------------------------------------------------------------- validation

@@ -24,6 +24,7 @@ from analytics.filters import FILTERS, CohortFilter, CutoffField, FilteredCohort
 from analytics.limits import LIMITS
 from analytics.pseudonyms import pseudonymise
 from analytics.reading.isolation import load_cohort_isolated
+from analytics.reading.window_rules import VisitWindows
 from ui.widgets import kept, persistent_number, persistent_selectbox
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,7 +59,9 @@ class Dataset:
 
     ``pseudonymise`` is the choice of the Data page (``auto``, ``yes``, ``no``; see
     :mod:`analytics.pseudonyms`); ``""`` keeps the choice made for the same file
-    (a sheet or a column correction of it), else ``auto``.
+    (a sheet or a column correction of it), else ``auto``. For dated results,
+    ``windows`` holds the visit windows chosen on the Data page (None: the defaults)
+    and ``anchor_file`` the ``(name, bytes)`` of a second file of start dates.
     """
 
     data: bytes
@@ -67,6 +70,8 @@ class Dataset:
     mapping: tuple[tuple[str, str], ...] = ()
     is_demo: bool = False
     pseudonymise: str = ""
+    windows: VisitWindows | None = None
+    anchor_file: tuple[str, bytes] | None = None
 
     @property
     def pseudonymise_mode(self) -> str:
@@ -99,6 +104,8 @@ def parse_dataset(
     mapping: tuple[tuple[str, str], ...],
     is_demo: bool,
     pseudonymise_mode: str = "auto",
+    windows: VisitWindows | None = None,
+    anchor_file: tuple[str, bytes] | None = None,
 ) -> Cohort:
     """Parse once per file content and settings, per browser session (bounded).
 
@@ -109,13 +116,19 @@ def parse_dataset(
     file, is read in this process: the home page then does not wait for the reading
     child's interpreter to start.
     """
-    if is_demo and data == _demo_bytes():
+    if is_demo and data == _demo_bytes() and windows is None and anchor_file is None:
         from analytics.reading.loader import load_cohort
 
         cohort = load_cohort(data, filename, sheet=sheet, mapping=dict(mapping), is_demo=True)
     else:
         cohort = load_cohort_isolated(
-            data, filename, sheet=sheet, mapping=dict(mapping), is_demo=is_demo
+            data,
+            filename,
+            sheet=sheet,
+            mapping=dict(mapping),
+            is_demo=is_demo,
+            windows=windows,
+            anchor_file=anchor_file,
         )
     return pseudonymise(cohort, pseudonymise_mode)
 
@@ -129,6 +142,8 @@ def dataset_cohort(dataset: Dataset) -> Cohort:
         dataset.mapping,
         dataset.is_demo,
         dataset.pseudonymise_mode,
+        dataset.windows,
+        dataset.anchor_file,
     )
 
 

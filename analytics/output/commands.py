@@ -37,7 +37,8 @@ DEMO_FOLDER = "data"
 
 
 def _file_args(cohort: Cohort) -> list[str]:
-    """The file, its sheet, the column corrections made by the user, the pseudonymisation."""
+    """The file, its sheet, the column corrections made by the user, the pseudonymisation,
+    and for dated results the start dates and the visit windows."""
     source = cohort.source
     words = [f"{DEMO_FOLDER}/{source.filename}" if source.is_demo else source.filename]
     if source.sheet and len(source.sheets) > 1:
@@ -48,6 +49,8 @@ def _file_args(cohort: Cohort) -> list[str]:
     mode = cohort.identifiers.mode
     if mode and mode != "auto":
         words += ["--pseudonymise", mode]
+    if cohort.windowed is not None:  # dated results: the start dates and every window rule
+        words += cohort.windowed.args()
     return words
 
 

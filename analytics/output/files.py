@@ -304,7 +304,8 @@ def _timestamp(moment: datetime | None) -> datetime:
 
 
 def _data_record(cohort: Cohort) -> dict[str, Any]:
-    """The file behind a download: name, checksum, how it was read, row counts."""
+    """The file behind a download: name, checksum, how it was read, row counts, and for
+    dated results the visit windows that made its time points."""
     report = cohort.report
     source = cohort.source
     return {
@@ -320,6 +321,7 @@ def _data_record(cohort: Cohort) -> dict[str, Any]:
         "n_rows_excluded": len(report.excluded),
         "n_warnings": report.count("warning"),
         "identifiers": cohort.identifiers.to_dict(),
+        "visit_windows": cohort.windowed.to_dict() if cohort.windowed is not None else None,
     }
 
 

@@ -8,5 +8,7 @@ limits; :mod:`.upload` turns bytes into a :mod:`.grid` of cells, through :mod:`.
 (:mod:`.headers`), reads the cells (:mod:`.cells`, :mod:`.attributes`) in the wide
 (:mod:`.wide`) or long (:mod:`.long`) layout, merges other sheets
 (:mod:`.attribute_sheets`), leaves out summary rows (:mod:`.summary_rows`) and
-accounts for every row (:mod:`.state`).
+accounts for every row (:mod:`.state`). Dated results — a long table with collection
+dates — are read by :mod:`.dated`, their dates by :mod:`.dates` and :mod:`.result_days`,
+and windowed into time points by the rules of :mod:`.window_rules` (:mod:`.windows`).
 """

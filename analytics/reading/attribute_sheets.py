@@ -17,11 +17,11 @@ from analytics.limits import LIMITS
 from analytics.reading.attributes import cell_text
 from analytics.reading.header_row import column_letter, find_header
 from analytics.reading.headers import ColumnRole, recognise_header
-from analytics.reading.patient_table import patients_from_rows
+from analytics.reading.patient_table import ANCHOR, patients_from_rows
 from analytics.reading.state import ReadState, padded
 from analytics.reading.summary_rows import summary_reason, summary_rows
 
-__all__ = ["merge_attribute_sheets"]
+__all__ = ["merge_attribute_sheets", "merge_sheet", "sheet_role"]
 
 
 def merge_attribute_sheets(state: ReadState, patients: pd.DataFrame) -> pd.DataFrame:
@@ -35,7 +35,7 @@ def merge_attribute_sheets(state: ReadState, patients: pd.DataFrame) -> pd.DataF
         except InputError as error:
             state.warn(f"the sheet '{name}' was not read: {error}", kind="sheet_not_read")
             continue
-        found = _attribute_header(head, known)
+        found = _attribute_header(state, head, known)
         if found is None:
             continue
         header_index, roles = found
@@ -47,14 +47,25 @@ def merge_attribute_sheets(state: ReadState, patients: pd.DataFrame) -> pd.DataF
                 kind="sheet_not_read",
             )
             continue
-        patients = _merge_sheet(state, name, rows, header_index, roles, patients)
+        patients = merge_sheet(state, name, rows, header_index, roles, patients)
     return patients
 
 
+def sheet_role(state: ReadState, header: str) -> ColumnRole:
+    """How a column of another sheet (or file) is read: a start date only for dated results."""
+    role = recognise_header(header)
+    if state.dated and (header == state.anchor_column or role.role == "anchor"):
+        return ColumnRole(header, "anchor")
+    if role.role in ("date", "anchor"):
+        return ColumnRole(header, "attribute")
+    return role
+
+
 def _attribute_header(
-    head: list[list[object]], known: set[str]
+    state: ReadState, head: list[list[object]], known: set[str]
 ) -> tuple[int, list[ColumnRole]] | None:
-    """``(header index, roles)`` when the sheet's first rows head a table of new attributes."""
+    """``(header index, roles)`` when the sheet's first rows head a table of new attributes
+    (or of the start dates of dated results)."""
     if not head or not any(any(c is not None for c in r) for r in head):
         return None
     try:
@@ -64,17 +75,22 @@ def _attribute_header(
     headers = [
         cell_text(c) or f"column {column_letter(i)}" for i, c in enumerate(head[header_index])
     ]
-    roles = [recognise_header(h) for h in headers]
+    roles = [sheet_role(state, h) for h in headers]
     kinds = {r.role for r in roles}
     if "patient_id" not in kinds or kinds & {"lab", "analyte", "value"}:
         return None
-    useful = [r for r in roles if r.role in STANDARD_ATTRIBUTES and r.role not in known]
+    useful = [
+        r
+        for r in roles
+        if (r.role in STANDARD_ATTRIBUTES and r.role not in known)
+        or (r.role == "anchor" and ANCHOR not in known)
+    ]
     if not useful:
         return None
     return header_index, roles
 
 
-def _merge_sheet(
+def merge_sheet(
     state: ReadState,
     name: str,
     rows: list[list[object]],
@@ -88,6 +104,7 @@ def _merge_sheet(
         kept, columns=[r.column for r in roles], index=pd.Index(numbers), dtype=object
     )
     attributes = patients_from_rows(state, frame, roles)
+    state.anchor_sources += [(r.column, name) for r in roles if r.role == "anchor"]
     state.note(
         f"patient attributes read from sheet '{name}' ({len(attributes)} patients)",
         kind="attributes_from_sheet",

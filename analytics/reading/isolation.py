@@ -33,8 +33,9 @@ from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
 from analytics.cohort import Cohort
-from analytics.errors import AnalysisError, InputError, ReadAborted
+from analytics.errors import AnalysisError, InputError, NeedsAnswer, ReadAborted
 from analytics.limits import LIMITS
+from analytics.reading.window_rules import VisitWindows
 
 __all__ = ["ReadStats", "header_columns_isolated", "load_cohort_isolated", "run_isolated"]
 
@@ -137,6 +138,8 @@ def _child(
     _limit_memory(budget_bytes)
     try:
         outcome: tuple[str, Any] = ("ok", function(*args, **kwargs))
+    except NeedsAnswer as error:  # a question for the user: sent with what it asks
+        outcome = ("question", (str(error), error.question, error.column))
     except InputError as error:
         outcome = ("input", str(error))
     except AnalysisError as error:
@@ -253,6 +256,8 @@ def run_isolated(
         _last.stats = ReadStats(time.perf_counter() - started, float(peak))
     if status == "ok":
         return payload
+    if status == "question":
+        raise NeedsAnswer(*payload)
     if status == "input":
         raise InputError(payload)
     if status == "analysis":
@@ -268,10 +273,20 @@ def _load(
     sheet: str | None,
     mapping: Mapping[str, str] | None,
     is_demo: bool,
+    windows: VisitWindows | None = None,
+    anchor_file: tuple[str, bytes] | None = None,
 ) -> Cohort:
     from analytics.reading.loader import load_cohort
 
-    return load_cohort(data, filename, sheet=sheet, mapping=mapping, is_demo=is_demo)
+    return load_cohort(
+        data,
+        filename,
+        sheet=sheet,
+        mapping=mapping,
+        is_demo=is_demo,
+        windows=windows,
+        anchor_file=anchor_file,
+    )
 
 
 def _header_columns(data: bytes, filename: str, sheet: str | None) -> list[str]:
@@ -287,13 +302,18 @@ def load_cohort_isolated(
     sheet: str | None = None,
     mapping: Mapping[str, str] | None = None,
     is_demo: bool = False,
+    windows: VisitWindows | None = None,
+    anchor_file: tuple[str, bytes] | None = None,
 ) -> Cohort:
     """:func:`analytics.reading.loader.load_cohort` in a child process (see :func:`run_isolated`).
 
-    The same result and the same :class:`InputError` messages as the loader, plus
-    clear refusals for a file that needs too much memory or time, or crashes a reader.
+    The same result and the same :class:`InputError` messages as the loader (a
+    :class:`NeedsAnswer` keeps its question), plus clear refusals for a file that
+    needs too much memory or time, or crashes a reader.
     """
-    return run_isolated(_load, data, filename, sheet, dict(mapping or {}), is_demo)
+    return run_isolated(
+        _load, data, filename, sheet, dict(mapping or {}), is_demo, windows, anchor_file
+    )
 
 
 def header_columns_isolated(data: bytes, filename: str, sheet: str | None = None) -> list[str]:

@@ -45,6 +45,7 @@ from analytics.labs import normalise_unit
 from analytics.reading.attribute_sheets import merge_attribute_sheets
 from analytics.reading.attributes import cell_text
 from analytics.reading.cells import shown
+from analytics.reading.dated import prepare_dated, read_dated, window_dated, with_anchor
 from analytics.reading.grid import Grid
 from analytics.reading.header_row import column_letter, find_header
 from analytics.reading.headers import (
@@ -62,6 +63,7 @@ from analytics.reading.state import ReadState
 from analytics.reading.summary_rows import summary_rows
 from analytics.reading.upload import read_grid
 from analytics.reading.wide import read_wide
+from analytics.reading.window_rules import VisitWindows
 
 __all__ = ["header_columns", "load_cohort", "parse_mapping", "summary_rows"]
 
@@ -84,6 +86,8 @@ def load_cohort(
     sheet: str | None = None,
     mapping: Mapping[str, str] | None = None,
     is_demo: bool = False,
+    windows: VisitWindows | None = None,
+    anchor_file: tuple[str, bytes] | None = None,
 ) -> Cohort:
     """Read a cohort spreadsheet.
 
@@ -100,6 +104,12 @@ def load_cohort(
         :func:`analytics.reading.headers.parse_role`).
     is_demo
         Marks the bundled demo cohort (shown as such in the app).
+    windows
+        Dated results (a long table with collection dates): the visit windows, the
+        start-date column and the date order (default :class:`VisitWindows`).
+    anchor_file
+        Dated results: ``(file name, bytes)`` of a second file with one row per
+        patient holding the start dates.
 
     Returns
     -------
@@ -108,10 +118,12 @@ def load_cohort(
     Raises
     ------
     InputError
-        When the file cannot be analysed; the message says what to change.
+        When the file cannot be analysed; the message says what to change (a
+        :class:`~analytics.errors.NeedsAnswer` when the user must say what the data
+        cannot tell: the date order, where the start dates are).
     """
     try:
-        return _read_cohort(data, filename, sheet, mapping, is_demo)
+        return _read_cohort(data, filename, sheet, mapping, is_demo, windows, anchor_file)
     except InputError:
         raise
     except (MemoryError, RecursionError) as error:
@@ -129,6 +141,8 @@ def _read_cohort(
     sheet: str | None,
     mapping: Mapping[str, str] | None,
     is_demo: bool,
+    windows: VisitWindows | None = None,
+    anchor_file: tuple[str, bytes] | None = None,
 ) -> Cohort:
     """:func:`load_cohort` without its last-resort boundary (tests look behind it)."""
     grid = read_grid(data, filename, sheet)
@@ -141,7 +155,7 @@ def _read_cohort(
         sheets=grid.sheets,
         is_demo=is_demo,
     )
-    return _build(grid, dict(mapping or {}), source)
+    return _build(grid, dict(mapping or {}), source, windows, anchor_file)
 
 
 def header_columns(data: bytes, filename: str, sheet: str | None = None) -> list[str]:
@@ -161,7 +175,13 @@ def header_columns(data: bytes, filename: str, sheet: str | None = None) -> list
 # --------------------------------------------------------------------------- building
 
 
-def _build(grid: Grid, overrides: Mapping[str, str], source: SourceInfo) -> Cohort:
+def _build(
+    grid: Grid,
+    overrides: Mapping[str, str],
+    source: SourceInfo,
+    windows: VisitWindows | None = None,
+    anchor_file: tuple[str, bytes] | None = None,
+) -> Cohort:
     """The cohort of the grid: header, roles, the layout's rows, other sheets, labs."""
     rows = grid.rows
     if not any(any(c is not None for c in row) for row in rows):
@@ -170,14 +190,20 @@ def _build(grid: Grid, overrides: Mapping[str, str], source: SourceInfo) -> Coho
     header_index = find_header(rows, overrides)
     headers = _headers(state, rows[header_index], overrides)
     _reader_issues(state, headers)
-    roles = _roles(state, headers, overrides)
+    roles = _roles(state, headers, with_anchor(overrides, headers, windows))
+    roles, dated = prepare_dated(state, roles, windows, anchor_file)
     _account_above_header(state, rows, header_index)
     data_rows = rows[header_index + 1 :]
     first_row_number = header_index + 2
     long_layout = any(r.role in ("analyte", "value") for r in roles)
-    read_layout = read_long if long_layout else read_wide
+    read_layout = read_dated if dated else read_long if long_layout else read_wide
     patients, labs, roles = read_layout(state, roles, data_rows, first_row_number)
     patients = merge_attribute_sheets(state, patients)
+    windowed = None
+    if dated:
+        patients, labs, windowed = window_dated(
+            state, patients, labs, roles, windows or VisitWindows(), anchor_file, first_row_number
+        )
     identifiers = find_identifiers(roles, patients, state.issues)
     warn_unassigned_roles(state, roles, patients)
     analytes = _analytes(state, labs)
@@ -194,9 +220,12 @@ def _build(grid: Grid, overrides: Mapping[str, str], source: SourceInfo) -> Coho
         header_row=header_index + 1,
         groups=state.issues.groups(),
     )
-    source = SourceInfo(**{**source.__dict__, "layout": "long" if long_layout else "wide"})
+    layout = "dated long" if dated else "long" if long_layout else "wide"
+    source = SourceInfo(**{**source.__dict__, "layout": layout})
     extras = tuple(c for c in patients.columns if c not in STANDARD_ATTRIBUTES)
-    return Cohort(patients, labs, analytes, report, source, tuple(roles), extras, identifiers)
+    return Cohort(
+        patients, labs, analytes, report, source, tuple(roles), extras, identifiers, windowed
+    )
 
 
 def _reader_issues(state: ReadState, headers: list[str]) -> None:

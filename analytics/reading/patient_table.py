@@ -21,7 +21,11 @@ from analytics.reading.attributes import (
 from analytics.reading.headers import ColumnRole
 from analytics.reading.state import ReadState
 
-__all__ = ["patients_from_rows"]
+__all__ = ["ANCHOR", "patients_from_rows"]
+
+#: The patients table's column of raw start-date cells (dated results), read by
+#: analytics.reading.dated and removed before the cohort is built.
+ANCHOR = "_anchor"
 
 
 def _age_reading(raw: object) -> tuple[float | None, str, str]:
@@ -62,6 +66,8 @@ def patients_from_rows(
         elif role.role == "attribute":
             values = [parse_text(v) for v in frame[role.column]]
             columns[role.column] = pd.Series(values, index=index, dtype=object)
+        elif role.role == "anchor":  # dates are read with the collection dates
+            columns[ANCHOR] = pd.Series(list(frame[role.column]), index=index, dtype=object)
     patients = pd.DataFrame(columns, index=index)  # one frame, not one insert per column
     patients["age"] = pd.to_numeric(patients["age"], errors="coerce").astype(float)
     return patients

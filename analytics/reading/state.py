@@ -27,6 +27,12 @@ class ReadState:
     n_rows_used: int = 0
     #: lab key -> (name, known lab), in the order the labs first appear
     lab_names: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    #: dated results (analytics.reading.dated): whether the file is read as such, the
+    #: start-date column the user named, and where start dates were found, as
+    #: (column, sheet or file; "" for this sheet)
+    dated: bool = False
+    anchor_column: str = ""
+    anchor_sources: list[tuple[str, str]] = field(default_factory=list)
 
     def warn(
         self, message: str, row: int | None = None, column: str | None = None, *, kind: str

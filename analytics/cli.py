@@ -11,20 +11,28 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import fields
 from pathlib import Path
 
 from analytics import window_options
-from analytics.analysis import SPLITS, paired_for, select, thesis_table, timecourse_for
-from analytics.cohort import CENSORED_RULES, Cohort
+from analytics.analysis import paired_for, select, thesis_table, timecourse_for
+from analytics.cli_options import (
+    add_file_arguments,
+    add_levels,
+    add_selection_arguments,
+    add_size_arguments,
+    add_view_arguments,
+    analysis_from_args,
+    chart_options_from_args,
+    levels_from_args,
+    load_from_args,
+)
+from analytics.cohort import Cohort
 from analytics.errors import AnalysisError
 from analytics.evidence import evidence_lines
 from analytics.filters import add_filter_arguments, filter_from_args
 from analytics.limits import LIMITS
 from analytics.output.figure_files import (
     CHART_FORMATS,
-    DEFAULT_PPI,
-    JOURNAL_DPI,
     JOURNAL_WIDTHS_MM,
     chart_bytes,
     width_px_for,
@@ -32,13 +40,9 @@ from analytics.output.figure_files import (
 from analytics.output.files import table_csv
 from analytics.output.view import ViewOutputs, view_outputs
 from analytics.plain import jsonable
-from analytics.pseudonyms import PSEUDONYMISE_CHOICES, key_frame, labels_sentence, pseudonymise
-from analytics.reading.isolation import load_cohort_isolated
-from analytics.reading.loader import parse_mapping
-from analytics.settings import AnalysisSettings, ChartOptions
+from analytics.pseudonyms import key_frame, labels_sentence
 from analytics.stats.characteristics import characteristics
 from analytics.stats.power import power_summary
-from analytics.stats.prevalence import Thresholds
 from analytics.viz.figures import CHARTS
 from analytics.viz.thesis import thesis_figure
 
@@ -48,42 +52,6 @@ __all__ = ["main"]
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # exit 2 with one line, as for other refusals
         raise AnalysisError(f"{self.prog}: {message}")
-
-
-def add_file_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", help="CSV or XLSX cohort file")
-    parser.add_argument("--sheet", help="XLSX sheet to read (default: first visible sheet)")
-    parser.add_argument(
-        "--map",
-        action="append",
-        default=[],
-        metavar="COLUMN=ROLE",
-        help="correct a column's recognised role, e.g. 'Pt=patient_id' or 'MCV6=lab:mcv:6'",
-    )
-    parser.add_argument(
-        "--pseudonymise",
-        choices=list(PSEUDONYMISE_CHOICES),
-        default="auto",
-        help="label patients P01…Pnn and leave identifier columns (names, initials, birth "
-        "dates …) out: 'auto' (default) when the patient IDs look like record numbers, "
-        "'yes' always, 'no' never",
-    )
-    parser.add_argument("--json", action="store_true", help="print JSON")
-    window_options.add_window_arguments(parser)
-
-
-def load_from_args(args: argparse.Namespace) -> Cohort:
-    """The file of the command, read and pseudonymised as ``--pseudonymise`` says."""
-    path = Path(args.file)
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise AnalysisError(f"Cannot read {path}: {error.strerror or error}.") from error
-    options = window_options.load_options(args)  # dated results: the windows, start dates
-    cohort = load_cohort_isolated(
-        data, path.name, sheet=args.sheet, mapping=parse_mapping(args.map), **options
-    )
-    return pseudonymise(cohort, args.pseudonymise)
 
 
 def print_json(obj: object) -> None:
@@ -262,20 +230,6 @@ def _cohort(args: argparse.Namespace) -> int:
     return 0
 
 
-def _levels(args: argparse.Namespace) -> AnalysisSettings:
-    """``--alpha``, ``--confidence``, ``--censored`` and, where the command takes them,
-    ``--margin``, ``--prior-scale``, ``--cv-analytical`` and ``--cv-within``."""
-    return AnalysisSettings(
-        alpha=args.alpha, confidence=args.confidence, censored=args.censored, **_evidence(args)
-    )
-
-
-def _evidence(args: argparse.Namespace) -> dict[str, float]:
-    """The evidence settings given on the command line (the others stay at defaults)."""
-    names = ("margin", "prior_scale", "cv_analytical", "cv_within")
-    return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
-
-
 def _pairs_list(items: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
     return [{"patient_id": pid, "reason": why} for pid, why in items]
 
@@ -290,7 +244,7 @@ def _paired(args: argparse.Namespace) -> int:
     cohort = load_from_args(args)
     chosen = filter_from_args(args).apply(cohort)
     selection = select(chosen.cohort, args.analyte, args.baseline, args.follow_up)
-    result = paired_for(chosen.cohort, selection, _levels(args))
+    result = paired_for(chosen.cohort, selection, levels_from_args(args))
     if args.json:
         out = result.to_dict()
         out["excluded"] = _pairs_list(result.excluded)
@@ -339,7 +293,7 @@ def _timecourse(args: argparse.Namespace) -> int:
         chosen.cohort,
         key,
         baseline=baseline,
-        analysis=_levels(args),
+        analysis=levels_from_args(args),
     )
     table = thesis_table(result)
     if args.json:
@@ -365,56 +319,6 @@ def _timecourse(args: argparse.Namespace) -> int:
         for pid, why in result.left_out:
             print(f"left out: {pid} ({why})")
     return 0
-
-
-def _thresholds(items: list[str]) -> Thresholds:
-    values: dict[str, float] = {}
-    names = {f.name for f in fields(Thresholds)}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or name.strip() not in names:
-            raise AnalysisError(
-                f"'{item}' is not a threshold; write NAME=VALUE with NAME one of "
-                + ", ".join(sorted(names))
-            )
-        try:
-            values[name.strip()] = float(value)
-        except ValueError as error:
-            raise AnalysisError(f"'{item}': the threshold must be a number.") from error
-    return Thresholds(**values)
-
-
-def analysis_from_args(args: argparse.Namespace) -> AnalysisSettings:
-    """The analysis settings of ``--alpha``, ``--confidence``, ``--censored``,
-    ``--age-cutoff`` and ``--threshold`` (defaults for those a command lacks)."""
-    defaults = AnalysisSettings()
-    evidence = _evidence(args)
-    if evidence.keys() & {"margin", "cv_analytical", "cv_within"} and not args.analyte:
-        raise AnalysisError(
-            "--margin, --cv-analytical and --cv-within are one lab's figures: give --analyte."
-        )
-    return AnalysisSettings(
-        alpha=getattr(args, "alpha", defaults.alpha),
-        confidence=getattr(args, "confidence", defaults.confidence),
-        censored=getattr(args, "censored", defaults.censored),
-        age_cutoff=getattr(args, "age_cutoff", defaults.age_cutoff),
-        thresholds=_thresholds(getattr(args, "threshold", [])),
-        **evidence,
-    )
-
-
-def chart_options_from_args(args: argparse.Namespace) -> ChartOptions:
-    """The chart options of ``--color-by``, ``--sort``, ``--flip``, ``--band``, ``--split``,
-    ``--complete-cases`` and ``--observed-power``."""
-    return ChartOptions(
-        color_by=args.color_by,
-        sort=args.sort,
-        flip=args.flip,
-        band=args.band,
-        split=args.split,
-        complete_cases=args.complete_cases,
-        observed_power=args.observed_power,
-    )
 
 
 def _outputs(args: argparse.Namespace, charts: tuple[str, ...] = CHARTS) -> ViewOutputs:
@@ -513,17 +417,6 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_levels(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--alpha", type=float, default=0.05, help="significance level")
-    parser.add_argument("--confidence", type=float, default=0.95, help="confidence level")
-    parser.add_argument(
-        "--censored",
-        choices=sorted(CENSORED_RULES),
-        default="limit",
-        help="how values like <5 enter: at the limit, half the limit, or left out",
-    )
-
-
 COMMANDS = {
     "validate": _validate,
     "cohort": _cohort,
@@ -551,7 +444,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_file_arguments(cohort)
     add_filter_arguments(cohort)
     paired = sub.add_parser("paired", help="paired comparison of one lab between two times")
-    _add_selection_arguments(paired, required=True, labs="mcv, hgb, hepcidin", follow_up="2 or 2w")
+    add_selection_arguments(paired, required=True, labs="mcv, hgb, hepcidin", follow_up="2 or 2w")
     power = sub.add_parser("power", help="power, pairs needed and detectable change")
     power.add_argument("--n", type=int, required=True, help="number of pairs")
     power.add_argument("--sd-change", type=float, required=True, help="SD of the change")
@@ -567,9 +460,9 @@ def build_parser() -> argparse.ArgumentParser:
     course.add_argument("--analyte", required=True, help="lab, e.g. mcv")
     course.add_argument("--baseline", help="baseline time (default: the first)")
     add_filter_arguments(course)
-    _add_levels(course)
+    add_levels(course)
     figure = sub.add_parser("figure", help="draw one chart to PNG, TIFF, SVG or PDF")
-    _add_view_arguments(figure, lab_required=False)
+    add_view_arguments(figure, lab_required=False)
     figure.add_argument("--chart", choices=CHARTS)
     figure.add_argument(
         "--thesis",
@@ -579,82 +472,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="redraw the study's Figure N (1-6) from the file instead (filters not applied)",
     )
     figure.add_argument("--format", choices=CHART_FORMATS, default="png")
-    _add_size_arguments(figure, "the figure")
+    add_size_arguments(figure, "the figure")
     report = sub.add_parser("report", help="self-contained HTML report of a view")
-    _add_view_arguments(report, lab_required=False)
+    add_view_arguments(report, lab_required=False)
     export = sub.add_parser("export", help="tables (.xlsx, .csv) or everything (.zip)")
-    _add_view_arguments(export, lab_required=False)
-    _add_size_arguments(export, "the ZIP's figures (default 4 in)")
+    add_view_arguments(export, lab_required=False)
+    add_size_arguments(export, "the ZIP's figures (default 4 in)")
     return parser
-
-
-def _add_size_arguments(parser: argparse.ArgumentParser, what: str) -> None:
-    """``--preset``, ``--width`` and ``--dpi``: the printed size of figures."""
-    parser.add_argument(
-        "--preset",
-        choices=sorted(JOURNAL_WIDTHS_MM),
-        help=f"journal width of {what}: single column (89 mm) or double column (183 mm); "
-        "no text under 6 pt at that width",
-    )
-    parser.add_argument("--width", type=int, help=f"width of {what} in pixels at --dpi")
-    parser.add_argument(
-        "--dpi",
-        type=int,
-        choices=JOURNAL_DPI,
-        default=DEFAULT_PPI,
-        help="resolution of PNG and TIFF files (written into the file)",
-    )
-
-
-def _add_selection_arguments(
-    parser: argparse.ArgumentParser, *, required: bool, labs: str = "mcv", follow_up: str = "2"
-) -> None:
-    """The file, the lab and its two times, the filters and the levels."""
-    add_file_arguments(parser)
-    parser.add_argument("--analyte", required=required, help=f"lab, e.g. {labs}")
-    parser.add_argument("--baseline", required=required, help="baseline time, e.g. 0")
-    parser.add_argument("--follow-up", required=required, help=f"follow-up time, e.g. {follow_up}")
-    add_filter_arguments(parser)
-    _add_levels(parser)
-    parser.add_argument(
-        "--margin", type=float, metavar="D", help="equivalence margin in the lab's unit"
-    )
-    parser.add_argument(
-        "--prior-scale", type=float, metavar="R", help="Cauchy prior scale of the Bayes factor"
-    )
-    parser.add_argument("--cv-analytical", type=float, metavar="PCT", help="analytical CV, %%")
-    parser.add_argument(
-        "--cv-within", type=float, metavar="PCT", help="within-subject biological CV, %%"
-    )
-
-
-def _add_view_arguments(parser: argparse.ArgumentParser, *, lab_required: bool) -> None:
-    _add_selection_arguments(parser, required=lab_required)
-    parser.add_argument("--color-by", choices=sorted(SPLITS), help="colour the change bars")
-    parser.add_argument("--sort", action="store_true", help="sort bars by change (waterfall)")
-    parser.add_argument("--flip", action="store_true", help="plot baseline − follow-up")
-    parser.add_argument("--band", type=float, help="shade ± this meaningful change")
-    parser.add_argument(
-        "--split", choices=sorted(SPLITS), default="sex", help="subgroups (forest plot)"
-    )
-    parser.add_argument(
-        "--complete-cases",
-        action="store_true",
-        help="trajectory chart: only patients with a value at every time point",
-    )
-    parser.add_argument(
-        "--observed-power",
-        action="store_true",
-        help="power curve at the observed effect (post-hoc power, with its caveat)",
-    )
-    parser.add_argument(
-        "--threshold",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="change an anemia/microcytosis threshold, e.g. anemia_men=13.5",
-    )
-    parser.add_argument("-o", "--output", required=True, help="file to write")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -103,7 +103,7 @@ def test_export_and_report_take_the_window_options(capsys, export, tmp_path):
     argv = ["export", str(export), *WINDOW_OPTIONS, "--analyte", "hgb", "--baseline", "0",
             "--follow-up", "2", "-o", str(table)]  # fmt: skip
     assert main(argv) == 0, capsys.readouterr().err
-    assert b"n_pairs,Complete pairs,2\r\n" in table.read_bytes()
+    assert b"Complete pairs,2,n_pairs\r\n" in table.read_bytes()
     report = tmp_path / "report.html"
     assert main(["report", str(export), *WINDOW_OPTIONS, "-o", str(report)]) == 0
     assert b"<html" in report.read_bytes()[:200].lower()

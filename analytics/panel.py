@@ -90,7 +90,9 @@ class ChangePanel:
         """  # noqa: E501
         head = self._t_and_tost()
         bayes = self._bayes_clause()
-        text = f"{head}, {bayes}" if bayes else head
+        text = (
+            (f"{head}{bayes}" if bayes.startswith(";") else f"{head}, {bayes}") if bayes else head
+        )
         rcv = self.rcv_clause()
         return f"{text}. {rcv}" if rcv else f"{text}."
 
@@ -127,11 +129,12 @@ class ChangePanel:
             return ""
         favours_change = bayes.log_bf10 > 0
         agrees = favours_change == self.significant
-        joint = "and" if agrees else "but"
-        if bayes.evidence.startswith("anecdotal"):
-            joint = "though"
-            return f"{joint} the Bayes factor is only {bayes.evidence}"
-        return f"{joint} the Bayes factor is {bayes.evidence}"
+        only = "only " if bayes.evidence.startswith("anecdotal") else ""
+        if self.significant and self.equivalence is not None and self.equivalence.equivalent:
+            joint = ";"  # the head already weighs two answers against each other
+        else:
+            joint = "though" if only else ("and" if agrees else "but")
+        return f"{joint} the Bayes factor is {only}{bayes.evidence}"
 
     def rcv_clause(self) -> str:
         """``2 of 5 patients changed beyond biological variation (RCV +3.47 % / −3.35 %).``"""

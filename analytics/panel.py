@@ -138,20 +138,7 @@ class ChangePanel:
 
     def rcv_clause(self) -> str:
         """``2 of 5 patients changed beyond biological variation (RCV +3.47 % / −3.35 %).``"""
-        rcv = self.rcv
-        if rcv is None:
-            return ""
-        rise = format_number(rcv.rise_limit_percent, digits=3, signed=True)
-        fall = format_number(rcv.fall_limit_percent, digits=3, signed=True)
-        beyond = rcv.n_rise + rcv.n_fall
-        judged = len(rcv.patients) - rcv.n_undecided
-        text = (
-            f"{beyond} of {judged} patients changed beyond biological variation "
-            f"(RCV {rise} % / {fall} %)"
-        )
-        if rcv.n_undecided:
-            text += f"; {rcv.n_undecided} could not be judged"
-        return text + "."
+        return self.rcv.count_sentence() if self.rcv is not None else ""
 
     def cells(self) -> list[tuple[str, str, str]]:
         """(heading, value, one line under it) for each of the four answers."""

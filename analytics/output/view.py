@@ -26,6 +26,7 @@ from analytics.cohort import Cohort
 from analytics.errors import AnalysisError, LabNotFoundError
 from analytics.filters import CohortFilter, FilteredCohort
 from analytics.labs import default_change
+from analytics.output.evidence_tables import evidence_tables, with_rcv_columns
 from analytics.output.figure_files import DEFAULT_PPI, PNG_WIDTHS_PX
 from analytics.output.files import bundle_zip, settings_dict, settings_json, tables_xlsx
 from analytics.output.report import html_report
@@ -314,9 +315,12 @@ def _lab_tables(
     """The tables of one lab: pairs, test, leave-one-out, every time, subgroups."""
     stem = selection.analyte
     tables = {
-        f"{stem}_pairs": _pairs_table(subset, selection, analysis.censored),
+        f"{stem}_pairs": with_rcv_columns(
+            _pairs_table(subset, selection, analysis.censored), paired
+        ),
         f"{stem}_paired_test": paired.to_frame(),
         f"{stem}_leave_one_out": leave_one_out(paired, alpha=analysis.alpha),
+        **evidence_tables(selection, paired),
     }
     course, split_result, problems = None, None, []
     try:

@@ -50,4 +50,6 @@ with repeated:
         st.write("This lab has only two time points here: the paired comparison is the test.")
 with split:
     paired_view.subgroups(outputs)
+st.header("Written as a paper would")
+evidence_view.paper_paragraphs(outputs)
 reproduce(view, outputs)

@@ -17,6 +17,7 @@ import streamlit as st
 from analytics.analysis import Selection
 from analytics.evidence import margin_for
 from analytics.labs import LABS
+from analytics.output.paragraphs import paragraphs
 from analytics.output.view import ViewOutputs
 from analytics.panel import ChangePanel, panel_from_paired
 from analytics.settings import AnalysisSettings
@@ -26,7 +27,7 @@ from ui.shell import escape_md
 from ui.tables import show_table
 from ui.widgets import kept, persistent_number
 
-__all__ = ["evidence_fields", "evidence_inputs", "paired_panel", "show_panel"]
+__all__ = ["evidence_fields", "evidence_inputs", "paired_panel", "paper_paragraphs", "show_panel"]
 
 #: The widget keys, and the kept key naming the lab their values belong to.
 KEYS = ("ev_margin", "ev_prior", "ev_cva", "ev_cvi")
@@ -168,3 +169,19 @@ def paired_panel(outputs: ViewOutputs) -> None:
             table = outputs.tables.get(f"{selection.analyte}_rcv")
             if table is not None:
                 show_table(display_frame(table), download=(f"{selection.analyte}_rcv", table))
+
+
+def paper_paragraphs(outputs: ViewOutputs) -> None:
+    """The Results and Methods paragraphs, each in a box with a copy button."""
+    written = paragraphs(outputs)
+    if written is None:
+        return
+    results, methods = written
+    st.markdown("**Results**")
+    st.code(results, language=None, wrap_lines=True)
+    st.markdown("**Methods**")
+    st.code(methods, language=None, wrap_lines=True)
+    st.caption(
+        "Copy with the button at the top right of each box. The same paragraphs are in "
+        "the report and, as results.txt and methods.txt, in the Download all ZIP."
+    )

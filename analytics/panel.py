@@ -24,10 +24,10 @@ if TYPE_CHECKING:
     from analytics.overview import LabOverview
     from analytics.stats.paired import PairedResult
 
-__all__ = ["ChangePanel", "panel_from_overview", "panel_from_paired"]
+__all__ = ["ChangePanel", "panel_from_overview", "panel_from_paired", "short_number"]
 
 
-def _short(value: float) -> str:
+def short_number(value: float) -> str:
     """A margin in 3 significant digits without trailing zeros: 3, 0.621, 10."""
     return f"{float(f'{value:.3g}'):g}"
 
@@ -76,7 +76,7 @@ class ChangePanel:
         return f" {self.unit}" if self.unit else ""
 
     def _margin(self) -> str:
-        return f"±{_short(self.equivalence.margin)}{self._u()}"
+        return f"±{short_number(self.equivalence.margin)}{self._u()}"
 
     def verdict(self) -> str:
         """One sentence that does not overclaim, from the t-test, TOST and Bayes factor,
@@ -117,7 +117,7 @@ class ChangePanel:
                 f"Equivalent within {self._margin()} ({p}, equivalence "
                 f"{format_p(equivalence.p, prefix=True)}): no change as large as the margin"
             )
-        size = _short(equivalence.margin)
+        size = short_number(equivalence.margin)
         return (
             f"Not significant and not equivalent: these {self.n_pairs} patients cannot tell "
             f"whether {self.lab} changed by {size}{self._u()}"

@@ -137,13 +137,18 @@ def evidence_inputs(selection: Selection, source: str | None) -> None:
         st.caption("No CVs are known for this lab: enter both for a reference change value.")
 
 
-def show_panel(panel: ChangePanel, *, robustness: bool = False) -> None:
-    """The four answers side by side, then the sentence that joins them."""
-    columns = st.columns(4)
-    for column, (heading, value, detail) in zip(columns, panel.cells(), strict=True):
-        with column:
-            st.metric(escape_md(heading), escape_md(value))
-            st.caption(escape_md(detail))
+def show_panel(panel: ChangePanel, *, robustness: bool = False, compact: bool = False) -> None:
+    """The four answers side by side (``compact``: as a small table, for a narrow card),
+    then the sentence that joins them."""
+    cells = panel.cells()
+    if compact:
+        rows = [f"| {escape_md(h)} | **{escape_md(v)}** | {escape_md(d)} |" for h, v, d in cells]
+        st.markdown("| | result | |\n|---|---|---|\n" + "\n".join(rows))
+    else:
+        for column, (heading, value, detail) in zip(st.columns(4), cells, strict=True):
+            with column:
+                st.metric(escape_md(heading), escape_md(value))
+                st.caption(escape_md(detail))
     st.markdown("**" + escape_md(panel.verdict()) + "**")
     if robustness and panel.bayes is not None:
         st.caption(_robustness(panel.bayes))

@@ -187,7 +187,7 @@ def _show_card(view: View, card: LabCard) -> None:
     panel = panel_from_overview(overview)
     if panel is not None:
         st.markdown("**Did anything change?**")
-        show_panel(panel)
+        show_panel(panel, compact=True)
     caveats = overview.caveats()
     if caveats:
         box = st.warning if overview.is_fragile else st.info

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from analytics.cohort import CENSORED_RULES
 from analytics.flow import excluded_sentence, pair_reasons, summarise_excluded
 from analytics.labs import format_time
+from analytics.panel import short_number
 from analytics.plain import format_interval, format_level, format_number
 
 if TYPE_CHECKING:
@@ -69,6 +70,8 @@ def results_paragraph(
     level = format_level(paired.confidence)
     parts = []
     of = f"Of {n_selected} patients, " if n_selected is not None else ""
+    if n_selected == paired.n_pairs and not paired.excluded:
+        of = "All " if n_selected > 1 else ""
     who = f"{of}{paired.n_pairs} had {selection.name} at both {t0} and {t1} and were analysed"
     if paired.excluded:
         why = excluded_text or "; ".join(f"{pid}: {reason}" for pid, reason in paired.excluded)
@@ -98,7 +101,7 @@ def _evidence_sentences(paired: PairedResult, u: str) -> list[str]:
     if eq is not None:
         shown = "was" if eq.equivalent else "was not"
         parts.append(
-            f"Against an equivalence margin of ±{format_number(eq.margin, digits=DIGITS)}{u}, "
+            f"Against an equivalence margin of ±{short_number(eq.margin)}{u}, "
             f"the two one-sided tests gave {exact_p(eq.p)} ({format_level(eq.confidence)} CI "
             f"{format_interval(eq.ci_low, eq.ci_high, digits=DIGITS, signed=True)}{u}): the "
             f"change {shown} shown to lie within the margin."
@@ -164,11 +167,15 @@ def _evidence_methods(paired: PairedResult, analysis: AnalysisSettings, unit: st
     parts = []
     eq = paired.equivalence
     if eq is not None:
-        source = "set by the user" if analysis.margin is not None else "the lab's default"
+        source = (
+            "set by the user"
+            if analysis.margin is not None
+            else "the lab's default meaningful change"
+        )
         parts.append(
             "Equivalence was tested with two one-sided paired t-tests (TOST; Schuirmann 1987) "
-            f"against a margin of ±{format_number(eq.margin, digits=DIGITS)}{unit} ({source} "
-            f"meaningful change), each at alpha {eq.alpha:g}, with the "
+            f"against a margin of ±{short_number(eq.margin)}{unit} ({source}), each at "
+            f"alpha {eq.alpha:g}, with the "
             f"{format_level(eq.confidence)} confidence interval."
         )
     if paired.bayes is not None:

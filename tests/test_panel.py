@@ -195,7 +195,7 @@ def test_bundle_and_workbook_carry_the_evidence_and_the_paragraphs(hepcidin):
     bayes = pd.read_csv(io.BytesIO(archive.read("tables/hepcidin_bayes.csv")))
     bf10 = float(bayes.set_index("key").loc["bf10", "value"])
     assert math.isclose(bf10, hepcidin.paired.bayes.bf10, rel_tol=1e-11)  # 12 digits exported
-    sheets = pd.read_excel(io.BytesIO(hepcidin.workbook()), sheet_name=None)
+    sheets = pd.read_excel(io.BytesIO(hepcidin.workbook()), sheet_name=None, engine="openpyxl")
     assert {"hepcidin_equivalence", "hepcidin_bayes", "hepcidin_rcv"} <= set(sheets)
 
 

@@ -125,9 +125,14 @@ def _axis_labels(selection: Selection) -> dict[str, str]:
     }
 
 
+#: Legend entry of the change chart's mark for a change beyond the RCV (the subtitle
+#: gives the RCV itself, so the legend stays narrow enough for a journal column).
+RCV_LEGEND = "Beyond biological variation (RCV)"
+
+
 def _with_rcv(context: FigureContext, data: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     """``data`` with ``beyond`` (rise, fall or blank) against the reference change value,
-    and the legend entry naming it; unchanged when the lab has no CVs."""
+    and the subtitle line giving the RCV; unchanged, and no line, when the lab has no CVs."""
     if context.paired is not None:
         rcv = context.paired.rcv
     else:
@@ -142,8 +147,11 @@ def _with_rcv(context: FigureContext, data: pd.DataFrame) -> tuple[pd.DataFrame,
     beyond = {p.patient: p.beyond or "" for p in rcv.patients}
     rise = format_number(rcv.rise_limit_percent, digits=3, signed=True)
     fall = format_number(rcv.fall_limit_percent, digits=3, signed=True)
-    label = f"Beyond biological variation (RCV {rise} % / {fall} %)"
-    return data.assign(beyond=data["patient"].astype(str).map(beyond).fillna("")), label
+    note = (
+        f"Diamond: a change beyond biological variation, the reference change value "
+        f"(RCV {rise} % / {fall} %; CVa {rcv.cv_analytical:g} %, CVi {rcv.cv_within:g} %)."
+    )
+    return data.assign(beyond=data["patient"].astype(str).map(beyond).fillna("")), note
 
 
 @_chart("change", "Change per patient (bars)")
@@ -160,10 +168,10 @@ def _change(context: FigureContext) -> Drawing:
         f"Change in {lab_words(selection)}, {selection.times_label}, "
         f"n = {patients_words(len(data))}"
     )
-    data, rcv_label = _with_rcv(context, data)
+    data, rcv_note = _with_rcv(context, data)
     return Drawing(
         text,
-        [],
+        [rcv_note] if rcv_note else [],
         lambda title: change_bars(
             data,
             title,
@@ -174,7 +182,7 @@ def _change(context: FigureContext) -> Drawing:
             flip=options.flip,
             band=options.band,
             censored_label=censored_label(context, data),
-            rcv_label=rcv_label,
+            rcv_label=RCV_LEGEND if rcv_note else "",
         ),
         pairs.missing,
         [

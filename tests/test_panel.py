@@ -145,7 +145,7 @@ def test_change_chart_marks_exactly_the_patients_beyond_the_rcv(demo):
     label = diamonds[0]["encoding"]["shape"]["scale"]["domain"][0]
     assert label == "Beyond biological variation (RCV)"
     assert f"{rise:.3g}" == "3.47" and f"{fall:.3g}" == "-3.35"
-    assert "reference change value (RCV +3.47 % / −3.35 %; CVa 0.55 %, CVi 1.1 %)" in " ".join(
+    assert "Diamonds: beyond the RCV, +3.47 % / −3.35 % (CVa 0.55 %, CVi 1.1 %)" in " ".join(
         spec["title"]["subtitle"]
     )
 

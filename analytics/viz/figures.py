@@ -148,8 +148,8 @@ def _with_rcv(context: FigureContext, data: pd.DataFrame) -> tuple[pd.DataFrame,
     rise = format_number(rcv.rise_limit_percent, digits=3, signed=True)
     fall = format_number(rcv.fall_limit_percent, digits=3, signed=True)
     note = (
-        f"Diamond: a change beyond biological variation, the reference change value "
-        f"(RCV {rise} % / {fall} %; CVa {rcv.cv_analytical:g} %, CVi {rcv.cv_within:g} %)."
+        f"Diamonds: beyond the RCV, {rise} % / {fall} % "
+        f"(CVa {rcv.cv_analytical:g} %, CVi {rcv.cv_within:g} %)"
     )
     return data.assign(beyond=data["patient"].astype(str).map(beyond).fillna("")), note
 

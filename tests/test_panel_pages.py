@@ -69,6 +69,10 @@ def test_editing_the_margin_changes_the_verdict_on_both_pages_and_resets_with_th
     overview = _text(at)
     assert "| Equivalence within ±5 fL | **equivalent** |" in overview
     assert "| Equivalence within ±10 ng/mL |" in overview  # hepcidin keeps its own
+    commands = "\n".join(c.value for c in at.code).splitlines()
+    mcv = [line for line in commands if "--analyte mcv" in line]
+    assert mcv and all("--margin 5" in line for line in mcv)
+    assert not any("--margin" in line for line in commands if "--analyte hepcidin" in line)
     at = _paired(at, "hgb")
     assert at.number_input(key="ev_margin").value == 1.0  # Hgb's own default
     at = _paired(at, "mcv")

@@ -228,7 +228,7 @@ def overview_commands(view: View, cards: Sequence[LabCard], analysis: AnalysisSe
             view.cohort,
             view.filter,
             selection=card.overview.selection,
-            analysis=analysis,
+            analysis=_for_lab(view, card.overview.selection.analyte, analysis),
             chart="change",
         )
         lines += [shown[0], *(line for line in shown if "--chart" in line)]

@@ -20,15 +20,22 @@ import pandas as pd
 from analytics.analysis import Selection, select
 from analytics.cohort import Cohort
 from analytics.errors import AnalysisError
+from analytics.evidence import margin_for, rcv_for
 from analytics.flow import in_sentence
 from analytics.labs import format_time
 from analytics.plain import format_interval, format_level, format_number, format_p
-from analytics.stats.common import TSummary, complete_pairs, t_summary
+from analytics.settings import AnalysisSettings
+from analytics.stats.bayes import bayes_factor
+from analytics.stats.common import Pairs, TSummary, complete_pairs, t_summary
+from analytics.stats.equivalence import equivalence_test
 from analytics.stats.power import mde_dz
 from analytics.stats.robust import leave_one_out
 
 if TYPE_CHECKING:
+    from analytics.stats.bayes import BayesResult
+    from analytics.stats.equivalence import EquivalenceResult
     from analytics.stats.paired import PairedResult
+    from analytics.stats.rcv import RcvResult
 
 __all__ = [
     "HEADLINE_LABS",
@@ -157,6 +164,10 @@ class LabOverview:
         The levels used.
     problem : str or None
         Why no test is shown.
+    equivalence, bayes, rcv
+        Equivalence (TOST), the Bayes factor and the reference change value (the
+        "did anything change?" panel, :mod:`analytics.panel`); None with the note
+        saying why when they could not be computed.
     """
 
     selection: Selection
@@ -171,6 +182,11 @@ class LabOverview:
     fragile: tuple[str, ...] = ()
     reverses: tuple[str, ...] = ()
     problem: str | None = None
+    equivalence: EquivalenceResult | None = None
+    equivalence_note: str | None = None
+    bayes: BayesResult | None = None
+    rcv: RcvResult | None = None
+    rcv_note: str | None = None
 
     def _unit(self) -> str:
         return f" {self.selection.unit}" if self.selection.unit else ""
@@ -260,8 +276,12 @@ def lab_overview(
     confidence: float = 0.95,
     censored: str = "limit",
     whole: Cohort | None = None,
+    settings: AnalysisSettings | None = None,
 ) -> LabOverview:
     """The overview of one lab in ``cohort`` (the filtered patients).
+
+    ``settings`` gives the equivalence margin, prior scale and CVs of the panel
+    (default: the lab's own).
 
     Without ``baseline`` and ``follow_up``, :func:`default_times` (``whole``, the whole
     file, breaks its ties). A lab that cannot be
@@ -290,7 +310,36 @@ def lab_overview(
         problem = str(error) if n else f"no patient here has {selection.name} at both times."
         return replace(base, problem=problem)
     loo = leave_one_out((pairs.baseline, pairs.follow_up, pairs.ids), alpha=alpha)
-    return _tested(base, summary, changes, scale, loo, mde_dz(n, POWER, alpha) * summary.sd)
+    tested = _tested(base, summary, changes, scale, loo, mde_dz(n, POWER, alpha) * summary.sd)
+    return _with_evidence(tested, cohort, changes, pairs, settings)
+
+
+def _with_evidence(
+    overview: LabOverview,
+    cohort: Cohort,
+    changes: np.ndarray,
+    pairs: Pairs,
+    settings: AnalysisSettings | None,
+) -> LabOverview:
+    """``overview`` with equivalence, the Bayes factor and the reference change value."""
+    settings = settings or AnalysisSettings()
+    selection, summary = overview.selection, overview.summary
+    margin, margin_note = margin_for(selection, settings)
+    equivalence = None
+    if margin is not None:
+        equivalence = equivalence_test(changes, margin, overview.alpha, unit=selection.unit)
+    bayes = bayes_factor(summary.t, overview.n_pairs, settings.prior_scale)
+    ids = tuple(str(p) for p in pairs.ids)
+    values = (tuple(pairs.baseline), tuple(pairs.follow_up), ids)
+    rcv, rcv_note = rcv_for(cohort, selection, settings, values)
+    return replace(
+        overview,
+        equivalence=equivalence,
+        equivalence_note=margin_note,
+        bayes=bayes,
+        rcv=rcv,
+        rcv_note=rcv_note,
+    )
 
 
 def _tested(
@@ -335,4 +384,12 @@ def from_paired(selection: Selection, result: PairedResult, loo: pd.DataFrame) -
     values = np.array([*result.baseline_values, *result.follow_up_values])
     scale = float(np.max(np.abs(values)))
     changes = np.array(result.changes)
-    return _tested(base, summary, changes, scale, loo, result.mde_dz_80 * result.sd_change)
+    tested = _tested(base, summary, changes, scale, loo, result.mde_dz_80 * result.sd_change)
+    return replace(
+        tested,
+        equivalence=result.equivalence,
+        equivalence_note=result.equivalence_note,
+        bayes=result.bayes,
+        rcv=result.rcv,
+        rcv_note=result.rcv_note,
+    )

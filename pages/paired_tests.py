@@ -4,7 +4,7 @@ import streamlit as st
 
 from analytics.errors import AnalysisError
 from analytics.settings import ChartOptions
-from ui import mixed_view, paired_view
+from ui import evidence_view, mixed_view, paired_view
 from ui.downloads import view_buttons
 from ui.selection import selection_page
 from ui.shell import escape_md
@@ -36,6 +36,8 @@ for problem in outputs.problems:
 
 st.header(f"Paired comparison, {selection.times_label}")
 paired_view.paired_summary(outputs)
+st.subheader("Did anything change?")
+evidence_view.paired_panel(outputs)
 
 robust, repeated, split = st.tabs(["Robustness", "All time points", "Subgroups"])
 with robust:
@@ -48,4 +50,6 @@ with repeated:
         st.write("This lab has only two time points here: the paired comparison is the test.")
 with split:
     paired_view.subgroups(outputs)
+st.header("Written as a paper would")
+evidence_view.paper_paragraphs(outputs)
 reproduce(view, outputs)

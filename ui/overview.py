@@ -9,21 +9,24 @@ patient flow), cached per file, filter, lab, times and settings in this session.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import streamlit as st
 
+from analytics.analysis import Selection
 from analytics.errors import AnalysisError
 from analytics.filters import CohortFilter
 from analytics.flow import pair_reasons
 from analytics.output.commands import commands
 from analytics.overview import LabOverview, default_labs, lab_overview, overview_labs
+from analytics.panel import panel_from_overview
 from analytics.settings import AnalysisSettings
 from analytics.viz.figure_base import Figure, FigureContext, patients_words
 from analytics.viz.figures import draw
 from ui import data_view
 from ui.charts import chart_spec, show_spec
+from ui.evidence_view import evidence_fields, show_panel
 from ui.excluded import show_excluded
 from ui.selection import ALPHAS, CONFIDENCE_LEVELS
 from ui.shell import Dataset, View, escape_md, parse_dataset
@@ -85,6 +88,7 @@ def lab_card(
         confidence=analysis.confidence,
         censored=analysis.censored,
         whole=cohort,
+        settings=analysis,
     )
     if overview.summary is None and not overview.n_pairs and not overview.excluded:
         return LabCard(overview)  # no two time points with values: nothing to draw
@@ -149,11 +153,21 @@ def show_labs(view: View, labs: Sequence[str], analysis: AnalysisSettings) -> li
     for start in range(0, len(labs), 2):
         columns = st.columns(2, gap="large")
         for analyte, column in zip(labs[start : start + 2], columns, strict=False):
-            card = lab_card(view.dataset, view.filter, analyte, None, analysis)
+            card = lab_card(
+                view.dataset, view.filter, analyte, None, _for_lab(view, analyte, analysis)
+            )
             with column:
                 _show_card(view, card)
             cards.append(card)
     return cards
+
+
+def _for_lab(view: View, analyte: str, analysis: AnalysisSettings) -> AnalysisSettings:
+    """``analysis`` with the margin, prior scale and CVs set for this lab on the Paired
+    tests page (its defaults when they were set for another lab)."""
+    info = view.cohort.analytes[analyte]
+    selection = Selection(info.key, info.name, info.unit, info.times[0], info.times[-1])
+    return replace(analysis, **evidence_fields(selection, reset=False))
 
 
 def _show_card(view: View, card: LabCard) -> None:
@@ -169,7 +183,11 @@ def _show_card(view: View, card: LabCard) -> None:
         show_spec(card.change)
     elif card.chart_problem:
         st.info(escape_md(card.chart_problem))
-    st.markdown("**" + escape_md(overview.sentence()) + "**")
+    st.markdown(escape_md(overview.sentence()))
+    panel = panel_from_overview(overview)
+    if panel is not None:
+        st.markdown("**Did anything change?**")
+        show_panel(panel, compact=True)
     caveats = overview.caveats()
     if caveats:
         box = st.warning if overview.is_fragile else st.info
@@ -210,7 +228,7 @@ def overview_commands(view: View, cards: Sequence[LabCard], analysis: AnalysisSe
             view.cohort,
             view.filter,
             selection=card.overview.selection,
-            analysis=analysis,
+            analysis=_for_lab(view, card.overview.selection.analyte, analysis),
             chart="change",
         )
         lines += [shown[0], *(line for line in shown if "--chart" in line)]

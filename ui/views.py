@@ -13,6 +13,7 @@ from analytics.output.view import ViewOutputs, view_outputs
 from analytics.settings import AnalysisSettings, ChartOptions
 from analytics.stats.prevalence import Thresholds
 from analytics.viz.figures import CHARTS
+from ui.evidence_view import evidence_fields
 from ui.selection import Settings
 from ui.shell import Dataset, View, dataset_cohort
 from ui.widgets import kept
@@ -37,6 +38,7 @@ def current_analysis(view: View, settings: Settings) -> AnalysisSettings:
         censored=view.censored_rule,
         age_cutoff=view.filter.age_cutoff,
         thresholds=current_thresholds(),
+        **evidence_fields(settings.selection),
     )
 
 

@@ -517,6 +517,7 @@ def bundle_zip(
     generated_at: datetime | None = None,
     width_px: int = PNG_WIDTHS_PX[0],
     ppi: float = DEFAULT_PPI,
+    texts: Mapping[str, str] | None = None,
 ) -> bytes:
     """Every figure and table of the current view, with settings and a README, as ZIP.
 
@@ -538,6 +539,8 @@ def bundle_zip(
         :data:`FIXED_TIMESTAMP`. Same inputs, same bytes.
     width_px, ppi : int, float
         The figures' width in pixels and their resolution (the size the page chose).
+    texts : mapping of file name to text, optional
+        Written after ``settings.json`` (``results.txt``, ``methods.txt``: paragraphs).
 
     Returns
     -------
@@ -560,7 +563,7 @@ def bundle_zip(
                 f"Two files in the bundle would be called {kind}/{repeated[0]}; "
                 "give each figure and table its own name."
             )
-    files: list[tuple[str, bytes, str]] = []
+    files = [(n, t.encode("utf-8"), f"{n[:-4]} paragraph") for n, t in (texts or {}).items()]
     size = figure_size_text(width_px, ppi)
     for safe, (_, chart) in zip(figure_stems, figures, strict=True):
         title = chart_title(chart)

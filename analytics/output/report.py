@@ -29,6 +29,7 @@ from analytics.errors import AnalysisError
 from analytics.filters import FilteredCohort
 from analytics.flow import excluded_sentence, pair_reasons, summarise_excluded
 from analytics.output.figure_files import chart_bytes
+from analytics.output.report_evidence import evidence_section, paragraphs_section
 from analytics.output.report_html import (
     CHANGE_KEYS,
     escape,
@@ -436,6 +437,7 @@ def html_report(
     generated_at: datetime | None = None,
     title: str | None = None,
     not_included: Sequence[str] = (),
+    paragraphs: tuple[str, str] | None = None,
 ) -> bytes:
     """The current view as one self-contained HTML file (UTF-8 bytes).
 
@@ -470,6 +472,8 @@ def html_report(
     not_included : sequence of str
         What the view could not compute or draw, and why; listed in a "Not included"
         section so that nothing is left out silently.
+    paragraphs : (results, methods), optional
+        The comparison written as a paper's Results and Methods paragraphs.
 
     Returns
     -------
@@ -498,6 +502,7 @@ def html_report(
         body.append(_characteristics_section(characteristics))
     if paired is not None:
         body.append(_paired_section(paired, selection))
+        body.append(evidence_section(paired, selection))
         body.append(_robustness_section(paired, selection))
     if timecourse is not None:
         body.append(_timecourse_section(timecourse, selection))
@@ -505,6 +510,8 @@ def html_report(
         body.append(_power_section(power, selection))
     if figures:
         body.append(_figures_section(figures))
+    if paragraphs is not None:
+        body.append(paragraphs_section(*paragraphs))
     if not_included:
         body.append(_not_included_section(not_included))
     body.append(_versions_section(settings, generated))

@@ -26,8 +26,10 @@ from analytics.cohort import Cohort
 from analytics.errors import AnalysisError, LabNotFoundError
 from analytics.filters import CohortFilter, FilteredCohort
 from analytics.labs import default_change
+from analytics.output.evidence_tables import evidence_tables, with_rcv_columns
 from analytics.output.figure_files import DEFAULT_PPI, PNG_WIDTHS_PX
 from analytics.output.files import bundle_zip, settings_dict, settings_json, tables_xlsx
+from analytics.output.paragraphs import paragraphs
 from analytics.output.report import html_report
 from analytics.output.report_labs import LabSection, labs_report, most_paired_follow_up
 from analytics.settings import AnalysisSettings, ChartOptions
@@ -107,6 +109,7 @@ class ViewOutputs:
             figures=[(f.title, f.chart) for f in self.figures],
             generated_at=generated_at,
             not_included=[*self.left_out, *(f"Not drawn: {p}" for p in self.problems)],
+            paragraphs=paragraphs(self),
         )
 
     def lab_sections(
@@ -191,11 +194,18 @@ class ViewOutputs:
             generated_at=generated_at,
             width_px=width_px,
             ppi=ppi,
+            texts=_paragraph_files(self),
         )
 
     def workbook(self) -> bytes:
         """Every table of the view in one XLSX workbook, one sheet per table."""
         return tables_xlsx(self.tables)
+
+
+def _paragraph_files(outputs: ViewOutputs) -> dict[str, str]:
+    """``results.txt`` and ``methods.txt`` of a view with a lab (none without one)."""
+    written = paragraphs(outputs)
+    return {} if written is None else {"results.txt": written[0], "methods.txt": written[1]}
 
 
 def settings_json_bytes(outputs: ViewOutputs, generated_at: datetime | None = None) -> bytes:
@@ -314,9 +324,12 @@ def _lab_tables(
     """The tables of one lab: pairs, test, leave-one-out, every time, subgroups."""
     stem = selection.analyte
     tables = {
-        f"{stem}_pairs": _pairs_table(subset, selection, analysis.censored),
+        f"{stem}_pairs": with_rcv_columns(
+            _pairs_table(subset, selection, analysis.censored), paired
+        ),
         f"{stem}_paired_test": paired.to_frame(),
         f"{stem}_leave_one_out": leave_one_out(paired, alpha=analysis.alpha),
+        **evidence_tables(selection, paired),
     }
     course, split_result, problems = None, None, []
     try:

@@ -324,6 +324,8 @@ class PairedResult:
             noun = "patient" if count == 1 else "patients"
             text += f"; {count} {noun} excluded: {describe_excluded(self.excluded)}"
         text += "."
+        if self.rcv is not None:
+            text += " " + self.rcv.count_sentence()
         return f"{text} {self.censored_note}" if self.censored_note else text
 
 

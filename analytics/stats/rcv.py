@@ -154,6 +154,23 @@ class RcvResult:
         ]
         return quantity_frame(rows)
 
+    def count_sentence(self) -> str:
+        """``2 of 5 patients changed beyond biological variation (RCV +3.47 % / −3.35 %).``
+
+        Counted among the patients whose change could be judged; those that could not
+        (a censored value, a value of 0) are counted after a semicolon.
+        """
+        rise = format_number(self.rise_limit_percent, digits=3, signed=True)
+        fall = format_number(self.fall_limit_percent, digits=3, signed=True)
+        judged = len(self.patients) - self.n_undecided
+        text = (
+            f"{self.n_rise + self.n_fall} of {judged} patients changed beyond biological "
+            f"variation (RCV {rise} % / {fall} %)"
+        )
+        if self.n_undecided:
+            text += f"; {self.n_undecided} could not be judged"
+        return text + "."
+
     def sentence(self) -> str:
         """How many patients changed beyond biological variation, in words."""
         n = len(self.patients)

@@ -58,6 +58,8 @@ def _change_frame(
     frame["change"] = change.to_numpy()
     frame["y"] = -frame["change"] if flip else frame["change"]
     frame["censored"] = pair_marks(data.reset_index(drop=True)).to_numpy()
+    if "beyond" in data.columns:
+        frame["beyond"] = data["beyond"].fillna("").astype(str).to_numpy()
     if color_by is not None:
         if color_by not in data.columns:
             raise AnalysisError(f"There is no column '{color_by}' to colour the bars by.")
@@ -79,6 +81,7 @@ def change_bars(
     flip: bool = False,
     band: float | None = None,
     censored_label: str = "",
+    rcv_label: str = "",
 ) -> alt.LayerChart:
     """One bar per patient: the change from baseline to follow-up.
 
@@ -108,6 +111,9 @@ def change_bars(
     censored_label : str
         Legend entry of the censored patients' marks, naming the rule in use (see
         :func:`analytics.viz.censored.legend_label`).
+    rcv_label : str
+        Legend entry of the mark above (or below) each bar whose change is beyond the
+        reference change value: ``data`` then has ``beyond`` (``rise``, ``fall`` or "").
 
     Returns
     -------
@@ -150,6 +156,10 @@ def change_bars(
     extent = [float(frame["y"].min()), float(frame["y"].max()), 0.0]
     if band is not None:
         extent += [-float(band), float(band)]
+    offset = 0.07 * max(max(extent) - min(extent), 1e-9)
+    rcv_rows = _beyond_rows(frame, offset)
+    if not rcv_rows.empty:
+        extent += rcv_rows["marker"].tolist()
     y_domain = padded(min(extent), max(extent), 0.04)
     x = alt.X("patient:N", sort=order, axis=x_axis)
     y = alt.Y("y:Q", title=axis_title, scale=alt.Scale(domain=y_domain, nice=True))
@@ -174,7 +184,39 @@ def change_bars(
         tooltip=[alt.Tooltip("patient:N", title="Patient")],
     )
     layers = [*band_layer(band, "y"), bars, zero_rule("y"), *marks]
+    if not rcv_rows.empty:
+        layers.append(_beyond_layer(rcv_rows, x, axis_title, rcv_label))
     return alt.layer(*layers).properties(title=title.params(*notes), width=width, height=HEIGHT)
+
+
+def _beyond_rows(frame: pd.DataFrame, offset: float) -> pd.DataFrame:
+    """The patients beyond the reference change value, with their marker's height just
+    past the end of the bar (above a bar that goes up, below one that goes down)."""
+    if "beyond" not in frame.columns:
+        return frame.iloc[0:0]
+    rows = frame[frame["beyond"].isin(["rise", "fall"])].copy()
+    rows["marker"] = rows["y"] + np.where(rows["y"] >= 0, offset, -offset)
+    return rows
+
+
+def _beyond_layer(rows: pd.DataFrame, x: Any, axis_title: str, label: str) -> alt.Chart:
+    """A black diamond at each patient beyond the RCV, with one legend entry."""
+    legend = alt.Legend(title=None, orient="bottom", labelLimit=0)
+    return (
+        alt.Chart(inline_data(rows.assign(rcv_legend=label)))
+        .mark_point(filled=True, color="black", size=45)
+        .encode(
+            x=x,
+            y=alt.Y("marker:Q", title=axis_title),
+            shape=alt.Shape(
+                "rcv_legend:N", scale=alt.Scale(domain=[label], range=["diamond"]), legend=legend
+            ),
+            tooltip=[
+                alt.Tooltip("patient:N", title="Patient"),
+                alt.Tooltip("beyond:N", title="Beyond the RCV"),
+            ],
+        )
+    )
 
 
 def _band_note(band: float, unit: str) -> str:

@@ -19,10 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from analytics.analysis import SPLITS, Selection, select, split_groups, subgroups_for
 from analytics.errors import AnalysisError
+from analytics.evidence import rcv_for
 from analytics.filters import FilteredCohort
 from analytics.filters import slug_part as _slug
 from analytics.flow import patient_flow
 from analytics.labs import format_time
+from analytics.plain import format_number
 from analytics.settings import AnalysisSettings, ChartOptions
 from analytics.stats.paired import PairedResult
 from analytics.viz.censored import legend_label, pair_marks
@@ -123,6 +125,35 @@ def _axis_labels(selection: Selection) -> dict[str, str]:
     }
 
 
+#: Legend entry of the change chart's mark for a change beyond the RCV (the subtitle
+#: gives the RCV itself, so the legend stays narrow enough for a journal column).
+RCV_LEGEND = "Beyond biological variation (RCV)"
+
+
+def _with_rcv(context: FigureContext, data: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """``data`` with ``beyond`` (rise, fall or blank) against the reference change value,
+    and the subtitle line giving the RCV; unchanged, and no line, when the lab has no CVs."""
+    if context.paired is not None:
+        rcv = context.paired.rcv
+    else:
+        values = (
+            tuple(data["baseline"].astype(float)),
+            tuple(data["follow_up"].astype(float)),
+            tuple(data["patient"].astype(str)),
+        )
+        rcv, _ = rcv_for(context.cohort, context.selection, context.analysis, values)
+    if rcv is None:
+        return data, ""
+    beyond = {p.patient: p.beyond or "" for p in rcv.patients}
+    rise = format_number(rcv.rise_limit_percent, digits=3, signed=True)
+    fall = format_number(rcv.fall_limit_percent, digits=3, signed=True)
+    note = (
+        f"Diamonds: beyond the RCV, {rise} % / {fall} % "
+        f"(CVa {rcv.cv_analytical:g} %, CVi {rcv.cv_within:g} %)"
+    )
+    return data.assign(beyond=data["patient"].astype(str).map(beyond).fillna("")), note
+
+
 @_chart("change", "Change per patient (bars)")
 def _change(context: FigureContext) -> Drawing:
     selection, options = context.selection, context.options
@@ -137,9 +168,10 @@ def _change(context: FigureContext) -> Drawing:
         f"Change in {lab_words(selection)}, {selection.times_label}, "
         f"n = {patients_words(len(data))}"
     )
+    data, rcv_note = _with_rcv(context, data)
     return Drawing(
         text,
-        [],
+        [rcv_note] if rcv_note else [],
         lambda title: change_bars(
             data,
             title,
@@ -150,6 +182,7 @@ def _change(context: FigureContext) -> Drawing:
             flip=options.flip,
             band=options.band,
             censored_label=censored_label(context, data),
+            rcv_label=RCV_LEGEND if rcv_note else "",
         ),
         pairs.missing,
         [

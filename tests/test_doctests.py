@@ -10,6 +10,7 @@ import pytest
 MODULES = [
     "analytics.filters",
     "analytics.flow",
+    "analytics.lab_table",
     "analytics.overview",
     "analytics.settings",
     "analytics.output.view",

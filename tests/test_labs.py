@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from analytics import labs
+from analytics.lab_table import markdown_table
 from analytics.labs import (
     LABS,
     canonical_lab,
@@ -24,7 +25,6 @@ from analytics.labs import (
     format_time,
     implausible,
     is_log_scale,
-    markdown_table,
     parse_time,
     plausible_range,
     threshold_lab,
@@ -303,7 +303,7 @@ BEGIN, END = "<!-- lab table: begin -->\n", "\n<!-- lab table: end -->"
 def test_readme_lab_table_is_the_catalogue():
     assert README.count(BEGIN) == 1 and README.count(END) == 1
     written = README.split(BEGIN)[1].split(END)[0]
-    assert written == markdown_table(), "paste the output of: python -m analytics.labs"
+    assert written == markdown_table(), "paste the output of: python -m analytics.lab_table"
 
 
 def _sentence(start: str) -> str:

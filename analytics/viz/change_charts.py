@@ -143,24 +143,11 @@ def change_bars(
             )
         return _change_histogram(frame, title, axis_title, legend_title, band, notes)
 
-    order = (
-        frame.sort_values("y", ascending=False, kind="stable")["patient"].tolist()
-        if sort
-        else frame["patient"].tolist()
-    )
-    frame["rank"] = frame["patient"].map({patient: i + 1 for i, patient in enumerate(order)})
+    order = _bar_order(frame, sort)
     width, x_axis = _patient_axis(order, sort)
     if n > HIDE_LABELS_ABOVE:
         notes.append(f"{n:,} patients: patient IDs are hidden; hover over a bar to see one.")
-    # a little headroom, so the longest bar does not touch the frame as if cut off
-    extent = [float(frame["y"].min()), float(frame["y"].max()), 0.0]
-    if band is not None:
-        extent += [-float(band), float(band)]
-    offset = 0.07 * max(max(extent) - min(extent), 1e-9)
-    rcv_rows = _beyond_rows(frame, offset)
-    if not rcv_rows.empty:
-        extent += rcv_rows["marker"].tolist()
-    y_domain = padded(min(extent), max(extent), 0.04)
+    y_domain, rcv_rows = _bar_domain(frame, band)
     x = alt.X("patient:N", sort=order, axis=x_axis)
     y = alt.Y("y:Q", title=axis_title, scale=alt.Scale(domain=y_domain, nice=True))
     bars = (
@@ -187,6 +174,33 @@ def change_bars(
     if not rcv_rows.empty:
         layers.append(_beyond_layer(rcv_rows, x, axis_title, rcv_label))
     return alt.layer(*layers).properties(title=title.params(*notes), width=width, height=HEIGHT)
+
+
+def _bar_order(frame: pd.DataFrame, sort: bool) -> list[str]:
+    """The patients in the order of the bars (file order, or largest first), with each
+    patient's position written into ``frame["rank"]``."""
+    order = (
+        frame.sort_values("y", ascending=False, kind="stable")["patient"].tolist()
+        if sort
+        else frame["patient"].tolist()
+    )
+    frame["rank"] = frame["patient"].map({patient: i + 1 for i, patient in enumerate(order)})
+    return order
+
+
+def _bar_domain(frame: pd.DataFrame, band: float | None) -> tuple[list[float], pd.DataFrame]:
+    """The y range of the bars (with the band and the RCV markers) and the marker rows.
+
+    A little headroom, so the longest bar does not touch the frame as if cut off.
+    """
+    extent = [float(frame["y"].min()), float(frame["y"].max()), 0.0]
+    if band is not None:
+        extent += [-float(band), float(band)]
+    offset = 0.07 * max(max(extent) - min(extent), 1e-9)
+    rcv_rows = _beyond_rows(frame, offset)
+    if not rcv_rows.empty:
+        extent += rcv_rows["marker"].tolist()
+    return padded(min(extent), max(extent), 0.04), rcv_rows
 
 
 def _beyond_rows(frame: pd.DataFrame, offset: float) -> pd.DataFrame:

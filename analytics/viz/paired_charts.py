@@ -63,18 +63,8 @@ def _direction(change: float) -> str:
     return "No change"
 
 
-def _slope_layers(
-    pairs: pd.DataFrame,
-    baseline_label: str,
-    follow_up_label: str,
-    value_title: str,
-    domain: list[float],
-    unit: str,
-    legend_orient: str = "right",
-    censored_label: str = "",
-) -> list[alt.Chart]:
-    """Lines from baseline to follow-up, one per patient, coloured by direction; a
-    censored value (``<5``) is a hollow ring labelled with the file's mark."""
+def _slope_frame(pairs: pd.DataFrame, baseline_label: str, follow_up_label: str) -> pd.DataFrame:
+    """Two rows per patient (baseline, follow-up) with the change's direction."""
     long = pd.DataFrame(
         {
             "patient": np.repeat(pairs["patient"].to_numpy(), 2),
@@ -87,6 +77,22 @@ def _slope_layers(
         }
     )
     long["direction"] = long["change"].map(_direction)
+    return long
+
+
+def _slope_layers(
+    pairs: pd.DataFrame,
+    baseline_label: str,
+    follow_up_label: str,
+    value_title: str,
+    domain: list[float],
+    unit: str,
+    legend_orient: str = "right",
+    censored_label: str = "",
+) -> list[alt.Chart]:
+    """Lines from baseline to follow-up, one per patient, coloured by direction; a
+    censored value (``<5``) is a hollow ring labelled with the file's mark."""
+    long = _slope_frame(pairs, baseline_label, follow_up_label)
     n = len(pairs)
     opacity = 0.85 if n <= 50 else max(0.08, 40.0 / n)
     present = [d for d in _DIRECTION_COLOURS if d in set(long["direction"])]

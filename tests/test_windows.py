@@ -194,17 +194,15 @@ def test_patients_and_labs_are_windowed_apart():
     assert list(assignment.rule) == [1, 1, 0, 0]
 
 
-def test_ten_thousand_patients_window_in_a_second():
-    # the benchmark size: 10,000 patients × 20 results
+def test_ten_thousand_patients_use_at_most_one_result_per_time_point():
+    # the benchmark's size, 10,000 patients × 20 results (its time is measured by
+    # scripts/benchmark_windows.py, not here)
     rng = np.random.default_rng(12)
     n = 200_000
     group = np.repeat(np.arange(10_000), 20)
     day = rng.integers(-60, 240, n)
-    import time
-
-    started = time.perf_counter()
     assignment = assign_windows(group, day, np.full(n, -1), np.arange(n) + 2, RETRO)
-    assert time.perf_counter() - started < 5
+    assert (assignment.rule >= 0).any()
     used = assignment.rule >= 0
     # each group uses at most one result per time point
     pairs = set(zip(group[used].tolist(), assignment.rule[used].tolist(), strict=True))

@@ -4,7 +4,7 @@ Clinicians' spreadsheets hold more than numbers: ``<5`` (below the assay's
 detection limit), ``N/A``, ``#DIV/0!``, decimal commas, units inside cells.
 :func:`classify_cell` turns any cell into a :class:`CellReading` that says what it
 was read as, so nothing is blanked silently. :func:`classify_column` does the same
-for a whole column, with a fast path for columns of plain numbers.
+for a whole column (vectorised in :mod:`analytics.reading.cell_columns`).
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from datetime import date, datetime, time
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from analytics.limits import LIMITS
 
@@ -62,15 +60,10 @@ _NUMBER = r"[+-]?(?:\d+(?:[.,]\d+)?|[.,]\d+)(?:[eE][+-]?\d+)?"
 _CELL_RE = re.compile(
     rf"^(?P<op><=|>=|≤|≥|<|>)?\s*(?P<num>{_NUMBER})\s*(?P<unit>[^\d\s][^\d]*?)?$",
 )
-# The vectorised fast path (RE2 through pyarrow: linear time, ASCII classes). A cell it
-# does not match goes to classify_cell, so it only needs to match a subset of numbers.
-_PLAIN_NUMBER_RE = r"^\s*[+-]?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?\s*$"
 # A dot that may be a thousands separator: 1-3 digits (no leading zero), a dot,
 # exactly 3 digits, nothing else (``1.234``; not ``0.123``, ``12.5``, ``1234.567``).
 _DOT_THOUSANDS = r"[+-]?[1-9]\d{0,2}\.\d{3}"
 _DOT_THOUSANDS_RE = re.compile(rf"^{_DOT_THOUSANDS}$")
-# In a decimal-comma file the fast path leaves such cells to classify_cell.
-_PADDED_DOT_THOUSANDS_RE = rf"^\s*{_DOT_THOUSANDS}\s*$"
 _UNIT_RE = re.compile(r"^(?:%|[a-zA-Zµμ]+(?:/[a-zA-Zµμ]+)?(?:\s*%)?)$")
 #: Cell texts that name a number that is not finite: never a lab value.
 NON_FINITE_TOKENS = frozenset(
@@ -290,18 +283,9 @@ def _classify_number_text(text: str, decimal_comma: bool) -> CellReading:
     return CellReading("number", value, unit)
 
 
-_type_of = np.frompyfunc(type, 1, 1)
-
-
 def classify_column(cells: pd.Series, *, decimal_comma: bool = False) -> pd.DataFrame:
-    """Classify every cell of a column.
-
-    Plain numbers take a vectorised path (numbers from a spreadsheet by a numpy
-    check, number texts by a linear-time pattern over the whole column); the
-    remaining cells are read by :func:`classify_cell`, once per distinct text. The
-    result is the same as :func:`classify_cell` on every cell: with ``decimal_comma``
-    the fast path leaves text such as ``1.234`` (a possible thousands separator) to
-    :func:`classify_cell`, which reports it.
+    """Classify every cell of a column: :func:`classify_cell` on each cell, read
+    column-wise (see :func:`analytics.reading.cell_columns.read_cells`).
 
     Parameters
     ----------
@@ -317,91 +301,7 @@ def classify_column(cells: pd.Series, *, decimal_comma: bool = False) -> pd.Data
         ``message``, ``problem`` and ``raw`` (the cell as text, for reports; ``""``
         for plain numbers and empty cells).
     """
-    n = len(cells)
-    values = cells.to_numpy(dtype=object)
-    types = _type_of(values) if n else np.empty(0, dtype=object)
-    is_str = np.equal(types, str)
-    fields = {
-        "kind": np.full(n, "empty", dtype=object),
-        "value": np.full(n, np.nan),
-        "unit": np.full(n, "", dtype=object),
-        "message": np.full(n, "", dtype=object),
-        "problem": np.full(n, "", dtype=object),
-        "raw": np.full(n, "", dtype=object),
-    }
-    handled = pd.isna(cells).to_numpy().copy()  # None, NaN, NaT: empty
-    numeric = np.flatnonzero((np.equal(types, float) | np.equal(types, int)) & ~handled)
-    _read_plain_numbers(values, numeric, fields, handled)
-    strings = np.flatnonzero(is_str)
-    _read_plain_numbers(
-        values, _plain_number_texts(values, strings, decimal_comma), fields, handled
-    )
-    # the other texts: each distinct one read once (a column holds few distinct texts)
-    rest = np.flatnonzero(~handled & is_str)
-    if len(rest):
-        codes, uniques = pd.factorize(values[rest])
-        texts = [str(u) for u in uniques]
-        readings = [classify_cell(t, decimal_comma=decimal_comma) for t in texts]
-        _fill(fields, rest, readings, texts, codes)
-    # yes/no values, dates, infinite or huge numbers: rare, read one by one
-    rest = np.flatnonzero(~handled & ~is_str)
-    if len(rest):
-        cells_left = list(values[rest])
-        readings = [classify_cell(c, decimal_comma=decimal_comma) for c in cells_left]
-        _fill(fields, rest, readings, [str(c) for c in cells_left], np.arange(len(rest)))
-    # text columns stay object arrays: converting them to pyarrow strings costs more
-    # than every use of them here
-    return pd.DataFrame(
-        {name: pd.Series(column, index=cells.index, copy=False) for name, column in fields.items()}
-    )
+    from analytics.reading.cell_columns import read_cells  # it builds on this module
 
-
-def _plain_number_texts(values: np.ndarray, strings: np.ndarray, decimal_comma: bool) -> np.ndarray:
-    """The positions, among ``strings``, of texts that are plain numbers (``12.5``, ``-3e2``)."""
-    if not len(strings):
-        return strings
-    texts = pa.array(values[strings], type=pa.large_string())
-    plain = pc.and_(
-        pc.less_equal(pc.utf8_length(texts), _MAX_CHARS),
-        pc.match_substring_regex(texts, _PLAIN_NUMBER_RE),
-    )
-    if decimal_comma:
-        plain = pc.and_not(plain, pc.match_substring_regex(texts, _PADDED_DOT_THOUSANDS_RE))
-    return strings[plain.to_numpy(zero_copy_only=False)]
-
-
-def _read_plain_numbers(
-    values: np.ndarray, at: np.ndarray, fields: dict[str, np.ndarray], handled: np.ndarray
-) -> None:
-    """Read the cells at ``at`` as numbers, leaving infinite or huge ones to classify_cell."""
-    if not len(at):
-        return
-    try:
-        floats = values[at].astype(float)
-    except OverflowError:  # a huge integer: leave the lot to classify_cell
-        floats = np.full(len(at), np.inf)
-    good = np.abs(floats) <= _MAX_ABS  # False for inf and NaN (and "1e309", read as inf)
-    fields["kind"][at[good]] = "number"
-    fields["value"][at[good]] = floats[good]
-    handled[at[good]] = True
-
-
-def _fill(
-    fields: dict[str, np.ndarray],
-    at: np.ndarray,
-    readings: list[CellReading],
-    texts: list[str],
-    codes: np.ndarray,
-) -> None:
-    """Set the cells at ``at`` to ``readings[codes]`` (and their texts to ``texts[codes]``)."""
-    columns = {
-        "kind": [r.kind for r in readings],
-        "value": [r.value for r in readings],
-        "unit": [r.unit for r in readings],
-        "message": [r.message for r in readings],
-        "problem": [r.problem for r in readings],
-        "raw": texts,
-    }
-    for name, column in columns.items():
-        target = fields[name]
-        target[at] = np.asarray(column, dtype=target.dtype)[codes]
+    readings = read_cells(cells.to_numpy(dtype=object), decimal_comma=decimal_comma)
+    return readings.frame(cells.index)

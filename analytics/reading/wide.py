@@ -17,7 +17,17 @@ from analytics.cohort import empty_labs
 from analytics.errors import InputError
 from analytics.labs import format_time, implausible, normalise_unit, plausible_range
 from analytics.reading.attributes import cell_text
-from analytics.reading.cells import classify_column
+from analytics.reading.cell_columns import (
+    ABOVE,
+    BELOW,
+    EMPTY,
+    ERROR,
+    INVALID,
+    NOT_AVAILABLE,
+    NUMBER,
+    CellColumn,
+    read_cells,
+)
 from analytics.reading.headers import ColumnRole
 from analytics.reading.patient_table import patients_from_rows
 from analytics.reading.state import ReadState, padded
@@ -25,7 +35,6 @@ from analytics.reading.summary_rows import summary_reason, summary_rows
 
 __all__ = ["read_wide"]
 
-_VALUE_KINDS = ("number", "below", "above")
 _MAX_LISTED_ROWS = 12
 
 
@@ -45,9 +54,11 @@ def read_wide(
         index=pd.Index(used_numbers, name="row"),
         dtype=object,
     )
-    roles = _demote_non_numeric_labs(state, roles, frame)
+    del used_rows
+    readings = _read_lab_columns(state, roles, frame)
+    roles = _demote_non_numeric_labs(state, roles, frame, readings)
     patients = patients_from_rows(state, frame, roles)
-    labs = _wide_labs(state, frame, roles, patients.index)
+    labs = _wide_labs(state, roles, readings, frame.index.to_numpy(), patients.index)
     return patients, labs, roles
 
 
@@ -142,18 +153,39 @@ def _repeated_patient(
 # --------------------------------------------------------------------------- lab columns
 
 
-def _demote_non_numeric_labs(
+def _read_lab_columns(
     state: ReadState, roles: list[ColumnRole], frame: pd.DataFrame
+) -> dict[str, CellColumn]:
+    """Every lab column's cells read at once (one pass over all of them, then split)."""
+    columns = [r.column for r in roles if r.role == "lab"]
+    if not columns:
+        return {}
+    n = len(frame)
+    cells = frame[columns].to_numpy(dtype=object).ravel(order="F")
+    read = read_cells(cells, decimal_comma=state.grid.decimal_comma)
+    return {column: read.part(i * n, (i + 1) * n) for i, column in enumerate(columns)}
+
+
+def _demote_non_numeric_labs(
+    state: ReadState,
+    roles: list[ColumnRole],
+    frame: pd.DataFrame,
+    readings: dict[str, CellColumn],
 ) -> list[ColumnRole]:
     """The roles, with unknown lab columns that hold few values and repeated labs as attributes."""
     out = []
     seen: dict[tuple[str, float], str] = {}
     for role in roles:
         if role.role == "lab" and not role.known_lab and role.source != "set by you":
-            readings = classify_column(frame[role.column])
-            filled = readings["kind"] != "empty"
-            share = (readings["kind"].isin(_VALUE_KINDS) & filled).sum() / max(filled.sum(), 1)
-            if filled.sum() == 0 or share < 0.5:
+            # the share of values is judged with a decimal point, whatever the file
+            kinds = (
+                read_cells(frame[role.column].to_numpy(dtype=object)).kind
+                if state.grid.decimal_comma
+                else readings[role.column].kind
+            )
+            filled = int(np.count_nonzero(kinds != EMPTY))
+            values = int(np.count_nonzero((kinds == NUMBER) | (kinds == BELOW) | (kinds == ABOVE)))
+            if filled == 0 or values / filled < 0.5:
                 role = ColumnRole(role.column, "attribute")
             else:
                 state.note(
@@ -179,56 +211,60 @@ def _demote_non_numeric_labs(
 
 
 def _wide_labs(
-    state: ReadState, frame: pd.DataFrame, roles: list[ColumnRole], patient_ids: pd.Index
+    state: ReadState,
+    roles: list[ColumnRole],
+    readings: dict[str, CellColumn],
+    rows: np.ndarray,
+    patient_ids: pd.Index,
 ) -> pd.DataFrame:
-    """The labs table: one row per value of every lab column."""
+    """The labs table: one row per value of every lab column (``rows``: their row numbers)."""
     # gathered as arrays, made into one frame at the end: each text column is taken
     # from a few distinct texts (converting millions of cells one by one costs seconds)
-    positions, values, censored, rows = [], [], [], []
+    positions, values, censored = [], [], []
     per_column: list[tuple[str, float, str, str]] = []
     for role in roles:
         if role.role != "lab":
             continue
-        readings = classify_column(frame[role.column], decimal_comma=state.grid.decimal_comma)
-        unit = _column_unit(state, role, readings)
-        _report_cells(state, readings, role.column, role.lab_key, unit)
-        kinds = readings["kind"].to_numpy()
-        keep = np.flatnonzero((kinds == "number") | (kinds == "below") | (kinds == "above"))
+        read = readings[role.column]
+        unit = _column_unit(state, role, read, rows)
+        _report_cells(state, read, rows, role.column, role.lab_key, unit)
+        kinds = read.kind
+        keep = np.flatnonzero((kinds == NUMBER) | (kinds == BELOW) | (kinds == ABOVE))
         if not len(keep):
             continue
         kinds = kinds[keep]
         positions.append(keep.astype(np.int32))  # under max_rows: int32 is enough
-        values.append(readings["value"].to_numpy()[keep])
-        censored.append((kinds == "below") * np.int8(1) + (kinds == "above") * np.int8(2))
-        rows.append(readings.index.to_numpy()[keep].astype(np.int64))
+        values.append(read.value[keep])
+        censored.append((kinds == BELOW) * np.int8(1) + (kinds == ABOVE) * np.int8(2))
         per_column.append((role.lab_key, float(role.time or 0.0), unit, role.column))
         state.lab_names.setdefault(role.lab_key, (role.lab_name, role.known_lab))
     if not per_column:
         return empty_labs()
     which = np.repeat(np.arange(len(per_column), dtype=np.int32), [len(p) for p in positions])
+    at = np.concatenate(positions)
 
     def texts(distinct: list[str], codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
         return pd.array(np.array(distinct, dtype=object), dtype="str").take(codes)
 
     return pd.DataFrame(
         {
-            "patient_id": texts(list(patient_ids), np.concatenate(positions)),
+            "patient_id": texts(list(patient_ids), at),
             "analyte": texts([c[0] for c in per_column], which),
             "time": np.array([c[1] for c in per_column], dtype=float)[which],
             "value": np.concatenate(values),
             "censored": texts(["", "<", ">"], np.concatenate(censored)),
             "unit": texts([c[2] for c in per_column], which),
-            "row": np.concatenate(rows),
+            "row": rows[at].astype(np.int64),
             "column": texts([c[3] for c in per_column], which),
         }
     )
 
 
-def _column_unit(state: ReadState, role: ColumnRole, readings: pd.DataFrame) -> str:
+def _column_unit(state: ReadState, role: ColumnRole, read: CellColumn, rows: np.ndarray) -> str:
     """The column's unit: from its header, else the one most cells write."""
-    cell_units = readings["unit"]
-    cell_units = cell_units[cell_units.to_numpy() != ""]
-    if cell_units.empty:
+    written = read.unit != ""
+    cell_units = read.unit[written]
+    if not len(cell_units):
         return role.unit
     if not role.unit:
         unit = Counter(cell_units).most_common(1)[0][0]
@@ -237,15 +273,16 @@ def _column_unit(state: ReadState, role: ColumnRole, readings: pd.DataFrame) -> 
         )
         return unit
     wanted = normalise_unit(role.unit)
-    differs = {u: normalise_unit(u) != wanted for u in pd.unique(cell_units.to_numpy())}
-    odd = cell_units[cell_units.map(differs).to_numpy(dtype=bool)]
+    differs = {u: normalise_unit(u) != wanted for u in pd.unique(cell_units)}
+    odd = np.array([differs[u] for u in cell_units], dtype=bool)
+    odd_units, odd_rows = cell_units[odd], rows[read.at[written][odd]]
     state.issues.add_many(
         "warning",
         "unit_differs",
         role.column,
-        odd.index.to_numpy(),
+        odd_rows,
         lambda i: (
-            f"the cell says '{odd.iloc[i]}' but the column's unit is '{role.unit}'; "
+            f"the cell says '{odd_units[i]}' but the column's unit is '{role.unit}'; "
             "the value was kept as written, not converted"
         ),
     )
@@ -256,41 +293,43 @@ def _column_unit(state: ReadState, role: ColumnRole, readings: pd.DataFrame) -> 
 
 
 def _report_cells(
-    state: ReadState, readings: pd.DataFrame, column: str, analyte: str, unit: str
+    state: ReadState, read: CellColumn, rows: np.ndarray, column: str, analyte: str, unit: str
 ) -> None:
-    """Report the column's unreadable, missing, censored and implausible cells."""
-    kinds = readings["kind"].to_numpy()
-    rows = readings.index.to_numpy()
-    _report_unreadable(state, readings, kinds, rows, column)
-    for kind, label, issue_kind in (
-        ("not_available", "read as missing", "read_as_missing"),
-        ("below", "kept as censored values below the detection limit", "censored_below"),
-        ("above", "kept as censored values above the measuring range", "censored_above"),
+    """Report the column's unreadable, missing, censored and implausible cells.
+
+    Only the flagged cells are looked at (``read.at``): plain numbers are never visited.
+    """
+    flagged = read.kind[read.at]
+    where = rows[read.at]
+    _report_unreadable(state, read, flagged, where, column)
+    for code, label, issue_kind in (
+        (NOT_AVAILABLE, "read as missing", "read_as_missing"),
+        (BELOW, "kept as censored values below the detection limit", "censored_below"),
+        (ABOVE, "kept as censored values above the measuring range", "censored_above"),
     ):
-        at = np.flatnonzero(kinds == kind)
+        at = np.flatnonzero(flagged == code)
         if len(at):
-            texts = readings["raw"].to_numpy()[at]
-            _note_texts(state, texts, rows[at], column, label, issue_kind)
-    numbers = kinds == "number"
-    _report_implausible(state, readings["value"].to_numpy(), numbers, rows, column, analyte, unit)
+            _note_texts(state, read.raw[at], where[at], column, label, issue_kind)
+    numbers = read.kind == NUMBER
+    _report_implausible(state, read.value, numbers, rows, column, analyte, unit)
 
 
 def _report_unreadable(
-    state: ReadState, readings: pd.DataFrame, kinds: np.ndarray, rows: np.ndarray, column: str
+    state: ReadState, read: CellColumn, flagged: np.ndarray, where: np.ndarray, column: str
 ) -> None:
     """A warning for each cell that is a spreadsheet error or not a value."""
-    unreadable = np.flatnonzero((kinds == "error") | (kinds == "invalid"))
+    unreadable = np.flatnonzero((flagged == ERROR) | (flagged == INVALID))
     if not len(unreadable):
         return
-    problems = readings["problem"].to_numpy()[unreadable]
-    messages = readings["message"].to_numpy()[unreadable]
+    problems = read.problem[unreadable]
+    messages = read.message[unreadable]
     for problem in pd.unique(problems):
         at = np.flatnonzero(problems == problem)
         state.issues.add_many(
             "warning",
             problem,
             column,
-            rows[unreadable[at]],
+            where[unreadable[at]],
             lambda i, at=at: messages[at[i]],
         )
 

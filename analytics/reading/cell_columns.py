@@ -60,7 +60,8 @@ _MAX_ABS = float(LIMITS["max_abs_value"].value)
 # with any other space or digit falls through to classify_cell. The number is the
 # grammar of classify_cell's own pattern.
 _NUMBER = r"[+-]?(?:\d+(?:[.,]\d+)?|[.,]\d+)(?:[eE][+-]?\d+)?"
-_VALUE_RE = rf"^\s*(?P<op><=|>=|≤|≥|<|>)?\s*(?P<num>{_NUMBER})\s*$"
+_PLAIN_RE = rf"^\s*{_NUMBER}\s*$"
+_CENSORED_RE = rf"^\s*(?P<op><=|>=|≤|≥|<|>)\s*(?P<num>{_NUMBER})\s*$"
 # Numbers classify_cell reads with a message (see cells._to_float), left to it: in a
 # file that writes decimals with a point, digits, a comma and exactly 3 more characters
 # (``1,234``: a thousands separator?) ...
@@ -139,89 +140,118 @@ def read_cells(values: np.ndarray, *, decimal_comma: bool = False) -> CellColumn
     flagged: list[tuple[np.ndarray, ...]] = []
     if n == 0:
         return _finish(kind, value, flagged)
+    try:  # a column of texts and blanks, as every column of a CSV file: no type checks
+        texts = pa.array(values, type=pa.string())
+    except (pa.ArrowException, UnicodeError):
+        texts = None
+    if texts is not None:
+        left = _read_texts(values, texts, np.arange(n), decimal_comma, kind, value, flagged)
+        _read_distinct(values, left, decimal_comma, kind, value, flagged)
+        return _finish(kind, value, flagged)
     types = _type_of(values)
     is_str = np.equal(types, str)
     is_number = np.equal(types, float) | np.equal(types, int)
-    empty = pd.isna(values)  # None, NaN, NaT: empty, as classify_cell reads them
-    left = _read_numbers(values, np.flatnonzero(is_number & ~empty), kind, value)
+    others = ~(is_str | is_number | np.equal(types, type(None)))
+    left = _read_numbers(values, np.flatnonzero(is_number), kind, value)
     strings = np.flatnonzero(is_str)
     if len(strings):
-        texts_left = _read_texts(values, strings, decimal_comma, kind, value, flagged)
-        _read_distinct(values, texts_left, decimal_comma, kind, value, flagged)
-    # numbers too large to use, yes/no values, dates: rare, read one by one
-    left = np.union1d(left, np.flatnonzero(~is_str & ~is_number & ~empty))
+        try:
+            texts = pa.array(values[strings], type=pa.string())
+        except (pa.ArrowException, UnicodeError):  # e.g. a lone surrogate
+            texts = None
+        if texts is not None:
+            strings = _read_texts(values, texts, strings, decimal_comma, kind, value, flagged)
+        _read_distinct(values, strings, decimal_comma, kind, value, flagged)
+    if others.any():  # yes/no values, dates ...; NaT and other "not available"s are empty
+        at = np.flatnonzero(others)
+        left = np.union1d(left, at[~pd.isna(values[at]).astype(bool)])
+    # numbers too large to use and cells of other types: rare, read one by one
     if len(left):
         cells = values[left]
         readings = [classify_cell(cell, decimal_comma=decimal_comma) for cell in cells]
-        texts = np.array([str(cell) for cell in cells], dtype=object)
-        _put(left, readings, texts, np.arange(len(left)), kind, value, flagged)
+        texts_left = np.array([str(cell) for cell in cells], dtype=object)
+        _put(left, readings, texts_left, np.arange(len(left)), kind, value, flagged)
     return _finish(kind, value, flagged)
 
 
 def _read_numbers(
     values: np.ndarray, at: np.ndarray, kind: np.ndarray, value: np.ndarray
 ) -> np.ndarray:
-    """Read the numbers at ``at``; return the positions of those too large to use."""
+    """Read the numbers at ``at`` (NaN is an empty cell); return the positions of those
+    too large to use."""
     if not len(at):
         return at
     try:
         floats = values[at].astype(float)
     except OverflowError:  # an integer beyond floating point: read them one by one
         return at
-    good = np.abs(floats) <= _MAX_ABS  # False for infinity (NaN cells are not here)
+    good = np.abs(floats) <= _MAX_ABS  # False for infinity and NaN
     kind[at[good]] = NUMBER
     value[at[good]] = floats[good]
-    return at[~good]
+    return at[~good & ~np.isnan(floats)]
+
+
+def _mask(array: pa.Array) -> np.ndarray:
+    """A boolean pyarrow array as numpy, null as False."""
+    return array.fill_null(False).to_numpy(zero_copy_only=False)
+
+
+def _numbers(numbers: pa.Array, decimal_comma: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The values of number texts (``12.5``, ``11,7``, ``-3e2``), and which are usable:
+    not too large, and not a separator classify_cell would ask about."""
+    separator, pattern = (".", _DOT_THOUSANDS_RE) if decimal_comma else (",", _COMMA_AMBIGUOUS_RE)
+    doubtful = np.zeros(len(numbers), dtype=bool)
+    with_separator = np.flatnonzero(_mask(pc.match_substring(numbers, separator)))
+    if len(with_separator):
+        found = pc.match_substring_regex(numbers.take(with_separator), pattern)
+        doubtful[with_separator] = _mask(found)
+    floats = pc.cast(pc.replace_substring(numbers, ",", "."), pa.float64())
+    floats = floats.to_numpy(zero_copy_only=False)
+    return floats, ~doubtful & (np.abs(floats) <= _MAX_ABS)
 
 
 def _read_texts(
     values: np.ndarray,
+    texts: pa.Array,
     at: np.ndarray,
     decimal_comma: bool,
     kind: np.ndarray,
     value: np.ndarray,
     flagged: list[tuple[np.ndarray, ...]],
 ) -> np.ndarray:
-    """Read the texts at ``at`` that are numbers, censored numbers, blanks or missing
-    words; return the positions of the others."""
-    try:
-        texts = pa.array(values[at], type=pa.string())
-    except (pa.ArrowException, UnicodeError):  # e.g. a lone surrogate: read them one by one
-        return at
-    found = pc.extract_regex(texts, _VALUE_RE)
-    fast = pc.and_(pc.is_valid(found), pc.less_equal(pc.utf8_length(texts), _MAX_CHARS)).fill_null(
-        False
-    )
-    number = pc.struct_field(found, "num")
-    doubtful = _COMMA_AMBIGUOUS_RE if not decimal_comma else _DOT_THOUSANDS_RE
-    fast = pc.and_not(fast, pc.match_substring_regex(number, doubtful).fill_null(False))
-    fast = fast.to_numpy(zero_copy_only=False)
-    hit = np.flatnonzero(fast)
-    numbers = pc.cast(pc.replace_substring(number.take(hit), ",", "."), pa.float64())
-    numbers = numbers.to_numpy(zero_copy_only=False)
-    usable = np.abs(numbers) <= _MAX_ABS  # infinite or huge: left, for the message
-    hit, numbers = hit[usable], numbers[usable]
-    ops = pc.struct_field(found, "op").take(hit)
-    below = pc.is_in(ops, value_set=_BELOW_OPS).to_numpy(zero_copy_only=False)
-    plain = pc.equal(ops, "").to_numpy(zero_copy_only=False)
-    codes = np.where(plain, NUMBER, np.where(below, BELOW, ABOVE)).astype(np.int8)
-    kind[at[hit]] = codes
-    value[at[hit]] = numbers
-    censored = hit[~plain]
-    # the rest: blanks, missing words, and what is left for classify_cell
-    rest = np.flatnonzero(~fast)
-    rest = np.union1d(rest, np.flatnonzero(fast)[~usable])
-    trimmed = pc.utf8_trim(texts.take(rest), _ASCII_SPACE)
-    blank = pc.equal(trimmed, "").to_numpy(zero_copy_only=False)
-    missing = pc.is_in(pc.ascii_lower(trimmed), value_set=_MISSING)
-    missing = missing.to_numpy(zero_copy_only=False) & ~blank
-    words = rest[missing]
-    kind[at[words]] = NOT_AVAILABLE
-    noted = np.sort(np.concatenate([censored, words]))
-    if len(noted):
-        empty_texts = np.full(len(noted), "", dtype=object)
-        flagged.append((at[noted], values[at[noted]], empty_texts, empty_texts, empty_texts))
-    return at[rest[~blank & ~missing]]
+    """Read the texts (``texts``: the cells at ``at``, None for a blank cell) that are
+    numbers, censored numbers, blanks or missing words; return the positions of the others."""
+    short = pc.less_equal(pc.utf8_length(texts), _MAX_CHARS)
+    plain = _mask(pc.and_(short, pc.match_substring_regex(texts, _PLAIN_RE)))
+    hit = np.flatnonzero(plain)
+    numbers, usable = _numbers(pc.utf8_trim(texts.take(hit), _ASCII_SPACE), decimal_comma)
+    kind[at[hit[usable]]] = NUMBER
+    value[at[hit[usable]]] = numbers[usable]
+    rest = np.flatnonzero(~plain & _mask(texts.is_valid()))
+    rest = np.union1d(rest, hit[~usable])
+    # censored values: few, so the pattern that extracts the sign runs on them alone
+    rest_texts = texts.take(rest)
+    found = pc.extract_regex(rest_texts, _CENSORED_RE)
+    censored = np.flatnonzero(_mask(pc.and_(pc.is_valid(found), short.take(rest))))
+    limits, usable = _numbers(pc.struct_field(found, "num").take(censored), decimal_comma)
+    ops = pc.struct_field(found, "op").take(censored[usable])
+    below = _mask(pc.is_in(ops, value_set=_BELOW_OPS))
+    kind[at[rest[censored[usable]]]] = np.where(below, BELOW, ABOVE).astype(np.int8)
+    value[at[rest[censored[usable]]]] = limits[usable]
+    noted = [rest[censored[usable]]]
+    others = np.ones(len(rest), dtype=bool)
+    others[censored[usable]] = False
+    # blanks and missing words (``N/A``, ``-`` ...) among the others
+    trimmed = pc.utf8_trim(rest_texts, _ASCII_SPACE)
+    blank = _mask(pc.equal(trimmed, ""))
+    missing = _mask(pc.is_in(pc.ascii_lower(trimmed), value_set=_MISSING)) & ~blank & others
+    kind[at[rest[missing]]] = NOT_AVAILABLE
+    noted.append(rest[missing])
+    noted_at = at[np.sort(np.concatenate(noted))]
+    if len(noted_at):
+        empty_texts = np.full(len(noted_at), "", dtype=object)
+        flagged.append((noted_at, values[noted_at], empty_texts, empty_texts, empty_texts))
+    return at[rest[others & ~blank & ~missing]]
 
 
 def _read_distinct(

@@ -34,7 +34,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from analytics.limits import LIMITS
 
@@ -373,14 +376,38 @@ def _kind_by_values(values: Sequence[str]) -> tuple[str, int] | None:
 # --------------------------------------------------------------------------- the cohort
 
 
+def _record_like(texts: pd.Series) -> np.ndarray:
+    """Which texts have 6 or more digits and at most ``max_value_chars`` characters.
+
+    Counted by pyarrow for ASCII texts (where its digits are Python's), by Python's
+    ``re`` for the others (which may hold other scripts' digits).
+    """
+    values = texts.to_numpy(dtype=object)
+    try:
+        arrow = pa.array(values, type=pa.string())
+    except (pa.ArrowException, UnicodeError):  # not one text pyarrow takes: all by Python
+        arrow = pa.array([""] * len(values), type=pa.string())
+        ascii_ = np.zeros(len(values), dtype=bool)
+    else:
+        ascii_ = pc.string_is_ascii(arrow).to_numpy(zero_copy_only=False)
+    digits = np.array(pc.count_substring_regex(arrow, r"\d"), dtype=np.int64)
+    length = np.array(pc.utf8_length(arrow), dtype=np.int64)
+    for i in np.flatnonzero(~ascii_):
+        digits[i] = len(_DIGIT_RE.findall(values[i]))
+        length[i] = len(values[i])
+    return (digits >= 6) & (length <= MAX_VALUE_CHARS)
+
+
+_DIGIT_RE = re.compile(r"\d")
+
+
 def _direct_reason(id_column: str, ids: pd.Index) -> str:
     """Why the patient IDs look like direct identifiers, or ``""``."""
     kind = header_identifier_kind(id_column)
     if kind is not None:
         return f"the header '{id_column}' says they are {IDENTIFIER_KINDS[kind]}"
     texts = pd.Series(ids.astype(str), dtype=object)
-    digits = texts.str.count(r"\d")
-    candidates = texts[(digits >= 6) & (texts.str.len() <= MAX_VALUE_CHARS)]
+    candidates = texts[_record_like(texts)]
     n_records = sum(_is_record_number(t) for t in candidates)
     if n_records:
         return (

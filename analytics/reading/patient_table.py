@@ -7,6 +7,7 @@ rows kept for the patients, :func:`patients_from_rows` reads each attribute colu
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from analytics.cohort import STANDARD_ATTRIBUTES
@@ -76,27 +77,44 @@ def patients_from_rows(
 def _parse_attribute(state: ReadState, role: ColumnRole, cells: pd.Series) -> pd.Series:
     """Read one attribute column; a warning for each cell that is not recognised."""
     parser = _PARSERS.get(role.role)
+    values = cells.to_numpy(dtype=object)
+    codes, distinct = _distinct(values)
     if parser is None:
-        values = [parse_text(v) for v in cells]
+        texts = [parse_text(v) for v in distinct]
         if role.role == "cohort":  # as written; "CBT" and "cbt" are one cohort, first spelling
             first: dict[str, str] = {}
-            values = [first.setdefault(v.casefold(), v) if v else v for v in values]
-        return pd.Series(values, index=cells.index, dtype=object)
-    # each distinct cell is parsed once (type and value: True and 1 read differently)
-    parsed: dict[tuple[type, object], tuple[object, str, str]] = {}
-    values = []
-    problems: dict[str, tuple[list[int], list[str]]] = {}
-    for row, raw in cells.items():
-        key = (type(raw), raw)
-        result = parsed.get(key)
-        if result is None:
-            result = parsed[key] = parser(raw)
-        value, problem, kind = result
+            # the first spelling in the column's order: the distinct cells are in that order
+            texts = [first.setdefault(v.casefold(), v) if v else v for v in texts]
+        return pd.Series(_take(texts, codes), index=cells.index, dtype=object)
+    results = [parser(raw) for raw in distinct]
+    problems: dict[str, list[int]] = {}
+    for code, (_value, problem, kind) in enumerate(results):
         if problem:
-            rows, messages = problems.setdefault(kind, ([], []))
-            rows.append(int(row))
-            messages.append(problem)
-        values.append(value)
-    for kind, (rows, messages) in problems.items():
-        state.issues.add_many("warning", kind, role.column, rows, messages.__getitem__)
-    return pd.Series(values, index=cells.index, dtype=object)
+            problems.setdefault(kind, []).append(code)
+    rows = cells.index.to_numpy()
+    for kind, bad in problems.items():
+        at = np.flatnonzero(np.isin(codes, bad))  # in the column's order
+        messages = [results[code][1] for code in codes[at]]
+        state.issues.add_many("warning", kind, role.column, rows[at], messages.__getitem__)
+    return pd.Series(_take([r[0] for r in results], codes), index=cells.index, dtype=object)
+
+
+def _distinct(values: np.ndarray) -> tuple[np.ndarray, list[object]]:
+    """Codes into the distinct cells, in the order they first appear.
+
+    Cells are the same only when they have the same type too (``True`` and ``1`` read
+    differently), so a column of several types is coded by (type, cell).
+    """
+    types = {type(v) for v in values}
+    if len(types - {type(None)}) <= 1:
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+        return codes, list(uniques)
+    keyed: dict[tuple[type, object], int] = {}
+    codes = np.array([keyed.setdefault((type(v), v), len(keyed)) for v in values], dtype=np.intp)
+    return codes, [v for _, v in keyed]
+
+
+def _take(values: list[object], codes: np.ndarray) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out[codes]

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 __all__ = ["summary_reason", "summary_rows"]
 
 # Labels of summary rows in the patient-ID column (compared in lower case, without a
@@ -54,6 +58,7 @@ _SUMMARY_STRONG = frozenset(
 )
 _SUMMARY_WEAK = frozenset({"n", "p", "sd", "se", "sem", "std", "min", "max"})
 _SUMMARY_WORDS = _SUMMARY_STRONG | _SUMMARY_WEAK
+_WORDS = pa.array(sorted(_SUMMARY_WORDS), type=pa.string())
 _SUMMARY_SPLIT_RE = re.compile(r"\s*(?:±|\+/-|\+-|/|\(|\)|,|–|-)\s*")
 _SUMMARY_COUNT_RE = re.compile(r"^n\s*[=:]\s*\d+$")
 
@@ -77,6 +82,24 @@ def _summary_label(text: str) -> str:
     return ""
 
 
+def _labels(ids: list[str]) -> list[str]:
+    """:func:`_summary_label` of each ID; most IDs (ASCII letters and digits only, and no
+    summary word) are settled at once by pyarrow, the rest one by one."""
+    kinds = [""] * len(ids)
+    if not ids:
+        return kinds
+    try:
+        texts = pa.array(ids, type=pa.string())
+    except (pa.ArrowException, UnicodeError):  # not one text pyarrow takes: all by Python
+        return [_summary_label(text) for text in ids]
+    plain = pc.and_(pc.string_is_ascii(texts), pc.ascii_is_alnum(texts))
+    word = pc.is_in(pc.ascii_lower(texts), value_set=_WORDS)
+    settled = pc.and_not(plain, word).fill_null(False).to_numpy(zero_copy_only=False)
+    for i in np.flatnonzero(~settled):
+        kinds[i] = _summary_label(ids[i])
+    return kinds
+
+
 def summary_rows(ids: list[str]) -> list[bool]:
     """Which rows are summary rows (``Mean``, ``SD``, ``Total`` ...), not patients.
 
@@ -96,7 +119,7 @@ def summary_rows(ids: list[str]) -> list[bool]:
         different ID is itself a summary row; so patients ``M``, ``N``, ``O`` stay
         patients, while ``Mean`` / ``SD`` / ``n`` under the data do not.
     """
-    kinds = [_summary_label(text) for text in ids]
+    kinds = _labels(ids)
     flags = [kind == "strong" for kind in kinds]
     if "weak" not in kinds:
         return flags

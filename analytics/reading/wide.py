@@ -78,21 +78,23 @@ def _patient_rows(
     conflicts: list[str] = []
     ids = [cell_text(row[id_index]) if len(row) > id_index else "" for row in data_rows]
     summary = summary_rows(ids)
+    state.n_rows_in += len(data_rows)
     for offset, row in enumerate(data_rows):
         number = first + offset
-        state.n_rows_in += 1
-        if not any(c is not None for c in row):
+        length = len(row)
+        if row.count(None) == length:  # list.count: no Python call per cell
             state.exclude_empty(number)
             continue
         patient_id = ids[offset]
         if summary[offset]:
             state.exclude(number, summary_reason(patient_id), kind="summary_row")
             continue
-        extra = [c for c in row[width:] if c is not None]
-        if extra:
-            state.exclude(number, _extra_cells_reason(extra), kind="extra_cells")
-            continue
-        cells = padded(row, width)
+        if length > width:
+            extra = [c for c in row[width:] if c is not None]
+            if extra:
+                state.exclude(number, _extra_cells_reason(extra), kind="extra_cells")
+                continue
+        cells = row if length == width else padded(row, width)
         if not patient_id:
             state.exclude(number, f"no patient ID in column '{id_column}'", kind="no_patient_id")
             continue

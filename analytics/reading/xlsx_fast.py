@@ -1,0 +1,397 @@
+"""A fast check of the two large XML parts of a workbook: a worksheet's cells and its texts.
+
+The expat scan of :mod:`analytics.reading.xlsx_xml` calls back into Python for every
+element (about 1.5 µs a cell). Here expat still reads every byte of the part, so the
+part is as well-formed as before and a document type is still refused, but it calls
+back only for what lies around the cells (the declaration, ``<dimension>``, the sheet's
+settings) or around the texts (the declared counts): across the cells its callbacks are
+switched off and it runs at C speed. What the callbacks read from the cells (the
+farthest cell, the formula cells without a saved result) is read here over the bytes
+with numpy, each check one pass in C.
+
+That is exact where the cells are written regularly, as Excel, LibreOffice and
+libraries write them: ``<row r="4" ...>``, ``<c r="B4" t="s">``, ``<v>12</v>``,
+``</c>``. Whatever is not (an element the check does not know among the cells, such as
+a namespace prefix, rich text or a comment; a ``<`` not closed by a ``>`` before the
+next one; a cell or row without its reference first, or in single quotes, in lower
+case, with a leading zero or a fourth column letter; another attribute whose name ends
+in ``r``; cells that do not nest in rows; a sheet beyond the cell limit; a table of
+texts with more entries than cells or a prefixed entry) goes through the full expat
+scan instead. The fast path only ever *accepts*: every refusal, and its message, is the
+expat scan's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from analytics.errors import InputError
+
+__all__ = ["fast_scan"]
+
+#: Bytes of cells checked, and fed to expat, at once (bounded memory for any sheet).
+_BLOCK = 1 << 23
+_PAD = 160
+
+_SST_START_RE = re.compile(rb"\s*<sst(?:\s[^<>]*)?>")
+
+_LT, _GT, _SLASH, _QUOTE, _EQUALS = 60, 62, 47, 34, 61
+
+
+def fast_scan(
+    content: bytearray, make_scan: Callable[[], Any], max_cells: int, max_formulas: int
+) -> Any | None:
+    """The scan of a worksheet or shared-strings part, or None for the full expat scan.
+
+    ``make_scan`` makes an empty expat scan of this part; ``max_formulas`` is how many
+    formula cells without a value are listed one by one.
+    """
+    start = content.find(b"<sheetData>")
+    if start >= 0:
+        return _worksheet(content, start, make_scan, max_cells, max_formulas)
+    if content.find(b"<sst") >= 0:
+        return _shared_strings(content, make_scan, max_cells)
+    return None
+
+
+def _expat(
+    make_scan: Callable[[], Any],
+    content: bytearray,
+    begin: int,
+    close: int,
+    next_row: int | None = None,
+) -> Any:
+    """The expat scan of the whole part, calling back only outside ``begin:close``.
+
+    None when it refuses (the full scan then says why, as it would have).
+    """
+    scan = make_scan()
+    view = memoryview(content)
+    try:
+        scan.feed(view[:begin])
+        scan.pause()
+        for at in range(begin, close, _BLOCK):
+            scan.feed(view[at : min(at + _BLOCK, close)])
+        scan.resume(next_row)
+        scan.feed(view[close:], final=True)
+    except InputError:
+        return None
+    finally:
+        del view
+    return scan
+
+
+def _worksheet(
+    content: bytearray,
+    start: int,
+    make_scan: Callable[[], Any],
+    max_cells: int,
+    max_formulas: int,
+) -> Any | None:
+    """A worksheet: its cells checked here, the whole part by expat."""
+    begin = start + len(b"<sheetData>")
+    close = content.rfind(b"</sheetData>")
+    if close < begin or content.find(b"<sheetData", 0, start) >= 0:
+        return None  # (a second sheetData among the cells is an unknown tag below)
+    cells = _Cells(max_formulas)
+    view = memoryview(content)
+    at = begin
+    try:
+        while at < close:
+            # blocks end after a row, so that no cell is cut in two
+            stop = close
+            if close - at > _BLOCK:
+                stop = content.find(b"</row>", at + _BLOCK, close) + len(b"</row>")
+                if stop < len(b"</row>"):
+                    return None
+            if not cells.check(np.frombuffer(view[at:stop], dtype=np.uint8)):
+                return None
+            at = stop
+    finally:
+        del view
+    scan = _expat(make_scan, content, begin, close, cells.last_row)
+    if scan is None:
+        return None
+    far_row = max(scan.far_row, cells.far_row)
+    far_column = max(scan.far_column, cells.far_column)
+    if far_row * max(far_column, 1) > max_cells:
+        return None  # refused by the full scan, naming the cell where it first goes too far
+    scan.far_row, scan.far_column = far_row, far_column
+    scan.formula_cells = cells.formulas[:max_formulas]
+    scan.n_formula_cells = cells.n_formulas
+    return scan
+
+
+def _shared_strings(content: bytearray, make_scan: Callable[[], Any], max_cells: int) -> Any | None:
+    """The table of texts: its declared counts by the expat scan, its entries counted here."""
+    prologue = content.find(b"?>") + 2 if content.startswith(b"<?xml") else 0
+    root = _SST_START_RE.match(content, prologue) if prologue != 1 else None
+    close = content.rfind(b"</sst>")
+    if root is None or close < root.end() or content.find(b"<sst", root.end()) >= 0:
+        return None
+    # every entry calamine reads starts "<si" (none prefixed): at most that many
+    inside = (root.end(), close)
+    if content.find(b":si", *inside) >= 0 or content.count(b"<si", *inside) > max_cells:
+        return None
+    return _expat(make_scan, content, *inside)
+
+
+def _is(array: np.ndarray, *values: int) -> np.ndarray:
+    out = array == values[0]
+    for value in values[1:]:
+        out |= array == value
+    return out
+
+
+class _Cells:
+    """The cells of a worksheet, checked block by block (each block whole rows).
+
+    The part is well-formed (expat reads it all); what is checked here is that the
+    references can be read as expat's callbacks read them.
+    """
+
+    def __init__(self, max_formulas: int) -> None:
+        self.max_formulas = max_formulas
+        self.far_row = 0
+        self.far_column = 0
+        self.last_row = 0  # the reference of the last row
+        #: (row, 0-based column) of the first formula cells without a value, and how many
+        self.formulas: list[tuple[int, int]] = []
+        self.n_formulas = 0
+
+    def check(self, block: np.ndarray) -> bool:
+        """Check one block of the cells; False when the full expat scan must decide."""
+        lt = np.flatnonzero(block == _LT)
+        gt = np.flatnonzero(block == _GT)
+        if len(lt) != len(gt):
+            return False
+        if not len(lt):
+            return True
+        if not (lt < gt).all() or not (gt[:-1] < lt[1:]).all():
+            return False  # a "<" inside a tag, or a ">" outside one
+        padded = np.zeros(len(block) + _PAD, dtype=np.uint8)
+        padded[: len(block)] = block
+        words = _words(padded)
+        kinds = _tag_kinds(words, lt)
+        if kinds is None:
+            return False
+        cells = _References(words, lt[kinds == _CELL])
+        rows = _digits(words, lt[kinds == _ROW] + 8) if (kinds == _ROW).any() else None
+        if not cells.ok or ((kinds == _ROW).any() and rows is None):
+            return False
+        if not _only_leading_r(block, lt, gt, kinds):
+            return False
+        far_row, far_column = cells.farthest()
+        self.far_row = max(self.far_row, far_row)
+        self.far_column = max(self.far_column, far_column)
+        if rows is not None:
+            self.far_row = max(self.far_row, _largest(*rows))
+            self.last_row = int(_value(rows[0][-1:], rows[1][-1:])[0])
+        if (kinds == _FORMULA).any():
+            return self._formulas(block, kinds, lt, gt, cells)
+        return True
+
+    def _formulas(
+        self,
+        block: np.ndarray,
+        kinds: np.ndarray,
+        lt: np.ndarray,
+        gt: np.ndarray,
+        cells: _References,
+    ) -> bool:
+        """The formula cells without a saved value (text in <v>, or <is>) of a block.
+
+        Every <v>, <f>, <is> must then lie inside a cell, one cell open at a time (as
+        in every file written by a spreadsheet program), so that each is the cell's.
+        """
+        empty = block[gt - 1] == _SLASH  # <c r="A1"/>, <v/>
+        opens = ((kinds == _CELL) & ~empty).astype(np.int32)
+        depth = np.cumsum(opens - (kinds == _CELL_END), dtype=np.int32)
+        inner = kinds >= _VALUE
+        if depth.min() < 0 or depth.max() > 1 or ((depth != 1) & inner).any():
+            return False
+        cell = np.cumsum(kinds == _CELL, dtype=np.int32) - 1  # the cell each tag is in
+        text_after = np.r_[lt[1:] > gt[:-1] + 1, False]
+        valued = ((kinds == _VALUE) & ~empty & text_after) | (kinds == _INLINE)
+        formula = np.unique(cell[kinds == _FORMULA])
+        missing = formula[~np.isin(formula, cell[valued])]
+        room = max(self.max_formulas - len(self.formulas), 0)
+        listed = missing[:room]
+        rows, columns = cells.row_numbers(listed), cells.columns(listed)
+        self.formulas += [(int(r), int(c) - 1) for r, c in zip(rows, columns, strict=True)]
+        self.n_formulas += len(missing)
+        return True
+
+
+# tag kinds, in an order where everything from _VALUE on lies inside a cell
+_OTHER, _ROW, _ROW_END, _CELL, _CELL_END = 0, 1, 2, 3, 4
+_VALUE, _FORMULA, _INLINE, _INNER = 5, 6, 7, 8
+
+_R = ord("r")
+#: bytes that may follow an attribute name: "=" or whitespace
+_AFTER_NAME = np.zeros(256, dtype=bool)
+_AFTER_NAME[[_EQUALS, 32, 9, 10, 13]] = True
+
+
+def _word(text: bytes) -> np.uint64:
+    return np.uint64(int.from_bytes(text, "little"))
+
+
+#: The first byte of a tag's name (after "<") -> its row in _KINDS (0: no tag known here).
+_FIRST = np.zeros(256, dtype=np.intp)
+for _i, _letter in enumerate("cvfitr/", start=1):
+    _FIRST[ord(_letter)] = _i
+
+
+def _kinds_table() -> np.ndarray:
+    """The kind of a tag by its first three bytes after "<"; cells, rows and some end
+    tags are settled by their next bytes in _tag_kinds."""
+    table = np.zeros(len("cvfitr/") + 1 << 16, dtype=np.int8)
+
+    def put(text: str, kind: int, third: str = "") -> None:
+        """``text``: the first two bytes; ``third``: the third ("" for any). The table is
+        indexed by the first (as in _FIRST), the third, then the second byte."""
+        start = _FIRST[ord(text[0])] << 16 | ord(text[1])
+        if third:
+            for byte in third:
+                table[start | ord(byte) << 8] = kind
+        else:
+            table[start : start + (1 << 16) : 256] = kind
+
+    for end in ">/ ":
+        put("v" + end, _VALUE)
+        put("f" + end, _FORMULA)
+        put("t" + end, _INNER)
+        put("r" + end, _INNER)
+    put("c ", _CELL, "r")  # <c r
+    put("ro", _ROW, "w")  # <row
+    put("is", _INLINE, ">/ ")
+    put("/c", _CELL_END, ">")
+    put("/r", _ROW_END, "o")  # </row ...
+    for name in "vftr":
+        put("/" + name, _INNER, ">")
+    put("/i", _INNER, "s")  # </is ...
+    return table
+
+
+_KINDS = _kinds_table()
+_U8 = np.uint64(8)
+_BYTE = np.uint64(0xFF)
+
+
+def _words(padded: np.ndarray) -> np.ndarray:
+    """The 8 bytes from every position of ``padded`` as one little-endian integer (a view)."""
+    return np.ndarray((len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))
+
+
+def _tag_kinds(words: np.ndarray, lt: np.ndarray) -> np.ndarray | None:
+    """The kind of each tag from its first bytes; None if any is not one known here."""
+    heads = words[lt]
+    first = _FIRST[((heads >> _U8) & _BYTE).astype(np.intp)]
+    key = first << 16 | ((heads >> np.uint64(16)) & np.uint64(0xFFFF)).astype(np.intp)
+    kinds = _KINDS[key]
+    if (kinds == _OTHER).any():
+        return None
+    # the bytes that settle a tag the first three did not: <c r=" </row> </is> <row r="
+    rest = {
+        _CELL: (b'<c r="', 6),
+        _ROW: (b'<row r="', 8),
+        _ROW_END: (b"</row>", 6),
+    }
+    for kind, (text, length) in rest.items():
+        at = kinds == kind
+        mask = np.uint64((1 << 8 * length) - 1)
+        if ((heads[at] & mask) != _word(text)).any():
+            return None
+    inner = np.flatnonzero(kinds == _INNER)
+    is_end = (heads[inner] & np.uint64(0xFFFFFFFFFF)) == _word(b"</is>")
+    slash_i = ((heads[inner] >> _U8) & np.uint64(0xFFFF)) == _word(b"/i")
+    if (slash_i & ~is_end).any():
+        return None
+    return kinds
+
+
+def _digits(words: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The digits at each of ``at``, as (length, big-endian number of the digit bytes),
+    or None unless every one is 1 to 7 digits, not starting with 0, then a quote."""
+    raw = words[at]
+    bytes_ = raw.view(np.uint8).reshape(-1, 8)
+    is_digit = (bytes_ >= 48) & (bytes_ <= 57)
+    length = np.argmin(is_digit, axis=1)  # the first byte that is not a digit (<= 7)
+    after = np.take_along_axis(bytes_, length[:, None], axis=1)[:, 0]
+    first = bytes_[:, 0]
+    if (after != _QUOTE).any() or (first < 49).any() or (first > 57).any():
+        return None
+    # only the digits, as one big-endian number: compared like the numbers they write
+    kept = raw & ((np.uint64(1) << (np.uint64(8) * length.astype(np.uint64))) - np.uint64(1))
+    return length, kept.byteswap() >> (np.uint64(8) * (np.uint64(8) - length.astype(np.uint64)))
+
+
+def _largest(length: np.ndarray, digits: np.ndarray) -> int:
+    """The largest of the numbers given as (length, big-endian digit bytes)."""
+    longest = int(length.max())
+    top = int(digits[length == longest].max())
+    return int(top.to_bytes(longest, "big").decode("ascii"))
+
+
+def _value(length: np.ndarray, digits: np.ndarray) -> np.ndarray:
+    """The numbers themselves (for the few cells that need them)."""
+    out = np.zeros(len(length), dtype=np.int64)
+    for i, (n, d) in enumerate(zip(length.tolist(), digits.tolist(), strict=True)):
+        out[i] = int(int(d).to_bytes(n, "big").decode("ascii"))
+    return out
+
+
+class _References:
+    """The cells' references, checked: the farthest row and column, and each on demand."""
+
+    def __init__(self, words: np.ndarray, lt: np.ndarray) -> None:
+        self.ok = False
+        if not len(lt):
+            self.ok, self.n = True, 0
+            return
+        letters = words[lt + 6].view(np.uint8).reshape(-1, 8)[:, :4]
+        upper = (letters >= 65) & (letters <= 90)
+        if not upper[:, 0].all() or upper.all(axis=1).any():
+            return  # no column letter, or a fourth
+        count = 1 + upper[:, 1].astype(np.intp) + (upper[:, 1] & upper[:, 2])
+        rows = _digits(words, lt + 6 + count)
+        if rows is None:
+            return
+        self.ok, self.n = True, len(lt)
+        self._letters, self._count, self._rows = letters, count, rows
+
+    def columns(self, which: np.ndarray | slice = slice(None)) -> np.ndarray:
+        letters, count = self._letters[which].astype(np.int64) - 64, self._count[which]
+        column = letters[:, 0]
+        column = np.where(count >= 2, column * 26 + letters[:, 1], column)
+        return np.where(count >= 3, column * 26 + letters[:, 2], column)
+
+    def row_numbers(self, which: np.ndarray) -> np.ndarray:
+        return _value(self._rows[0][which], self._rows[1][which])
+
+    def farthest(self) -> tuple[int, int]:
+        """(row, column) of the farthest reference (each the largest on its own)."""
+        if not self.n:
+            return 0, 0
+        widest = self._count == self._count.max()
+        column = int(self.columns(widest).max())
+        return _largest(*self._rows), column
+
+
+def _only_leading_r(block: np.ndarray, lt: np.ndarray, gt: np.ndarray, kinds: np.ndarray) -> bool:
+    """No cell or row has an attribute ending in ``r`` besides its leading ``r``
+    (``x:r``, a second ``r``): every other "r" before "=" or a space is outside them."""
+    found = np.flatnonzero(block == _R)
+    found = found[_AFTER_NAME[block[np.minimum(found + 1, len(block) - 1)]]]
+    leading = (kinds == _CELL) | (kinds == _ROW)
+    if len(found) == int(np.count_nonzero(leading)):
+        return True  # just the leading ones (_tag_kinds found each at its place)
+    tag = np.maximum(np.searchsorted(lt, found, side="right") - 1, 0)
+    inside = (lt[tag] < found) & (found < gt[tag]) & leading[tag]
+    offset = np.where(kinds[tag] == _CELL, 3, 5)
+    return not (inside & (found != lt[tag] + offset)).any()

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from analytics.limits import LIMITS
 from analytics.reading.cells import shown as _shown
 
 __all__ = [
     "cell_text",
+    "cell_texts",
     "is_missing_text",
     "is_sex_text",
     "is_yes_no_text",
@@ -62,6 +68,31 @@ def cell_text(raw: object) -> str:
     if isinstance(raw, float) and raw.is_integer():
         return str(int(raw))
     return re.sub(r"\s+", " ", str(raw).replace("\u00a0", " ")).strip()
+
+
+#: The ASCII characters Python's ``str.strip()`` removes.
+_ASCII_STRIPPED = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
+
+
+def cell_texts(cells: Sequence[object]) -> list[str]:
+    """:func:`cell_text` of each cell; a column of texts is read by pyarrow at once.
+
+    pyarrow strips and checks the ASCII texts (where its stripping is Python's); a text
+    that is not ASCII or holds runs of spaces, tabs or line breaks goes to
+    :func:`cell_text`, as does every cell that is not a text.
+    """
+    try:
+        texts = pa.array(cells, type=pa.string())
+    except (pa.ArrowException, UnicodeError):  # numbers, dates ... (or a lone surrogate)
+        return [cell_text(cell) for cell in cells]
+    stripped = pc.utf8_trim(texts, _ASCII_STRIPPED)
+    odd = pc.invert(pc.string_is_ascii(texts))
+    for inside in ("  ", "\n", "\t"):
+        odd = pc.or_(odd, pc.match_substring(stripped, inside))
+    out = stripped.fill_null("").to_pylist()
+    for i in np.flatnonzero(odd.fill_null(False).to_numpy(zero_copy_only=False)):
+        out[i] = cell_text(cells[i])
+    return out
 
 
 def is_yes_no_text(text: str) -> bool:

@@ -12,7 +12,7 @@ import pandas as pd
 
 from analytics.cohort import STANDARD_ATTRIBUTES
 from analytics.reading.attributes import (
-    cell_text,
+    cell_texts,
     parse_age_group,
     parse_sex,
     parse_text,
@@ -54,7 +54,7 @@ def patients_from_rows(
     file's other attribute columns under their header text.
     """
     id_column = next(r.column for r in roles if r.role == "patient_id")
-    ids = [cell_text(v) for v in frame[id_column]]
+    ids = cell_texts(frame[id_column].to_numpy(dtype=object))
     index = pd.Index(ids, name="patient_id")
     columns: dict[str, pd.Series] = {
         name: pd.Series([None] * len(ids), index=index, dtype=object)

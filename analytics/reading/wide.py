@@ -16,7 +16,7 @@ import pandas as pd
 from analytics.cohort import empty_labs
 from analytics.errors import InputError
 from analytics.labs import format_time, implausible, normalise_unit, plausible_range
-from analytics.reading.attributes import cell_text
+from analytics.reading.attributes import cell_text, cell_texts
 from analytics.reading.cell_columns import (
     ABOVE,
     BELOW,
@@ -76,7 +76,7 @@ def _patient_rows(
     used_numbers: list[int] = []
     first_seen: dict[str, tuple[int, list[object]]] = {}
     conflicts: list[str] = []
-    ids = [cell_text(row[id_index]) if len(row) > id_index else "" for row in data_rows]
+    ids = cell_texts([row[id_index] if len(row) > id_index else None for row in data_rows])
     summary = summary_rows(ids)
     state.n_rows_in += len(data_rows)
     for offset, row in enumerate(data_rows):
@@ -250,7 +250,7 @@ def _wide_labs(
 
     return pd.DataFrame(
         {
-            "patient_id": texts(list(patient_ids), at),
+            "patient_id": pd.array(patient_ids, dtype="str").take(at),
             "analyte": texts([c[0] for c in per_column], which),
             "time": np.array([c[1] for c in per_column], dtype=float)[which],
             "value": np.concatenate(values),

@@ -179,18 +179,15 @@ class _Cells:
         kinds = _tag_kinds(words, lt)
         if kinds is None:
             return False
-        cells = _References(words, lt[kinds == _CELL])
-        rows = _digits(words, lt[kinds == _ROW] + 8) if (kinds == _ROW).any() else None
-        if not cells.ok or ((kinds == _ROW).any() and rows is None):
-            return False
-        if not _only_leading_r(block, lt, gt, kinds):
+        cells = _References(words, lt, kinds)
+        if not cells.ok or not _only_leading_r(block, lt, gt, kinds):
             return False
         far_row, far_column = cells.farthest()
         self.far_row = max(self.far_row, far_row)
         self.far_column = max(self.far_column, far_column)
-        if rows is not None:
-            self.far_row = max(self.far_row, _largest(*rows))
-            self.last_row = int(_value(rows[0][-1:], rows[1][-1:])[0])
+        last = cells.last_row()
+        if last is not None:
+            self.last_row = last
         if (kinds == _FORMULA).any():
             return self._formulas(block, kinds, lt, gt, cells)
         return True
@@ -230,6 +227,7 @@ class _Cells:
 # tag kinds, in an order where everything from _VALUE on lies inside a cell
 _OTHER, _ROW, _ROW_END, _CELL, _CELL_END = 0, 1, 2, 3, 4
 _VALUE, _FORMULA, _INLINE, _INNER = 5, 6, 7, 8
+_IS_END = 9  # </is>, once checked an _INNER
 
 _R = ord("r")
 #: bytes that may follow an attribute name: "=" or whitespace
@@ -274,7 +272,7 @@ def _kinds_table() -> np.ndarray:
     put("/r", _ROW_END, "o")  # </row ...
     for name in "vftr":
         put("/" + name, _INNER, ">")
-    put("/i", _INNER, "s")  # </is ...
+    put("/i", _IS_END, "s")  # </is ...
     return table
 
 
@@ -307,17 +305,18 @@ def _tag_kinds(words: np.ndarray, lt: np.ndarray) -> np.ndarray | None:
         mask = np.uint64((1 << 8 * length) - 1)
         if ((heads[at] & mask) != _word(text)).any():
             return None
-    inner = np.flatnonzero(kinds == _INNER)
-    is_end = (heads[inner] & np.uint64(0xFFFFFFFFFF)) == _word(b"</is>")
-    slash_i = ((heads[inner] >> _U8) & np.uint64(0xFFFF)) == _word(b"/i")
-    if (slash_i & ~is_end).any():
-        return None
+    ends = np.flatnonzero(kinds == _IS_END)
+    if len(ends):
+        if ((heads[ends] & np.uint64(0xFFFFFFFFFF)) != _word(b"</is>")).any():
+            return None
+        kinds[ends] = _INNER
     return kinds
 
 
-def _digits(words: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """The digits at each of ``at``, as (length, big-endian number of the digit bytes),
-    or None unless every one is 1 to 7 digits, not starting with 0, then a quote."""
+def _digits(words: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The digits at each of ``at``, as (length, big-endian number of the digit bytes,
+    the 8 bytes there), or None unless every one is 1 to 7 digits, not starting with 0,
+    then a quote."""
     raw = words[at]
     bytes_ = raw.view(np.uint8).reshape(-1, 8)
     is_digit = (bytes_ >= 48) & (bytes_ <= 57)
@@ -328,7 +327,8 @@ def _digits(words: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray] 
         return None
     # only the digits, as one big-endian number: compared like the numbers they write
     kept = raw & ((np.uint64(1) << (np.uint64(8) * length.astype(np.uint64))) - np.uint64(1))
-    return length, kept.byteswap() >> (np.uint64(8) * (np.uint64(8) - length.astype(np.uint64)))
+    digits = kept.byteswap() >> (np.uint64(8) * (np.uint64(8) - length.astype(np.uint64)))
+    return length, digits, raw
 
 
 def _largest(length: np.ndarray, digits: np.ndarray) -> int:
@@ -347,23 +347,39 @@ def _value(length: np.ndarray, digits: np.ndarray) -> np.ndarray:
 
 
 class _References:
-    """The cells' references, checked: the farthest row and column, and each on demand."""
+    """The cells' and rows' references, checked; the farthest row and column.
 
-    def __init__(self, words: np.ndarray, lt: np.ndarray) -> None:
+    Each cell's row is checked to be its row's (the same digits, then a quote), so the
+    rows' references give the farthest row; each row's number is read only on demand.
+    """
+
+    def __init__(self, words: np.ndarray, lt: np.ndarray, kinds: np.ndarray) -> None:
         self.ok = False
-        if not len(lt):
-            self.ok, self.n = True, 0
+        is_row = kinds == _ROW
+        rows = _digits(words, lt[is_row] + 8) if is_row.any() else None
+        cell_tags = np.flatnonzero(kinds == _CELL)
+        if (is_row.any() and rows is None) or (len(cell_tags) and rows is None):
             return
-        letters = words[lt + 6].view(np.uint8).reshape(-1, 8)[:, :4]
+        self.rows = rows
+        self.n = len(cell_tags)
+        if not self.n:
+            self.ok = True
+            return
+        at = lt[cell_tags]
+        letters = words[at + 6].view(np.uint8).reshape(-1, 8)[:, :4]
         upper = (letters >= 65) & (letters <= 90)
         if not upper[:, 0].all() or upper.all(axis=1).any():
             return  # no column letter, or a fourth
         count = 1 + upper[:, 1].astype(np.intp) + (upper[:, 1] & upper[:, 2])
-        rows = _digits(words, lt + 6 + count)
-        if rows is None:
-            return
-        self.ok, self.n = True, len(lt)
-        self._letters, self._count, self._rows = letters, count, rows
+        row = (np.cumsum(is_row, dtype=np.int32) - 1)[cell_tags]  # the row each cell is in
+        if row.min() < 0:
+            return  # a cell before any row
+        length, _, word = rows
+        mask = (np.uint64(1) << (np.uint64(8) * (length.astype(np.uint64) + np.uint64(1)))) - 1
+        mask = mask[row]
+        if ((words[at + 6 + count] & mask) != (word[row] & mask)).any():
+            return  # a cell whose row is not its row's
+        self.ok, self._letters, self._count, self._row = True, letters, count, row
 
     def columns(self, which: np.ndarray | slice = slice(None)) -> np.ndarray:
         letters, count = self._letters[which].astype(np.int64) - 64, self._count[which]
@@ -372,15 +388,24 @@ class _References:
         return np.where(count >= 3, column * 26 + letters[:, 2], column)
 
     def row_numbers(self, which: np.ndarray) -> np.ndarray:
-        return _value(self._rows[0][which], self._rows[1][which])
+        length, digits, _ = self.rows
+        row = self._row[which]
+        return _value(length[row], digits[row])
 
     def farthest(self) -> tuple[int, int]:
-        """(row, column) of the farthest reference (each the largest on its own)."""
+        """(row, column) of the farthest row and cell (each the largest on its own)."""
+        row = _largest(*self.rows[:2]) if self.rows is not None else 0
         if not self.n:
-            return 0, 0
+            return row, 0
         widest = self._count == self._count.max()
-        column = int(self.columns(widest).max())
-        return _largest(*self._rows), column
+        return row, int(self.columns(widest).max())
+
+    def last_row(self) -> int | None:
+        """The number of the last row (None without rows)."""
+        if self.rows is None:
+            return None
+        length, digits, _ = self.rows
+        return int(_value(length[-1:], digits[-1:])[0])
 
 
 def _only_leading_r(block: np.ndarray, lt: np.ndarray, gt: np.ndarray, kinds: np.ndarray) -> bool:

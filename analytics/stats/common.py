@@ -8,6 +8,7 @@ Every refusal is an :class:`~analytics.errors.AnalysisError` worded for a clinic
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
@@ -15,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from analytics.errors import AnalysisError
 from analytics.limits import LIMITS
@@ -70,11 +71,13 @@ def patient_labels(patient_ids: Any, n: int, *templates: Any) -> tuple[str, ...]
     else:
         if np.ndim(patient_ids) != 1:
             raise AnalysisError("Patient IDs must be a single column of labels.")
-        ids = [str(label) for label in patient_ids]
+        ids = list(map(str, patient_ids))
     if len(ids) != n:
         raise AnalysisError(f"There are {len(ids)} patient IDs for {n} values; they must match.")
+    if len(set(ids)) == len(ids):
+        return tuple(ids)
     seen: set[str] = set()
-    for label in ids:
+    for label in ids:  # the first one seen twice
         if label in seen:
             raise AnalysisError(
                 f"Patient {label} appears more than once; each row must be one patient."
@@ -87,18 +90,12 @@ def float_array(values: Any, name: str, ids: Sequence[str] | None = None) -> np.
     """1-D float array with NaN for missing; refuses text that is not a number."""
     if isinstance(values, pd.DataFrame) or np.ndim(values) != 1:
         raise AnalysisError(f"The {name} values must be a single column of numbers.")
-    original = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
-    original = original.reset_index(drop=True)
-    numbers = pd.to_numeric(original, errors="coerce")
-    bad = numbers.isna() & original.notna()
-    if bad.any():
-        position = int(np.flatnonzero(bad.to_numpy())[0])
-        who = f"patient {ids[position]}" if ids is not None else f"row {position + 1}"
-        raise AnalysisError(
-            f"The {name} value {original.iloc[position]!r} for {who} is not a number; "
-            "fix or blank it."
-        )
-    array = numbers.to_numpy(dtype=float, na_value=np.nan)
+    if isinstance(values, pd.Series) and values.dtype.kind == "f":  # already numbers
+        array = values.to_numpy(dtype=float, na_value=np.nan, copy=True)
+    elif isinstance(values, np.ndarray) and values.dtype.kind == "f":
+        array = np.array(values, dtype=float)
+    else:
+        array = _numbers(values, name, ids)
     infinite = np.isinf(array)
     if infinite.any():
         position = int(np.flatnonzero(infinite)[0])
@@ -114,6 +111,22 @@ def float_array(values: Any, name: str, ids: Sequence[str] | None = None) -> np.
             "the column."
         )
     return array
+
+
+def _numbers(values: Any, name: str, ids: Sequence[str] | None) -> np.ndarray:
+    """The values as floats (NaN for missing); refuses text that is not a number."""
+    original = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
+    original = original.reset_index(drop=True)
+    numbers = pd.to_numeric(original, errors="coerce")
+    bad = numbers.isna() & original.notna()
+    if bad.any():
+        position = int(np.flatnonzero(bad.to_numpy())[0])
+        who = f"patient {ids[position]}" if ids is not None else f"row {position + 1}"
+        raise AnalysisError(
+            f"The {name} value {original.iloc[position]!r} for {who} is not a number; "
+            "fix or blank it."
+        )
+    return numbers.to_numpy(dtype=float, na_value=np.nan)
 
 
 def check_same_patients(baseline: Any, follow_up: Any) -> None:
@@ -150,20 +163,18 @@ def complete_pairs(baseline: Any, follow_up: Any, patient_ids: Any) -> Pairs:
     ids = patient_labels(patient_ids, len(baseline), baseline, follow_up)
     before = float_array(baseline, "baseline", ids)
     after = float_array(follow_up, "follow-up", ids)
-    excluded: list[tuple[str, str]] = []
-    for label, b, f in zip(ids, before, after, strict=True):
-        if np.isnan(b) and np.isnan(f):
-            excluded.append((label, "no baseline or follow-up value"))
-        elif np.isnan(b):
-            excluded.append((label, "no baseline value"))
-        elif np.isnan(f):
-            excluded.append((label, "no follow-up value"))
-    keep = ~(np.isnan(before) | np.isnan(after))
+    no_before, no_after = np.isnan(before), np.isnan(after)
+    reasons = ("no baseline or follow-up value", "no baseline value", "no follow-up value")
+    excluded = tuple(
+        (ids[i], reasons[0] if no_before[i] and no_after[i] else reasons[1 if no_before[i] else 2])
+        for i in np.flatnonzero(no_before | no_after)
+    )
+    keep = ~(no_before | no_after)
     return Pairs(
         baseline=before[keep],
         follow_up=after[keep],
-        ids=tuple(label for label, k in zip(ids, keep, strict=True) if k),
-        excluded=tuple(excluded),
+        ids=tuple(itertools.compress(ids, keep.tolist())),
+        excluded=excluded,
     )
 
 
@@ -237,7 +248,9 @@ def t_summary(changes: np.ndarray, confidence: float, scale: float | None = None
             "The changes are too large to compute with (their mean or SD is not a finite "
             "number); check the unit and the column of the values."
         )
-    quantile = float(stats.t.ppf(0.5 + confidence / 2.0, df))
+    # scipy's t distribution is these functions (stats.t.ppf, .cdf, .sf): called directly,
+    # without the distribution's argument checks, which cost more than the test itself
+    quantile = float(special.stdtrit(df, 0.5 + confidence / 2.0))
     return TSummary(
         n=n,
         mean=mean,
@@ -245,9 +258,9 @@ def t_summary(changes: np.ndarray, confidence: float, scale: float | None = None
         se=se,
         t=t,
         df=df,
-        p_two_sided=float(min(1.0, 2.0 * stats.t.sf(abs(t), df))),
-        p_less=float(stats.t.cdf(t, df)),
-        p_greater=float(stats.t.sf(t, df)),
+        p_two_sided=float(min(1.0, 2.0 * special.stdtr(df, -abs(t)))),
+        p_less=float(special.stdtr(df, t)),
+        p_greater=float(special.stdtr(df, -t)),
         ci_low=mean - quantile * se,
         ci_high=mean + quantile * se,
     )

@@ -16,7 +16,7 @@ Change is always follow-up − baseline: a fall is a negative change.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -24,9 +24,8 @@ import pandas as pd
 from scipy import stats
 
 from analytics.errors import AnalysisError
-from analytics.plain import format_interval, format_level, format_number, format_p
-from analytics.stats import power as _power
-from analytics.stats.bayes import DEFAULT_PRIOR_SCALE, BayesResult, bayes_factor
+from analytics.plain import format_interval, format_level, format_number, format_p, jsonable
+from analytics.stats.bayes import DEFAULT_PRIOR_SCALE, check_prior_scale
 from analytics.stats.common import (
     Pairs,
     check_level,
@@ -39,7 +38,9 @@ from analytics.stats.common import (
 )
 from analytics.stats.effect_size import MAX_BRACKET_STEPS, dz_interval
 from analytics.stats.equivalence import EquivalenceResult, equivalence_test
-from analytics.stats.ratio import RatioResult, ratio_from_pairs, ratio_paired_t
+from analytics.stats.paired_deferred import DEFERRED, Deferred
+from analytics.stats.power import check_power_above_alpha
+from analytics.stats.ratio import RatioResult, ratio_paired_t
 from analytics.stats.rcv import RcvResult
 from analytics.stats.robust import (
     BOOTSTRAP_BCA_MAX_PAIRS,
@@ -49,9 +50,7 @@ from analytics.stats.robust import (
     SIGN_FLIP_MAX_DRAWS,
     SIGN_FLIP_MIN_PERMUTATIONS,
     WILCOXON_EXACT_MAX_PAIRS,
-    bootstrap_bca,
     leave_one_out,
-    sign_flip,
     signed_rank,
 )
 
@@ -265,25 +264,17 @@ class PairedResult:
     wilcoxon_note: str | None
     shapiro_w: float | None
     shapiro_p: float | None
-    sign_flip_p: float
-    sign_flip_method: str
-    bootstrap_ci_low: float | None
-    bootstrap_ci_high: float | None
-    bootstrap_note: str
-    mde_dz_80: float
-    n_for_80_power: int | None
     alpha: float
     baseline_values: tuple[float, ...]
     follow_up_values: tuple[float, ...]
     patient_ids: tuple[str, ...]
-    ratio: RatioResult | None = None
-    ratio_note: str | None = None
     censored_note: str | None = None
     equivalence: EquivalenceResult | None = None
     equivalence_note: str | None = None
-    bayes: BayesResult | None = None
     rcv: RcvResult | None = None
     rcv_note: str | None = None
+    #: the quantities computed when first read (see analytics.stats.paired_deferred)
+    _deferred: Deferred | None = field(default=None, repr=False, compare=False)
 
     @property
     def changes(self) -> tuple[float, ...]:
@@ -294,7 +285,14 @@ class PairedResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dictionary, unrounded; missing quantities are None."""
-        return dataclass_dict(self)
+        out: dict[str, Any] = {}
+        for name, value in dataclass_dict(self).items():
+            if name == "_deferred":
+                continue
+            out[name] = value
+            for later in _LISTED_AFTER.get(name, ()):  # the deferred ones in their place
+                out[later] = jsonable(getattr(self, later))
+        return out
 
     def to_frame(self) -> pd.DataFrame:
         """One row per scalar quantity: ``quantity``, ``label``, ``value``."""
@@ -329,6 +327,35 @@ class PairedResult:
         return f"{text} {self.censored_note}" if self.censored_note else text
 
 
+def _deferred_quantity(name: str) -> property:
+    def read(self: PairedResult) -> Any:
+        if self._deferred is None:
+            raise AttributeError(f"{name} was not computed for this result")
+        return self._deferred.get(name)
+
+    read.__name__ = name
+    return property(read, doc=f"``{name}``, computed when first read (see the class notes).")
+
+
+for _name in DEFERRED:
+    setattr(PairedResult, _name, _deferred_quantity(_name))
+
+#: Where each deferred quantity is listed in to_dict, after which field.
+_LISTED_AFTER = {
+    "shapiro_p": (
+        "sign_flip_p",
+        "sign_flip_method",
+        "bootstrap_ci_low",
+        "bootstrap_ci_high",
+        "bootstrap_note",
+        "mde_dz_80",
+        "n_for_80_power",
+    ),
+    "patient_ids": ("ratio", "ratio_note"),
+    "equivalence_note": ("bayes",),
+}
+
+
 def _validate_options(
     alpha: float, confidence: float, n_permutations: int, n_bootstrap: int
 ) -> None:
@@ -337,21 +364,6 @@ def _validate_options(
     for name, value in (("n_permutations", n_permutations), ("n_bootstrap", n_bootstrap)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
             raise AnalysisError(f"{name} must be a whole number of at least 1, not {value!r}.")
-
-
-def _pairs_for_80_power(cohen_dz: float, alpha: float) -> int | None:
-    """Pairs for 80 % two-sided power at the observed d_z; None when d_z is (near) 0."""
-    try:
-        return _power.n_required(abs(cohen_dz), 0.8, alpha)
-    except AnalysisError:
-        return None
-
-
-def _optional_ratio(pairs: Pairs, confidence: float) -> tuple[RatioResult | None, str | None]:
-    try:
-        return ratio_from_pairs(pairs, confidence), None
-    except AnalysisError as problem:
-        return None, f"Ratio (log) t-test not computed: {problem}"
 
 
 def paired_change(
@@ -449,15 +461,14 @@ def paired_change(
     """
     _validate_options(alpha, confidence, n_permutations, n_bootstrap)
     alpha, confidence = float(alpha), float(confidence)
+    prior_scale = check_prior_scale(prior_scale)
+    check_power_above_alpha(0.8, alpha)  # the power figures, deferred, need it
     pairs = complete_pairs(baseline, follow_up, patient_ids)
     require_pairs(len(pairs.ids), pairs.excluded)
     changes = pairs.follow_up - pairs.baseline
     scale = float(max(np.max(np.abs(pairs.baseline)), np.max(np.abs(pairs.follow_up))))
     t_part = _t_fields(pairs, changes, scale, confidence, alpha)
-    robust_part = _robust_fields(
-        changes, scale, alpha, confidence, int(n_permutations), int(n_bootstrap), int(seed)
-    )
-    ratio, ratio_note = _optional_ratio(pairs, confidence) if log_scale_available else (None, None)
+    robust_part = _robust_fields(changes, scale, alpha)
     equivalence, equivalence_note = None, "No equivalence margin given."
     if margin is not None:
         try:
@@ -465,18 +476,29 @@ def paired_change(
             equivalence_note = None
         except AnalysisError as problem:
             equivalence_note = f"Equivalence test not computed: {problem}"
+    deferred = Deferred(
+        pairs=pairs,
+        changes=changes,
+        t=t_part["t"],
+        cohen_dz=t_part["cohen_dz"],
+        alpha=alpha,
+        confidence=confidence,
+        n_permutations=int(n_permutations),
+        n_bootstrap=int(n_bootstrap),
+        seed=int(seed),
+        prior_scale=prior_scale,
+        log_scale_available=log_scale_available,
+    )
     return PairedResult(
         **t_part,
         **robust_part,
         alpha=alpha,
-        baseline_values=tuple(float(v) for v in pairs.baseline),
-        follow_up_values=tuple(float(v) for v in pairs.follow_up),
+        baseline_values=tuple(pairs.baseline.tolist()),
+        follow_up_values=tuple(pairs.follow_up.tolist()),
         patient_ids=pairs.ids,
-        ratio=ratio,
-        ratio_note=ratio_note,
         equivalence=equivalence,
         equivalence_note=equivalence_note,
-        bayes=bayes_factor(t_part["t"], t_part["n_pairs"], prior_scale),
+        _deferred=deferred,
     )
 
 
@@ -515,28 +537,16 @@ def _t_fields(
         "cohen_dz": cohen_dz,
         "dz_ci_low": dz_low,
         "dz_ci_high": dz_high,
-        "mde_dz_80": _power.mde_dz(n, 0.8, alpha),
-        "n_for_80_power": _pairs_for_80_power(cohen_dz, alpha),
     }
 
 
-def _robust_fields(
-    changes: np.ndarray,
-    scale: float,
-    alpha: float,
-    confidence: float,
-    n_permutations: int,
-    n_bootstrap: int,
-    seed: int,
-) -> dict[str, Any]:
-    """Wilcoxon, Shapiro–Wilk, the sign-flip test and the bootstrap interval."""
+def _robust_fields(changes: np.ndarray, scale: float, alpha: float) -> dict[str, Any]:
+    """Wilcoxon and Shapiro–Wilk (the sign-flip test and the bootstrap are deferred)."""
     ranks = signed_rank(changes, scale, alpha)
     shapiro_w = shapiro_p = None
     if len(changes) >= 3:
         shapiro = stats.shapiro(changes)
         shapiro_w, shapiro_p = float(shapiro.statistic), float(shapiro.pvalue)
-    sign_flip_p, sign_flip_method = sign_flip(changes, n_permutations, seed)
-    boot_low, boot_high, boot_note = bootstrap_bca(changes, confidence, n_bootstrap, seed)
     return {
         "wilcoxon_statistic": ranks.statistic,
         "wilcoxon_p": ranks.p,
@@ -544,9 +554,4 @@ def _robust_fields(
         "wilcoxon_note": ranks.note,
         "shapiro_w": shapiro_w,
         "shapiro_p": shapiro_p,
-        "sign_flip_p": sign_flip_p,
-        "sign_flip_method": sign_flip_method,
-        "bootstrap_ci_low": boot_low,
-        "bootstrap_ci_high": boot_high,
-        "bootstrap_note": boot_note,
     }

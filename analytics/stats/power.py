@@ -30,6 +30,7 @@ __all__ = [
     "ALTERNATIVES",
     "OBSERVED_POWER_CAVEAT",
     "PowerResult",
+    "check_power_above_alpha",
     "mde_dz",
     "n_grid",
     "n_required",
@@ -93,7 +94,7 @@ def _check_dz(dz: float) -> float:
     return float(dz)
 
 
-def _check_power_above_alpha(power: float, alpha: float) -> None:
+def check_power_above_alpha(power: float, alpha: float) -> None:
     if power <= alpha:
         raise AnalysisError(
             f"The target power ({power}) must be larger than alpha ({alpha}): a test with "
@@ -193,7 +194,7 @@ def mde_dz(
     power = _check_probability(power, "target power")
     alpha = _check_probability(alpha, "significance level (alpha)")
     alternative = _check_alternative(alternative)
-    _check_power_above_alpha(power, alpha)
+    check_power_above_alpha(power, alpha)
     # Solve for the size in the "greater" direction (power rises with it), then sign it.
     direction = "two-sided" if alternative == "two-sided" else "greater"
 
@@ -251,7 +252,7 @@ def n_required(
     power = _check_probability(power, "target power")
     alpha = _check_probability(alpha, "significance level (alpha)")
     alternative = _check_alternative(alternative)
-    _check_power_above_alpha(power, alpha)
+    check_power_above_alpha(power, alpha)
     if dz == 0:
         raise AnalysisError("A change of zero cannot be detected with any number of patients.")
     if (alternative == "less" and dz > 0) or (alternative == "greater" and dz < 0):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from analytics.stats.common import midranks_and_ties
 
@@ -30,7 +30,9 @@ __all__ = [
     "r_normal_approx_p",
     "r_rank_sum",
     "r_signed_rank",
+    "r_signed_rank_sorted",
     "signif",
+    "sorted_ranks",
 ]
 
 #: R's wilcox.test is exact below this many values (signed rank) or per group (rank sum).
@@ -91,7 +93,8 @@ def r_normal_approx_p(w_plus: float, m: int, tie_sizes: Sequence[int]) -> float:
     variance = m * (m + 1) * (2 * m + 1) / 24.0 - tie_term / 48.0
     z = w_plus - centre
     z = (z - math.copysign(0.5, z) if z != 0 else 0.0) / math.sqrt(variance)
-    return float(min(1.0, 2.0 * min(stats.norm.cdf(z), stats.norm.sf(z))))
+    # stats.norm.cdf and .sf are ndtr (called directly: the distribution's checks cost more)
+    return float(min(1.0, 2.0 * min(special.ndtr(z), special.ndtr(-z))))
 
 
 def normal_rank_sum_p(u_b: float, n_a: int, n_b: int, tie_sizes: Any) -> float:
@@ -107,6 +110,22 @@ def normal_rank_sum_p(u_b: float, n_a: int, n_b: int, tie_sizes: Any) -> float:
     return float(min(1.0, 2.0 * stats.norm.sf(z)))
 
 
+def sorted_ranks(
+    keys: np.ndarray, positive: np.ndarray, tolerance: float
+) -> tuple[np.ndarray, int, np.ndarray]:
+    """Twice the mid-ranks of ``keys`` (sorted ascending), twice the sum of those
+    ``positive``, and the sizes of the tie groups (> 1): sorted keys within
+    ``tolerance`` of their neighbour are tied. (What :func:`midranks_and_ties` gives,
+    for keys already in order.)"""
+    m = len(keys)
+    if m == 0:
+        return np.zeros(0, dtype=np.int64), 0, np.zeros(0, dtype=np.int64)
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(keys) > tolerance) + 1))
+    sizes = np.diff(np.append(starts, m))
+    doubled = np.repeat(2 * starts + sizes + 1, sizes)
+    return doubled, int(doubled[positive].sum()), sizes[sizes > 1]
+
+
 def r_signed_rank(changes: np.ndarray, digits_rank: int | None = None) -> RRankTest | None:
     """R's ``wilcox.test(follow_up, baseline, paired = TRUE, digits.rank = ...)``.
 
@@ -114,13 +133,27 @@ def r_signed_rank(changes: np.ndarray, digits_rank: int | None = None) -> RRankT
     ``x != 0``); None when no change is left.
     """
     changes = np.asarray(changes, dtype=float)
-    nonzero = changes[changes != 0]
-    m = len(nonzero)
+    magnitudes = np.abs(changes)
+    order = np.argsort(magnitudes, kind="stable")
+    return r_signed_rank_sorted(magnitudes[order], changes[order] > 0, digits_rank)
+
+
+def r_signed_rank_sorted(
+    magnitudes: np.ndarray, positive: np.ndarray, digits_rank: int | None = None
+) -> RRankTest | None:
+    """:func:`r_signed_rank` of changes given as their sorted sizes and signs."""
+    first = int(np.searchsorted(magnitudes, 0.0, side="right"))  # exact zeros dropped
+    m = len(magnitudes) - first
     if m == 0:
         return None
-    doubled, ties = midranks_and_ties(np.abs(_keys(nonzero, digits_rank)), 0.0)
-    doubled_w_plus = int(doubled[nonzero > 0].sum())
-    if m < R_EXACT_BELOW and len(ties) == 0 and m == len(changes):
+    keys = _keys(magnitudes[first:], digits_rank)
+    if digits_rank is not None and (np.diff(keys) < 0).any():  # rounding kept the order?
+        order = np.argsort(keys, kind="stable")
+        keys, positive = keys[order], positive[first:][order]
+    else:
+        positive = positive[first:]
+    doubled, doubled_w_plus, ties = sorted_ranks(keys, positive, 0.0)
+    if m < R_EXACT_BELOW and len(ties) == 0 and m == len(magnitudes):
         return RRankTest(exact_signed_rank_p(doubled, doubled_w_plus), "its exact distribution")
     why = "tied or zero differences" if m < R_EXACT_BELOW else f"{R_EXACT_BELOW} or more pairs"
     p = r_normal_approx_p(doubled_w_plus / 2.0, m, [int(t) for t in ties])

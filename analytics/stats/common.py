@@ -60,21 +60,36 @@ def check_level(value: float, name: str) -> float:
     return float(value)
 
 
+def _ndim(values: Any) -> int:
+    """``np.ndim``, without making an array of a list of labels to find out."""
+    if isinstance(values, list | tuple):
+        types = set(map(type, values))  # (C-level: the few types of the labels)
+        if all(issubclass(t, str | int | float | np.generic) for t in types):
+            return 1
+    return int(np.ndim(values))
+
+
 def patient_labels(patient_ids: Any, n: int, *templates: Any) -> tuple[str, ...]:
     """Patient labels as strings: given, else a Series index, else 1..n."""
+    unique = None
     if patient_ids is None:
         series = [t for t in templates if isinstance(t, pd.Series)]
         if series:
-            ids = [str(label) for label in series[0].index]
+            index = series[0].index
+            ids = index.tolist()
+            if not pd.api.types.is_string_dtype(index.dtype):
+                ids = list(map(str, ids))
+            else:
+                unique = index.is_unique  # (hashed in C)
         else:
-            ids = [str(position + 1) for position in range(n)]
+            ids = list(map(str, range(1, n + 1)))
     else:
-        if np.ndim(patient_ids) != 1:
+        if _ndim(patient_ids) != 1:
             raise AnalysisError("Patient IDs must be a single column of labels.")
         ids = list(map(str, patient_ids))
     if len(ids) != n:
         raise AnalysisError(f"There are {len(ids)} patient IDs for {n} values; they must match.")
-    if len(set(ids)) == len(ids):
+    if unique if unique is not None else len(set(ids)) == len(ids):
         return tuple(ids)
     seen: set[str] = set()
     for label in ids:  # the first one seen twice
@@ -164,11 +179,11 @@ def complete_pairs(baseline: Any, follow_up: Any, patient_ids: Any) -> Pairs:
     before = float_array(baseline, "baseline", ids)
     after = float_array(follow_up, "follow-up", ids)
     no_before, no_after = np.isnan(before), np.isnan(after)
+    missing = np.flatnonzero(no_before | no_after)
     reasons = ("no baseline or follow-up value", "no baseline value", "no follow-up value")
-    excluded = tuple(
-        (ids[i], reasons[0] if no_before[i] and no_after[i] else reasons[1 if no_before[i] else 2])
-        for i in np.flatnonzero(no_before | no_after)
-    )
+    which = np.where(no_before & no_after, 0, np.where(no_before, 1, 2))[missing]
+    labels, why = map(ids.__getitem__, missing.tolist()), map(reasons.__getitem__, which.tolist())
+    excluded = tuple(zip(labels, why, strict=True))  # (C-level: no Python step per patient)
     keep = ~(no_before | no_after)
     return Pairs(
         baseline=before[keep],

@@ -50,8 +50,9 @@ from analytics.stats.robust import (
     SIGN_FLIP_MAX_DRAWS,
     SIGN_FLIP_MIN_PERMUTATIONS,
     WILCOXON_EXACT_MAX_PAIRS,
+    RankedChanges,
     leave_one_out,
-    signed_rank,
+    signed_rank_test,
 )
 
 __all__ = [
@@ -261,12 +262,9 @@ class PairedResult:
     wilcoxon_statistic: float
     wilcoxon_p: float
     wilcoxon_method: str
-    wilcoxon_note: str | None
     shapiro_w: float | None
     shapiro_p: float | None
     alpha: float
-    baseline_values: tuple[float, ...]
-    follow_up_values: tuple[float, ...]
     patient_ids: tuple[str, ...]
     censored_note: str | None = None
     equivalence: EquivalenceResult | None = None
@@ -342,6 +340,8 @@ for _name in DEFERRED:
 
 #: Where each deferred quantity is listed in to_dict, after which field.
 _LISTED_AFTER = {
+    "wilcoxon_method": ("wilcoxon_note",),
+    "alpha": ("baseline_values", "follow_up_values"),
     "shapiro_p": (
         "sign_flip_p",
         "sign_flip_method",
@@ -468,7 +468,7 @@ def paired_change(
     changes = pairs.follow_up - pairs.baseline
     scale = float(max(np.max(np.abs(pairs.baseline)), np.max(np.abs(pairs.follow_up))))
     t_part = _t_fields(pairs, changes, scale, confidence, alpha)
-    robust_part = _robust_fields(changes, scale, alpha)
+    robust_part, ranked = _robust_fields(changes, scale, alpha)
     equivalence, equivalence_note = None, "No equivalence margin given."
     if margin is not None:
         try:
@@ -488,13 +488,13 @@ def paired_change(
         seed=int(seed),
         prior_scale=prior_scale,
         log_scale_available=log_scale_available,
+        ranked=ranked,
+        wilcoxon_p=robust_part["wilcoxon_p"],
     )
     return PairedResult(
         **t_part,
         **robust_part,
         alpha=alpha,
-        baseline_values=tuple(pairs.baseline.tolist()),
-        follow_up_values=tuple(pairs.follow_up.tolist()),
         patient_ids=pairs.ids,
         equivalence=equivalence,
         equivalence_note=equivalence_note,
@@ -540,9 +540,11 @@ def _t_fields(
     }
 
 
-def _robust_fields(changes: np.ndarray, scale: float, alpha: float) -> dict[str, Any]:
-    """Wilcoxon and Shapiro–Wilk (the sign-flip test and the bootstrap are deferred)."""
-    ranks = signed_rank(changes, scale, alpha)
+def _robust_fields(
+    changes: np.ndarray, scale: float, alpha: float
+) -> tuple[dict[str, Any], RankedChanges]:
+    """Wilcoxon (its note deferred) and Shapiro–Wilk, and the changes as ranked."""
+    ranks, ranked = signed_rank_test(changes, scale)
     shapiro_w = shapiro_p = None
     if len(changes) >= 3:
         shapiro = stats.shapiro(changes)
@@ -551,7 +553,6 @@ def _robust_fields(changes: np.ndarray, scale: float, alpha: float) -> dict[str,
         "wilcoxon_statistic": ranks.statistic,
         "wilcoxon_p": ranks.p,
         "wilcoxon_method": ranks.method,
-        "wilcoxon_note": ranks.note,
         "shapiro_w": shapiro_w,
         "shapiro_p": shapiro_p,
-    }
+    }, ranked

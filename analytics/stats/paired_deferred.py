@@ -9,7 +9,9 @@ shown at all. So each of these groups is computed the first time one of its quan
 is read, from the same changes, settings and seed, and kept with the result: the
 numbers are those an immediate computation gives.
 
-The groups: the sign-flip test (``sign_flip_p``, ``sign_flip_method``), the bootstrap
+The groups: the Wilcoxon test's note (``wilcoxon_note``: what R would print, from two
+more rankings), the values of the pairs (``baseline_values``, ``follow_up_values``), the
+sign-flip test (``sign_flip_p``, ``sign_flip_method``), the bootstrap
 interval (``bootstrap_ci_low``, ``bootstrap_ci_high``, ``bootstrap_note``), the power
 figures (``mde_dz_80``, ``n_for_80_power``), the Bayes factor (``bayes``) and the ratio
 (log) t-test (``ratio``, ``ratio_note``). Copies of a result (``dataclasses.replace``,
@@ -28,12 +30,14 @@ from analytics.stats import power as power_analysis
 from analytics.stats.bayes import bayes_factor
 from analytics.stats.common import Pairs
 from analytics.stats.ratio import ratio_from_pairs
-from analytics.stats.robust import bootstrap_bca, sign_flip
+from analytics.stats.robust import RankedChanges, bootstrap_bca, sign_flip, signed_rank_note
 
 __all__ = ["DEFERRED", "Deferred", "pairs_for_80_power"]
 
 #: group -> its quantities, in the order a paired result lists them
 _GROUPS: dict[str, tuple[str, ...]] = {
+    "wilcoxon_note": ("wilcoxon_note",),
+    "pair_values": ("baseline_values", "follow_up_values"),
     "sign_flip": ("sign_flip_p", "sign_flip_method"),
     "bootstrap": ("bootstrap_ci_low", "bootstrap_ci_high", "bootstrap_note"),
     "power": ("mde_dz_80", "n_for_80_power"),
@@ -70,6 +74,8 @@ class Deferred:
         seed: int,
         prior_scale: float,
         log_scale_available: bool,
+        ranked: RankedChanges,
+        wilcoxon_p: float,
     ) -> None:
         self._pairs = pairs
         self._changes = changes
@@ -82,6 +88,8 @@ class Deferred:
         self._seed = seed
         self._prior_scale = prior_scale
         self._log_scale = log_scale_available
+        self._ranked = ranked
+        self._wilcoxon_p = wilcoxon_p
         self._values: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -98,6 +106,12 @@ class Deferred:
     def computed(self) -> tuple[str, ...]:
         """The quantities computed so far (for tests and the benchmark)."""
         return tuple(self._values)
+
+    def _wilcoxon_note(self) -> tuple[Any, ...]:
+        return (signed_rank_note(self._ranked, self._wilcoxon_p, self._alpha),)
+
+    def _pair_values(self) -> tuple[Any, ...]:
+        return tuple(self._pairs.baseline.tolist()), tuple(self._pairs.follow_up.tolist())
 
     def _sign_flip(self) -> tuple[Any, ...]:
         return sign_flip(self._changes, self._n_permutations, self._seed)

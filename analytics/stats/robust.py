@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -44,6 +44,7 @@ __all__ = [
     "SIGN_FLIP_MIN_PERMUTATIONS",
     "WILCOXON_EXACT_MAX_PAIRS",
     "PairedValues",
+    "RankedChanges",
     "SignedRank",
     "bootstrap_bca",
     "exact_signed_rank_p",
@@ -51,6 +52,8 @@ __all__ = [
     "r_normal_approx_p",
     "sign_flip",
     "signed_rank",
+    "signed_rank_note",
+    "signed_rank_test",
 ]
 
 #: Up to this many pairs the sign-flip test enumerates all 2^n sign patterns.
@@ -124,21 +127,39 @@ def _r_signed_rank_note(magnitudes: np.ndarray, positive: np.ndarray, p: float) 
 
 
 def signed_rank(changes: np.ndarray, scale: float, alpha: float) -> SignedRank:
+    """The Wilcoxon signed-rank test of ``changes``, with its note."""
+    result, ranked = signed_rank_test(changes, scale)
+    return replace(result, note=signed_rank_note(ranked, result.p, alpha))
+
+
+@dataclass(frozen=True)
+class RankedChanges:
+    """The changes' sizes sorted ascending with their signs, and how many are zero."""
+
+    sizes: np.ndarray
+    positive: np.ndarray
+    n_zero: int
+
+
+def signed_rank_test(changes: np.ndarray, scale: float) -> tuple[SignedRank, RankedChanges]:
+    """The test without its note (``note`` None; see :func:`signed_rank_note`), and the
+    sorted changes the note is made from."""
     tolerance = 1e-9 * max(scale, 1.0)
     # one sort serves this test's ranks and R's (its zeros and ties differ from these)
     magnitudes = np.abs(changes)
-    order = np.argsort(magnitudes, kind="stable")
+    order = np.argsort(magnitudes)  # the order within equal sizes does not change a mid-rank
     sizes_sorted, positive = magnitudes[order], changes[order] > 0
     n_zero = int(np.searchsorted(sizes_sorted, tolerance, side="right"))  # |change| <= tol
+    ranked = RankedChanges(sizes_sorted, positive, n_zero)
     m = len(changes) - n_zero
     if m == 0:
-        return SignedRank(0.0, 1.0, f"all {n_zero} differences are zero to within rounding", None)
+        words = f"all {n_zero} differences are zero to within rounding"
+        return SignedRank(0.0, 1.0, words, None), ranked
     doubled, doubled_w_plus, sizes = sorted_ranks(
         sizes_sorted[n_zero:], positive[n_zero:], tolerance
     )
     tie_sizes = [int(size) for size in sizes]
     w_plus = doubled_w_plus / 2.0
-    notes: list[str] = []
     if m > WILCOXON_EXACT_MAX_PAIRS:
         what = "pairs" if n_zero == 0 else "non-zero differences"
         p = r_normal_approx_p(w_plus, m, tie_sizes)
@@ -159,18 +180,27 @@ def signed_rank(changes: np.ndarray, scale: float, alpha: float) -> SignedRank:
             tie_sizes,
             n_zero,
         )
-    r_note = _r_signed_rank_note(sizes_sorted, positive, p)
+    return SignedRank(w_plus, p, method, None), ranked
+
+
+def signed_rank_note(ranked: RankedChanges, p: float, alpha: float) -> str | None:
+    """The test's note: the smallest p these pairs allow, and what R would print."""
+    m = len(ranked.sizes) - ranked.n_zero
+    if m == 0:
+        return None
+    notes: list[str] = []
+    r_note = _r_signed_rank_note(ranked.sizes, ranked.positive, p)
     if r_note:
         notes.append(r_note)
     smallest_p = 2.0 ** (1 - m)
     if smallest_p >= alpha:
-        what = "pairs" if n_zero == 0 else "non-zero changes"
+        what = "pairs" if ranked.n_zero == 0 else "non-zero changes"
         notes.insert(
             0,
             f"With {m} {what} the smallest possible two-sided p is {smallest_p:g}, "
             f"so p < {alpha:g} cannot be reached.",
         )
-    return SignedRank(w_plus, p, method, " ".join(notes) if notes else None)
+    return " ".join(notes) if notes else None
 
 
 def _all_signed_sums(magnitudes: np.ndarray) -> np.ndarray:

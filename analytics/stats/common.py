@@ -34,6 +34,7 @@ __all__ = [
     "describe_excluded",
     "doubled_midranks",
     "float_array",
+    "holm_adjust",
     "midranks_and_ties",
     "patient_labels",
     "quantity_frame",
@@ -279,6 +280,20 @@ def t_summary(changes: np.ndarray, confidence: float, scale: float | None = None
         ci_low=mean - quantile * se,
         ci_high=mean + quantile * se,
     )
+
+
+def holm_adjust(p: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjustment, as R's ``p.adjust(p, "holm")``.
+
+    (statsmodels' ``multipletests(method="holm")`` gives the same numbers but runs a
+    full garbage collection on every call, a tenth of a second in a large session.)
+    """
+    p = np.asarray(p, dtype=float)
+    order = np.argsort(p, kind="stable")
+    steps = (len(p) - np.arange(len(p))) * p[order]
+    adjusted = np.empty_like(p)
+    adjusted[order] = np.minimum(np.maximum.accumulate(steps), 1.0)
+    return adjusted
 
 
 def quantity_frame(rows: Sequence[tuple[str, str, Any]]) -> pd.DataFrame:

@@ -25,7 +25,7 @@ from scipy import stats
 from analytics.errors import AnalysisError
 from analytics.labs import format_time
 from analytics.plain import format_level, jsonable
-from analytics.stats.common import check_level, float_array, quantity_frame
+from analytics.stats.common import check_level, float_array, holm_adjust, quantity_frame
 from analytics.stats.mixed_fit import FitProblem, RemlFit, fit_reml, make_design, type1_rows
 
 __all__ = [
@@ -464,7 +464,7 @@ def _contrasts(fit: RemlFit, data: _Data, quantile: Any) -> tuple[MixedContrast,
         t = estimate / se
         half = float(quantile(df)) * se
         raw.append((time, estimate, se, df, t, float(2 * stats.t.sf(abs(t), df)), half))
-    holm = _holm(np.array([r[5] for r in raw]))
+    holm = holm_adjust(np.array([r[5] for r in raw]))
     return tuple(
         MixedContrast(
             float(time), format_time(time), estimate, se, df, t, p, float(adjusted),
@@ -472,19 +472,6 @@ def _contrasts(fit: RemlFit, data: _Data, quantile: Any) -> tuple[MixedContrast,
         )
         for (time, estimate, se, df, t, p, half), adjusted in zip(raw, holm, strict=True)
     )  # fmt: skip
-
-
-def _holm(p: np.ndarray) -> np.ndarray:
-    """Holm's step-down adjustment, as R's ``p.adjust(p, "holm")``.
-
-    (statsmodels' ``multipletests`` gives the same numbers but runs a full garbage
-    collection on every call, a tenth of a second in a large session.)
-    """
-    order = np.argsort(p, kind="stable")
-    steps = (len(p) - np.arange(len(p))) * p[order]
-    adjusted = np.empty_like(p)
-    adjusted[order] = np.minimum(np.maximum.accumulate(steps), 1.0)
-    return adjusted
 
 
 def _fitted(data: _Data, fit: RemlFit, confidence: float) -> MixedModelResult:

@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import special, stats
-from statsmodels.stats.multitest import multipletests
 
 from analytics.errors import AnalysisError
 from analytics.plain import format_interval, format_level, format_number, format_p
@@ -25,6 +24,7 @@ from analytics.stats.common import (
     dataclass_dict,
     describe_excluded,
     float_array,
+    holm_adjust,
     midranks_and_ties,
     patient_labels,
     quantity_frame,
@@ -413,8 +413,8 @@ def _pairwise(
 
 def _holm(contrasts: list[PairwiseContrast]) -> tuple[PairwiseContrast, ...]:
     welch = [c.welch_p for c in contrasts if c.welch_p is not None]
-    welch_holm = iter(multipletests(welch, method="holm")[1].tolist() if welch else [])
-    mw_holm = multipletests([c.mann_whitney_p for c in contrasts], method="holm")[1].tolist()
+    welch_holm = iter(holm_adjust(np.array(welch)).tolist() if welch else [])
+    mw_holm = holm_adjust(np.array([c.mann_whitney_p for c in contrasts])).tolist()
     return tuple(
         replace(
             c,

@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.stats.multitest import multipletests
 
 from analytics.errors import AnalysisError
 from analytics.plain import format_level
@@ -26,6 +25,7 @@ from analytics.stats.common import (
     check_level,
     dataclass_dict,
     float_array,
+    holm_adjust,
     quantity_frame,
     t_summary,
 )
@@ -346,12 +346,17 @@ def _summarise_time(time: float, column: np.ndarray, confidence: float) -> Timep
 def _contrast_exclusions(
     table: pd.DataFrame, start: float, time: float
 ) -> tuple[tuple[str, str], ...]:
-    excluded = []
-    for label, row in table[[start, time]].iterrows():
-        missing = [_time_label(t) for t in (start, time) if np.isnan(row[t])]
-        if missing:
-            excluded.append((str(label), "no " + " or ".join(missing) + " value"))
-    return tuple(excluded)
+    """The patients without one of the two values, in table order, and which they lack."""
+    first, second = np.isnan(table[start].to_numpy()), np.isnan(table[time].to_numpy())
+    reasons = (
+        f"no {_time_label(start)} or {_time_label(time)} value",
+        f"no {_time_label(start)} value",
+        f"no {_time_label(time)} value",
+    )
+    missing = np.flatnonzero(first | second)
+    which = np.where(first & second, 0, np.where(first, 1, 2))[missing]
+    labels = table.index.to_numpy(dtype=object)[missing]
+    return tuple(zip(map(str, labels), map(reasons.__getitem__, which.tolist()), strict=True))
 
 
 def _raw_contrast(table: pd.DataFrame, start: float, time: float, confidence: float) -> Contrast:
@@ -397,7 +402,7 @@ def _contrasts(
 ) -> tuple[tuple[Contrast, ...], str]:
     raw = [_raw_contrast(table, start, time, confidence) for time in table.columns if time != start]
     tested = [c.p_raw for c in raw if c.p_raw is not None]
-    holm = iter(multipletests(tested, method="holm")[1].tolist() if tested else [])
+    holm = iter(holm_adjust(np.array(tested)).tolist() if tested else [])
     contrasts = tuple(
         replace(c, p_holm=float(next(holm))) if c.p_raw is not None else c for c in raw
     )
@@ -408,12 +413,19 @@ def _contrasts(
 
 
 def _incomplete(table: pd.DataFrame) -> tuple[tuple[str, str], ...]:
-    rows = []
-    for label, row in table.iterrows():
-        missing = [_time_label(time) for time, value in row.items() if np.isnan(value)]
-        if missing:
-            rows.append((str(label), "no " + ", ".join(missing) + " value"))
-    return tuple(rows)
+    """The patients without every time point, in table order, and which times they lack."""
+    absent = np.isnan(table.to_numpy(dtype=float))
+    rows = np.flatnonzero(absent.any(axis=1))
+    labels = [_time_label(float(time)) for time in table.columns]
+    # one reason per pattern of missing times (a cohort has few patterns)
+    codes = absent[rows] @ (1 << np.arange(absent.shape[1], dtype=np.int64))
+    reasons: dict[int, str] = {}
+    for code, row in zip(codes.tolist(), rows.tolist(), strict=True):
+        if code not in reasons:
+            missing = [label for label, gone in zip(labels, absent[row], strict=True) if gone]
+            reasons[code] = "no " + ", ".join(missing) + " value"
+    names = table.index.to_numpy(dtype=object)[rows]
+    return tuple(zip(map(str, names), map(reasons.__getitem__, codes.tolist()), strict=True))
 
 
 def timecourse(

@@ -474,6 +474,9 @@ def _contrasts(fit: RemlFit, data: _Data, quantile: Any) -> tuple[MixedContrast,
     )  # fmt: skip
 
 
+_holm = holm_adjust  # (the name the tests know it by)
+
+
 def _fitted(data: _Data, fit: RemlFit, confidence: float) -> MixedModelResult:
     def quantile(df: float) -> float:
         return float(stats.t.ppf(0.5 + confidence / 2.0, df))

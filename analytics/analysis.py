@@ -130,7 +130,7 @@ def paired_for(
     result = paired_change(
         matrix[selection.baseline].to_numpy(),
         matrix[selection.follow_up].to_numpy(),
-        list(matrix.index),
+        matrix.index.tolist(),
         alpha=levels.alpha,
         confidence=levels.confidence,
         log_scale_available=is_log_scale(selection.analyte),
@@ -336,7 +336,7 @@ def subgroups_for(
     changes = (matrix[selection.follow_up] - matrix[selection.baseline]).to_numpy()
     groups = split_groups(cohort, split, levels.age_cutoff).reindex(matrix.index)
     labels = [None if g is None or (isinstance(g, float) and np.isnan(g)) else g for g in groups]
-    return subgroup_contrast(changes, labels, list(matrix.index), levels.confidence)
+    return subgroup_contrast(changes, labels, matrix.index.tolist(), levels.confidence)
 
 
 def prevalence_for(

@@ -469,7 +469,8 @@ class Cohort:
 
     def subset(self, patient_ids: pd.Index | list[str]) -> Cohort:
         """The same cohort restricted to ``patient_ids`` (order of the cohort kept)."""
-        keep = self.patients.index.isin(list(patient_ids))
+        wanted = patient_ids.tolist() if isinstance(patient_ids, pd.Index) else list(patient_ids)
+        keep = self.patients.index.isin(wanted)
         patients = self.patients[keep]
         labs = self.labs[self.labs["patient_id"].isin(patients.index)]
         return replace(self, patients=patients, labs=labs)

@@ -326,7 +326,7 @@ def _long_form(values: pd.DataFrame, baseline: float | None) -> _Data:
         ) from problem
     if len(set(times)) != len(times):
         raise AnalysisError("Two columns have the same time point; each time must appear once.")
-    ids = [str(label) for label in values.index]
+    ids = list(map(str, values.index.tolist()))
     if len(set(ids)) != len(ids):
         raise AnalysisError("A patient appears more than once; each row must be one patient.")
     columns = {
@@ -344,7 +344,7 @@ def _long_form(values: pd.DataFrame, baseline: float | None) -> _Data:
     rows, cols = np.nonzero(mask)
     partial = tuple(
         (pid, tuple(format_time(t) for t, ok in zip(table.columns, row, strict=True) if not ok))
-        for pid, row in zip(used.index, mask, strict=True)
+        for pid, row in zip(used.index.tolist(), mask, strict=True)
         if not row.all()
     )
     return _Data(

@@ -268,30 +268,39 @@ def _sex(value: Any) -> tuple[str | None, str | None]:
 
 
 def _assess_one(
-    label: str, value: float, age: float, raw_sex: Any, kind: str, thresholds: Thresholds
+    label: str,
+    value: float,
+    age: float,
+    raw_sex: Any,
+    kind: str,
+    thresholds: Thresholds,
+    judge: _Judge | None = None,
 ) -> PatientAssessment:
+    """One patient's assessment (``judge``: the sexes and thresholds read so far)."""
     lab = KINDS[kind][0]
-    sex, sex_problem = _sex(raw_sex)
-    shown_value = None if np.isnan(value) else float(value)
-    shown_age = None if np.isnan(age) else float(age)
-
-    def excluded(reason: str) -> PatientAssessment:
-        return PatientAssessment(label, shown_age, sex, shown_value, None, None, reason)
-
+    sex, sex_problem = judge.sex(raw_sex) if judge is not None else _sex(raw_sex)
+    shown_value = None if value != value else float(value)  # NaN: no value
+    shown_age = None if age != age else float(age)
     if shown_value is None:
-        return excluded(f"no {lab} value")
+        return PatientAssessment(label, shown_age, sex, None, None, None, f"no {lab} value")
     if shown_age is None:
-        return excluded("no age")
+        return PatientAssessment(label, None, sex, shown_value, None, None, "no age")
     if shown_age < 0:
-        return excluded(f"age {shown_age:g} is below zero")
-    if kind == "anemia":
+        reason = f"age {shown_age:g} is below zero"
+        return PatientAssessment(label, shown_age, sex, shown_value, None, None, reason)
+    if judge is not None:
+        threshold = judge.threshold(shown_age, sex)
+    elif kind == "anemia":
         threshold = thresholds.anemia_threshold(shown_age, sex)
-        if threshold is None and shown_age >= 15:
-            return excluded(f"{sex_problem}, needed from age 15")
     else:
         threshold = thresholds.microcytosis_threshold(shown_age)
     if threshold is None:
-        return excluded("younger than 6 months: no threshold")
+        reason = (
+            f"{sex_problem}, needed from age 15"
+            if kind == "anemia" and shown_age >= 15
+            else "younger than 6 months: no threshold"
+        )
+        return PatientAssessment(label, shown_age, sex, shown_value, None, None, reason)
     return PatientAssessment(
         label, shown_age, sex, shown_value, threshold, bool(shown_value < threshold), None
     )
@@ -331,10 +340,42 @@ def _assess(
     numbers = float_array(values, KINDS[kind][0], ids)
     years = float_array(ages, "age", ids)
     sex_list = sexes.tolist() if hasattr(sexes, "tolist") else list(sexes)
+    judge = _Judge(kind, thresholds)
     return tuple(
-        _assess_one(label, value, age, sex, kind, thresholds)
-        for label, value, age, sex in zip(ids, numbers, years, sex_list, strict=True)
+        map(judge.assess, ids, numbers.tolist(), years.tolist(), sex_list)  # C-level loop
     )
+
+
+class _Judge:
+    """:func:`_assess_one` for one kind and thresholds, each distinct sex and age-and-sex
+    read once (a cohort has a few of each, and thousands of patients)."""
+
+    def __init__(self, kind: str, thresholds: Thresholds) -> None:
+        self.kind, self.thresholds = kind, thresholds
+        self._sexes: dict[tuple[type, Any], tuple[str | None, str | None]] = {}
+        self._limits: dict[tuple[float, str | None], float | None] = {}
+
+    def sex(self, raw_sex: Any) -> tuple[str | None, str | None]:
+        key = (type(raw_sex), raw_sex)
+        try:
+            return self._sexes[key]
+        except KeyError:
+            found = self._sexes[key] = _sex(raw_sex)
+            return found
+        except TypeError:  # a cell that cannot be a key: read it alone
+            return _sex(raw_sex)
+
+    def threshold(self, age: float, sex: str | None) -> float | None:
+        key = (age, sex)
+        if key not in self._limits:
+            if self.kind == "anemia":
+                self._limits[key] = self.thresholds.anemia_threshold(age, sex)
+            else:
+                self._limits[key] = self.thresholds.microcytosis_threshold(age)
+        return self._limits[key]
+
+    def assess(self, label: str, value: float, age: float, raw_sex: Any) -> PatientAssessment:
+        return _assess_one(label, value, age, raw_sex, self.kind, self.thresholds, self)
 
 
 def _result(

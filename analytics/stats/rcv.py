@@ -17,7 +17,8 @@ z = 1.96 (95 %, two-sided). A rise must be larger than a fall, in percent, to co
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -138,7 +139,16 @@ class RcvResult:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per patient: patient, baseline, follow-up, % change, beyond, note."""
-        return pd.DataFrame([p.to_dict() for p in self.patients])
+        if not self.patients:
+            return pd.DataFrame([])
+        names = [f.name for f in fields(PatientChange)]
+        # what each patient's to_dict gives (a number that is not finite as None),
+        # without the dataclass machinery once per patient
+        rows = [
+            tuple(v if not isinstance(v, float) or math.isfinite(v) else None for v in row)
+            for row in map(attrgetter(*names), self.patients)
+        ]
+        return pd.DataFrame.from_records(rows, columns=names)
 
     def summary_frame(self) -> pd.DataFrame:
         """One row per quantity: ``quantity``, ``label``, ``value``."""

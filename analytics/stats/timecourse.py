@@ -301,7 +301,7 @@ def _prepare(values: Any, baseline: float | None) -> tuple[pd.DataFrame, float]:
         ) from problem
     if len(set(times)) != len(times):
         raise AnalysisError("Two columns have the same time point; each time must appear once.")
-    ids = [str(label) for label in values.index]
+    ids = list(map(str, values.index.tolist()))
     if len(set(ids)) != len(ids):
         duplicate = next(label for label in ids if ids.count(label) > 1)
         raise AnalysisError(
@@ -497,7 +497,7 @@ def timecourse(
             _summarise_time(float(t), table[t].to_numpy(), confidence) for t in table.columns
         ),
         n_complete=len(complete),
-        complete_patient_ids=tuple(str(label) for label in complete.index),
+        complete_patient_ids=tuple(map(str, complete.index.tolist())),
         incomplete=_incomplete(table),
         friedman_statistic=friedman_result.statistic,
         friedman_df=None if friedman_result.df1 is None else int(friedman_result.df1),

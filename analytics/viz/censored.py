@@ -85,7 +85,7 @@ def pair_marks(frame: pd.DataFrame) -> pd.Series:
     before = frame["baseline_censored"].fillna("") if "baseline_censored" in frame else empty
     after = frame["follow_up_censored"].fillna("") if "follow_up_censored" in frame else empty
     labels = []
-    for b, f in zip(before.astype(str), after.astype(str), strict=True):
+    for b, f in zip(before.astype(str).tolist(), after.astype(str).tolist(), strict=True):
         if b and f:
             labels.append(f"{b} → {f}")
         elif b:

@@ -228,7 +228,7 @@ def censored_label(context: FigureContext, frame: pd.DataFrame) -> str:
     """The hollow marks' legend entry for the censored values in ``frame`` (pairs, or
     values over time)."""
     if "baseline_censored" in frame:
-        marks = [*frame["baseline_censored"], *frame["follow_up_censored"]]
+        marks = [*frame["baseline_censored"].tolist(), *frame["follow_up_censored"].tolist()]
     else:
-        marks = list(frame["censored"]) if "censored" in frame else []
+        marks = frame["censored"].tolist() if "censored" in frame else []
     return legend_label(marks, context.analysis.censored)

@@ -11,6 +11,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from scipy import stats
 
@@ -88,18 +89,17 @@ def complete_pairs(cohort: Cohort, selection: Selection, censored: str) -> Pairs
     follow_up = matrix[selection.follow_up]
     missing = []
     left_out = censored_marks(cohort, selection.analyte, censored)
-    incomplete = matrix.index[baseline.isna() | follow_up.isna()]
-    for patient in incomplete:
+    no_baseline, no_follow_up = baseline.isna().to_numpy(), follow_up.isna().to_numpy()
+    incomplete = np.flatnonzero(no_baseline | no_follow_up)
+    labels = matrix.index.to_numpy(dtype=object)[incomplete]
+    for patient, first, second in zip(
+        labels, no_baseline[incomplete].tolist(), no_follow_up[incomplete].tolist(), strict=True
+    ):
         gaps = [
             time
-            for time, value in (
-                (selection.baseline, baseline[patient]),
-                (selection.follow_up, follow_up[patient]),
-            )
-            if math.isnan(value)
+            for time, gone in ((selection.baseline, first), (selection.follow_up, second))
+            if gone
         ]
-        if not gaps:
-            continue
         words = " or ".join(format_time(time) for time in gaps)
         reason = f"no {words} {selection.name}"
         limits = [left_out.get((str(patient), float(t)), "") for t in gaps]
@@ -108,7 +108,7 @@ def complete_pairs(cohort: Cohort, selection: Selection, censored: str) -> Pairs
             reason += f" (censored value {', '.join(limits)} left out)"
         missing.append((str(patient), reason))
     keep = baseline.notna() & follow_up.notna()
-    patients = [str(p) for p in matrix.index[keep]]
+    patients = list(map(str, matrix.index[keep].tolist()))
     frame = pd.DataFrame(
         {
             "patient": patients,
@@ -118,11 +118,13 @@ def complete_pairs(cohort: Cohort, selection: Selection, censored: str) -> Pairs
     )
     frame["change"] = frame["follow_up"] - frame["baseline"]
     marks = drawn_marks(cohort, selection.analyte, censored)
-    frame["baseline_censored"] = [marks.get((p, selection.baseline), "") for p in patients]
-    frame["follow_up_censored"] = [marks.get((p, selection.follow_up), "") for p in patients]
+    before = [marks.get((p, selection.baseline), "") for p in patients]
+    after = [marks.get((p, selection.follow_up), "") for p in patients]
+    frame["baseline_censored"] = before
+    frame["follow_up_censored"] = after
     frame["censored"] = [
-        censored_flag([(selection.baseline, b), (selection.follow_up, f)])
-        for b, f in zip(frame["baseline_censored"], frame["follow_up_censored"], strict=True)
+        censored_flag([(selection.baseline, b), (selection.follow_up, f)]) if b or f else ""
+        for b, f in zip(before, after, strict=True)
     ]
     return Pairs(frame, tuple(missing))
 
@@ -240,7 +242,8 @@ def long_values(cohort: Cohort, analyte: str, censored: str) -> tuple[pd.DataFra
     long = long.dropna(subset=["value"]).reset_index(drop=True)
     marks = drawn_marks(cohort, analyte, censored)
     long["censored"] = [
-        marks.get((p, float(t)), "") for p, t in zip(long["patient"], long["time"], strict=True)
+        marks.get((p, float(t)), "")
+        for p, t in zip(long["patient"].tolist(), long["time"].tolist(), strict=True)
     ]
     return long, missing
 

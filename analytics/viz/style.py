@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import altair as alt
+import numpy as np
 import pandas as pd
 from altair.utils.schemapi import debug_mode
 
@@ -114,12 +115,26 @@ def inline_data(frame: pd.DataFrame) -> alt.InlineData:
     ``{"values": [...]}`` dict.
     """
     columns = [str(column) for column in frame.columns]
-    records = [
-        {column: plain_value(value) for column, value in zip(columns, row, strict=True)}
-        for row in frame.itertuples(index=False, name=None)
-    ]
+    cells = [_plain_column(frame.iloc[:, position]) for position in range(len(columns))]
+    records = [dict(zip(columns, row, strict=True)) for row in zip(*cells, strict=True)]
+    if not columns:  # rows without fields
+        records = [{} for _ in range(len(frame))]
     with debug_mode(False):
         return _InlineRecords(values=records)
+
+
+def _plain_column(column: pd.Series) -> list[Any]:
+    """:func:`~analytics.plain.plain_value` of every cell, a column of numbers at once."""
+    dtype = column.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        values = column.to_numpy()
+        out = values.tolist()
+        for position in np.flatnonzero(~np.isfinite(values)).tolist():
+            out[position] = None  # NaN and infinity
+        return out
+    if isinstance(dtype, np.dtype) and dtype.kind in "iub":
+        return column.to_numpy().tolist()  # Python ints and bools
+    return [plain_value(value) for value in column.tolist()]
 
 
 def with_unit(text: str, unit: str) -> str:

@@ -466,6 +466,61 @@ def prevalence(
     return _result(patients, kind, thresholds, confidence)
 
 
+class _Groups:
+    """The patients of :func:`prevalence_by_time` judged once per distinct age and sex
+    (what :func:`_assess_one` gives a patient depends on the value only through whether
+    there is one and whether it is below the threshold)."""
+
+    def __init__(
+        self,
+        values: pd.DataFrame,
+        ages: Any,
+        sexes: Any,
+        kind: str,
+        thresholds: Thresholds,
+    ) -> None:
+        self.ok = False
+        if kind not in KINDS or not isinstance(thresholds, Thresholds) or values.shape[1] == 0:
+            return  # _assess refuses these, as before
+        first = values.iloc[:, 0]
+        try:
+            self.ids, ages, sexes = _aligned(first, ages, sexes, None)
+            years = float_array(ages, "age", self.ids)
+        except AnalysisError:
+            return  # _assess says so, as before
+        sex_list = sexes.tolist() if hasattr(sexes, "tolist") else list(sexes)
+        keys = [(year, type(sex), sex) for year, sex in zip(years.tolist(), sex_list, strict=True)]
+        try:
+            self.codes, distinct = pd.factorize(pd.Series(keys, dtype=object))
+        except TypeError:  # a sex cell that cannot be a key
+            return
+        judge = _Judge(kind, thresholds)
+        # judged with a value present: a threshold (assessed) or a reason (excluded)
+        self.judged = [judge.assess("", 0.0, year, sex) for year, _, sex in distinct]
+        self.lab, self.ok = KINDS[kind][0], True
+
+    def at(self, column: pd.Series) -> tuple[int, int, list[tuple[str, str]] | None]:
+        """(assessed, affected, excluded with reasons) at one time (None: not grouped)."""
+        if not self.ok:
+            return 0, 0, None
+        values = float_array(column, self.lab, self.ids)
+        limits = np.array(
+            [np.nan if j.threshold is None else j.threshold for j in self.judged], dtype=float
+        )[self.codes]
+        present = ~np.isnan(values)
+        judged = ~np.isnan(limits)
+        assessed = present & judged
+        affected = assessed & (values < np.where(judged, limits, np.inf))
+        reasons = [j.reason for j in self.judged]
+        excluded = [
+            (self.ids[i], reasons[code] if present[i] else f"no {self.lab} value")
+            for i, code in zip(
+                np.flatnonzero(~assessed).tolist(), self.codes[~assessed].tolist(), strict=True
+            )
+        ]
+        return int(assessed.sum()), int(affected.sum()), excluded
+
+
 def prevalence_by_time(
     values_by_time: pd.DataFrame,
     ages: pd.Series,
@@ -509,18 +564,25 @@ def prevalence_by_time(
     ages = ages.reindex(index) if isinstance(ages, pd.Series) else ages
     sexes = sexes.reindex(index) if isinstance(sexes, pd.Series) else sexes
     rows = []
+    groups = _Groups(values_by_time, ages, sexes, kind, thresholds)
     for time in values_by_time.columns:
-        patients = _assess(values_by_time[time], ages, sexes, kind, thresholds, None)
-        excluded = [(p.patient_id, p.reason) for p in patients if p.reason is not None]
+        assessed, affected, excluded = groups.at(values_by_time[time])
         row: dict[str, Any] = {"time": time}
-        if len(excluded) < len(patients):
-            result = _result(patients, kind, thresholds, confidence)
+        if excluded is None:  # not one assessment per distinct patient group
+            patients = _assess(values_by_time[time], ages, sexes, kind, thresholds, None)
+            excluded = [(p.patient_id, p.reason) for p in patients if p.reason is not None]
+            assessed = len(patients) - len(excluded)
+            affected = sum(1 for p in patients if p.reason is None and p.affected)
+        if assessed:
+            low, high = proportion_confint(
+                affected, assessed, alpha=1.0 - confidence, method="beta"
+            )
             row.update(
-                n_assessed=result.n_assessed,
-                n_affected=result.n_affected,
-                proportion=result.proportion,
-                ci_low=result.ci_low,
-                ci_high=result.ci_high,
+                n_assessed=assessed,
+                n_affected=affected,
+                proportion=affected / assessed,
+                ci_low=float(low),
+                ci_high=float(high),
             )
         else:
             row.update(n_assessed=0, n_affected=0, proportion=np.nan, ci_low=np.nan, ci_high=np.nan)

@@ -30,6 +30,7 @@ from altair.utils.schemapi import debug_mode
 
 from analytics.errors import AnalysisError
 from analytics.plain import plain_value
+from analytics.viz import altair_speed  # noqa: F401 (installs Altair's schema cache)
 
 __all__ = [
     "GREY",

@@ -455,13 +455,17 @@ class Cohort:
         Columns are the lab's time points in months, ascending.
         """
         rows = self.lab_values(analyte, censored)
-        matrix = rows.pivot_table(
-            index="patient_id", columns="time", values="value", aggfunc="first"
-        )
-        times = list(self.analytes[analyte].times)
-        matrix = matrix.reindex(index=self.patients.index, columns=times)
-        matrix.columns = pd.Index([float(t) for t in times], name="time")
-        return matrix.astype(float)
+        times = [float(t) for t in self.analytes[analyte].times]
+        # placed by position (a pivot table gives the same, a hundred times slower): the
+        # first value of a patient and time wins, as the pivot's "first" does
+        patient = self.patients.index.get_indexer(rows["patient_id"])
+        time = pd.Index(times).get_indexer(rows["time"].to_numpy(dtype=float))
+        found = np.flatnonzero((patient >= 0) & (time >= 0))
+        cell = patient[found] * len(times) + time[found]
+        found = found[np.unique(cell, return_index=True)[1]]  # the first row of each cell
+        matrix = np.full((len(self.patients), len(times)), np.nan)
+        matrix[patient[found], time[found]] = rows["value"].to_numpy(dtype=float)[found]
+        return pd.DataFrame(matrix, index=self.patients.index, columns=pd.Index(times, name="time"))
 
     def n_censored(self, analyte: str | None = None) -> int:
         rows = self.labs if analyte is None else self.labs[self.labs["analyte"] == analyte]

@@ -142,13 +142,14 @@ class RcvResult:
         if not self.patients:
             return pd.DataFrame([])
         names = [f.name for f in fields(PatientChange)]
-        # what each patient's to_dict gives (a number that is not finite as None),
-        # without the dataclass machinery once per patient
-        rows = [
-            tuple(v if not isinstance(v, float) or math.isfinite(v) else None for v in row)
-            for row in map(attrgetter(*names), self.patients)
-        ]
-        return pd.DataFrame.from_records(rows, columns=names)
+        # the table of each patient's to_dict, without the dataclass machinery once per
+        # patient; to_dict writes an infinite number as None, which the table reads as NaN
+        rows = list(map(attrgetter(*names), self.patients))
+        frame = pd.DataFrame.from_records(rows, columns=names)
+        for name in ("baseline", "follow_up", "percent_change"):
+            if frame[name].dtype.kind == "f" and np.isinf(frame[name].to_numpy()).any():
+                frame[name] = frame[name].where(~np.isinf(frame[name].to_numpy()), np.nan)
+        return frame
 
     def summary_frame(self) -> pd.DataFrame:
         """One row per quantity: ``quantity``, ``label``, ``value``."""

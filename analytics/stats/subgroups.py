@@ -9,7 +9,7 @@ each other: "significant in adults, not in children" is not evidence of a differ
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from itertools import combinations
 from typing import Any
 
@@ -18,7 +18,7 @@ import pandas as pd
 from scipy import special, stats
 
 from analytics.errors import AnalysisError
-from analytics.plain import format_interval, format_level, format_number, format_p
+from analytics.plain import format_interval, format_level, format_number, format_p, jsonable
 from analytics.stats.common import (
     check_level,
     dataclass_dict,
@@ -195,9 +195,15 @@ class SubgroupResult:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per subgroup (for a forest plot): n, mean change, SD, SE, CI, note."""
-        rows = [group.to_dict() for group in self.groups]
-        for row in rows:
-            row["patient_ids"] = ", ".join(row["patient_ids"])
+        rows = []
+        for group in self.groups:  # to_dict's values, the IDs joined without a detour
+            row = {}
+            for item in fields(group):
+                value = getattr(group, item.name)
+                row[item.name] = (
+                    ", ".join(map(str, value)) if item.name == "patient_ids" else jsonable(value)
+                )
+            rows.append(row)
         return pd.DataFrame(rows)
 
     def contrasts_frame(self) -> pd.DataFrame:

@@ -172,9 +172,7 @@ def check_floor(data: bytes, name: str, read: Callable[[bytes], pd.DataFrame]) -
         expected[at] = mine["value"].to_numpy()
         marks = np.zeros(len(frame), dtype=np.int8)
         marks[at] = mine["censored"].map({"": 0, "<": 1, ">": 2}).to_numpy()
-        same = np.array_equal(values, expected, equal_nan=True) and np.array_equal(
-            censored, marks
-        )
+        same = np.array_equal(values, expected, equal_nan=True) and np.array_equal(censored, marks)
         if not same:
             raise SystemExit(f"the floor's classify differs from the loader in {column}")
 

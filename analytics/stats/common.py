@@ -61,13 +61,21 @@ def check_level(value: float, name: str) -> float:
     return float(value)
 
 
-def _ndim(values: Any) -> int:
-    """``np.ndim``, without making an array of a list of labels to find out."""
-    if isinstance(values, list | tuple):
-        types = set(map(type, values))  # (C-level: the few types of the labels)
+def _labels_given(patient_ids: Any) -> list[str] | tuple[str, ...]:
+    """The given labels as text; refuses what is not one column of labels.
+
+    A list of texts is taken as it is, without making an array of it (``np.ndim``
+    would) or converting each label.
+    """
+    if isinstance(patient_ids, list | tuple):
+        types = set(map(type, patient_ids))  # (C-level: the few types of the labels)
+        if types <= {str}:
+            return patient_ids
         if all(issubclass(t, str | int | float | np.generic) for t in types):
-            return 1
-    return int(np.ndim(values))
+            return list(map(str, patient_ids))
+    if np.ndim(patient_ids) != 1:
+        raise AnalysisError("Patient IDs must be a single column of labels.")
+    return list(map(str, patient_ids))
 
 
 def patient_labels(patient_ids: Any, n: int, *templates: Any) -> tuple[str, ...]:
@@ -85,9 +93,7 @@ def patient_labels(patient_ids: Any, n: int, *templates: Any) -> tuple[str, ...]
         else:
             ids = list(map(str, range(1, n + 1)))
     else:
-        if _ndim(patient_ids) != 1:
-            raise AnalysisError("Patient IDs must be a single column of labels.")
-        ids = list(map(str, patient_ids))
+        ids = _labels_given(patient_ids)
     if len(ids) != n:
         raise AnalysisError(f"There are {len(ids)} patient IDs for {n} values; they must match.")
     if unique if unique is not None else len(set(ids)) == len(ids):

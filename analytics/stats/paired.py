@@ -71,6 +71,13 @@ __all__ = [
     "ratio_paired_t",
 ]
 
+#: Sign patterns drawn and bootstrap resamples by default (see :func:`paired_change`).
+DEFAULT_PERMUTATIONS = 100_000
+DEFAULT_BOOTSTRAP = 9_999
+
+#: The bootstrap note of a result computed with ``resampling=False``.
+NOT_RESAMPLED = "Not computed yet: the sign-flip test and the bootstrap are computed when shown."
+
 # --------------------------------------------------------------------------------------
 # Pieces of the paired analysis
 # --------------------------------------------------------------------------------------
@@ -182,7 +189,8 @@ class PairedResult:
     shapiro_w, shapiro_p
         Shapiro–Wilk on the changes (None when n < 3).
     sign_flip_p, sign_flip_method
-        Sign-flip permutation test of the mean change.
+        Sign-flip permutation test of the mean change (p None until computed, see
+        ``resampling`` of :func:`paired_change`).
     bootstrap_ci_low, bootstrap_ci_high, bootstrap_note
         BCa bootstrap CI of the mean change (None with the reason in the note).
     mde_dz_80, n_for_80_power
@@ -265,7 +273,7 @@ class PairedResult:
     wilcoxon_note: str | None
     shapiro_w: float | None
     shapiro_p: float | None
-    sign_flip_p: float
+    sign_flip_p: float | None
     sign_flip_method: str
     bootstrap_ci_low: float | None
     bootstrap_ci_high: float | None
@@ -361,13 +369,14 @@ def paired_change(
     *,
     alpha: float = 0.05,
     confidence: float = 0.95,
-    n_permutations: int = 100_000,
+    n_permutations: int = DEFAULT_PERMUTATIONS,
     seed: int = DEFAULT_SEED,
     log_scale_available: bool = False,
-    n_bootstrap: int = 9_999,
+    n_bootstrap: int = DEFAULT_BOOTSTRAP,
     margin: float | None = None,
     prior_scale: float = DEFAULT_PRIOR_SCALE,
     unit: str = "",
+    resampling: bool = True,
 ) -> PairedResult:
     """Compare one lab between baseline and one follow-up time in the same patients.
 
@@ -401,6 +410,12 @@ def paired_change(
         Scale of the Cauchy prior on d_z of the Bayes factor.
     unit : str
         The lab's unit, for the equivalence verdict.
+    resampling : bool
+        False leaves out the two resampling parts, the sign-flip test and the
+        bootstrap (``sign_flip_p`` and the bootstrap limits None, the note
+        :data:`NOT_RESAMPLED`; ``sign_flip_method`` says how it would be computed):
+        :func:`analytics.stats.resampling.with_resampling` adds them later, with the
+        same numbers.
 
     Returns
     -------
@@ -455,7 +470,14 @@ def paired_change(
     scale = float(max(np.max(np.abs(pairs.baseline)), np.max(np.abs(pairs.follow_up))))
     t_part = _t_fields(pairs, changes, scale, confidence, alpha)
     robust_part = _robust_fields(
-        changes, scale, alpha, confidence, int(n_permutations), int(n_bootstrap), int(seed)
+        changes,
+        scale,
+        alpha,
+        confidence,
+        int(n_permutations),
+        int(n_bootstrap),
+        int(seed),
+        resampling=resampling,
     )
     ratio, ratio_note = _optional_ratio(pairs, confidence) if log_scale_available else (None, None)
     equivalence, equivalence_note = None, "No equivalence margin given."
@@ -528,15 +550,22 @@ def _robust_fields(
     n_permutations: int,
     n_bootstrap: int,
     seed: int,
+    *,
+    resampling: bool = True,
 ) -> dict[str, Any]:
-    """Wilcoxon, Shapiro–Wilk, the sign-flip test and the bootstrap interval."""
+    """Wilcoxon, Shapiro–Wilk, the sign-flip test and the bootstrap interval (the last
+    two left out unless ``resampling``)."""
     ranks = signed_rank(changes, scale, alpha)
     shapiro_w = shapiro_p = None
     if len(changes) >= 3:
         shapiro = stats.shapiro(changes)
         shapiro_w, shapiro_p = float(shapiro.statistic), float(shapiro.pvalue)
-    sign_flip_p, sign_flip_method = sign_flip(changes, n_permutations, seed)
-    boot_low, boot_high, boot_note = bootstrap_bca(changes, confidence, n_bootstrap, seed)
+    if resampling:
+        sign_flip_p, sign_flip_method = sign_flip(changes, n_permutations, seed)
+        boot_low, boot_high, boot_note = bootstrap_bca(changes, confidence, n_bootstrap, seed)
+    else:  # all-zero changes: sign_flip returns at once, with the method it would use
+        sign_flip_p, boot_low, boot_high, boot_note = None, None, None, NOT_RESAMPLED
+        sign_flip_method = sign_flip(np.zeros(len(changes)), n_permutations, seed)[1]
     return {
         "wilcoxon_statistic": ranks.statistic,
         "wilcoxon_p": ranks.p,

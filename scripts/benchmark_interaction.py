@@ -1,0 +1,160 @@
+"""Benchmark: how long a page takes to redraw after a sidebar filter changes.
+
+    python scripts/benchmark_interaction.py [--patients N] [--no-browser]
+
+Server side (Streamlit's AppTest, the page's whole script run): each page is opened on
+the demo cohort and on a generated cohort of N patients (default 10,000, the cohort of
+``benchmark_loader.py``), in a fresh browser session; then the sidebar filters change,
+one click at a time, to values not chosen before in that session (sex, then age group,
+then iron therapy, then back to all sexes), and each rerun is timed. The median per
+page is printed beside the budget: 100 ms on the demo, 250 ms at 10,000 patients.
+
+In a real browser (headless Chromium, the demo on a freshly started server): the
+Paired tests and Charts pages, a click on a sidebar filter's new value until the page
+has finished its run and painted its charts; budget 400 ms. Nothing is asserted: the
+figures go in the README's Speed section.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "scripts")]
+
+from benchmark_loader import make_rows, to_csv  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from ui.shell import PAGES, Dataset  # noqa: E402
+
+DEMO_BUDGET_MS = 100
+LARGE_BUDGET_MS = 250
+BROWSER_BUDGET_MS = 400
+
+#: The sidebar clicks, in order: (filter label, menu choice); each gives a new filter.
+CLICKS = (
+    ("Sex", "Female"),
+    ("Age group", "Adult"),
+    ("Iron therapy", "Not on iron therapy"),
+    ("Sex", "All"),
+)
+BROWSER_PAGES = ("Paired tests", "Charts")
+
+
+def _selectbox(at: AppTest, label: str):
+    return next(box for box in at.sidebar.selectbox if box.label == label)
+
+
+def _clicks(at: AppTest) -> list[tuple[str, str]]:
+    """The clicks of :data:`CLICKS` this cohort's sidebar offers."""
+    labels = {box.label: box.options for box in at.sidebar.selectbox}
+    return [(label, value) for label, value in CLICKS if value in labels.get(label, ())]
+
+
+def page_timings(page: str, dataset: Dataset | None) -> list[float]:
+    """Milliseconds of each rerun of ``page`` after a filter change, in a fresh session."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+    if dataset is not None:
+        at.session_state["dataset"] = dataset
+    at.run()
+    at.switch_page(page).run()
+    if at.exception:
+        raise SystemExit(f"{page}: {at.exception}")
+    timings = []
+    for label, value in _clicks(at):
+        _selectbox(at, label).select(value)
+        start = time.perf_counter()
+        at.run()
+        timings.append((time.perf_counter() - start) * 1000)
+        if at.exception:
+            raise SystemExit(f"{page} after {label} = {value}: {at.exception}")
+    return timings
+
+
+def server_side(name: str, dataset: Dataset | None, budget: float) -> None:
+    print(f"\nFilter change → page rerun (AppTest, server side), {name}; budget {budget:.0f} ms")
+    print(f"  {'page':<16} {'median':>8} {'slowest':>8}  each click (ms)")
+    for spec in PAGES:
+        if spec.path == "pages/data.py":
+            continue  # the Data page shows the file, not the filtered patients
+        timings = page_timings(spec.path, dataset)
+        median = statistics.median(timings)
+        verdict = "within budget" if median <= budget else "OVER BUDGET"
+        each = ", ".join(f"{t:.0f}" for t in timings)
+        print(f"  {spec.title:<16} {median:>6.0f} ms {max(timings):>5.0f} ms  {each}  {verdict}")
+
+
+def browser_timings(runs: int) -> None:
+    from benchmark_first_paint import DRAWN_JS
+    from browser import APP_IDLE, find_chromium, launch_browser, running_server
+    from playwright.sync_api import sync_playwright
+
+    chromium = find_chromium()
+    if chromium is None:
+        print("\nBrowser: no Chromium found (set CHROMIUM=/path/to/chromium); not measured.")
+        return
+    print(f"\nFilter click → page settled (headless Chromium, demo); budget {BROWSER_BUDGET_MS} ms")
+    with sync_playwright() as playwright, running_server() as (url, _process):
+        browser = launch_browser(playwright, chromium)
+        try:
+            for title in BROWSER_PAGES:
+                page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+                page.goto(url + "/")
+                page.wait_for_selector(APP_IDLE, state="attached", timeout=60_000)
+                page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
+                _settled(page, DRAWN_JS, APP_IDLE, title)
+                timings = []
+                for label, value in CLICKS[: min(runs, len(CLICKS))]:
+                    box = page.get_by_test_id("stSidebar").get_by_label(label, exact=False)
+                    box.first.click()
+                    option = page.get_by_role("option", name=value, exact=True)
+                    start = time.perf_counter()
+                    option.click()
+                    _settled(page, DRAWN_JS, APP_IDLE, title)
+                    timings.append((time.perf_counter() - start) * 1000)
+                median = statistics.median(timings)
+                verdict = "within budget" if median <= BROWSER_BUDGET_MS else "OVER BUDGET"
+                each = ", ".join(f"{t:.0f}" for t in timings)
+                print(f"  {title:<16} {median:>6.0f} ms  {each}  {verdict}")
+                page.context.close()
+        finally:
+            browser.close()
+
+
+def _settled(page, drawn_js: str, idle: str, title: str) -> None:
+    """Until the run that the click started is over and every chart is painted."""
+    page.get_by_test_id("stMain").locator("h1", has_text=title).first.wait_for(timeout=60_000)
+    page.wait_for_function(
+        """() => document.querySelector('[data-testid="stApp"]')
+            ?.getAttribute('data-test-script-state') === 'running'
+            || document.querySelector('[data-testid="stStatusWidget"]') !== null""",
+        timeout=2_000,
+        polling=5,
+    ) if False else None
+    page.wait_for_timeout(30)
+    page.wait_for_selector(idle, state="attached", timeout=60_000)
+    page.wait_for_function(drawn_js, timeout=60_000, polling=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--patients", type=int, default=10_000)
+    parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--only-demo", action="store_true")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")  # Shapiro-Wilk warns above 5,000 values
+    server_side("demo cohort (25 patients)", None, DEMO_BUDGET_MS)
+    if not args.only_demo:
+        large = Dataset(to_csv(make_rows(args.patients)), "benchmark.csv")
+        server_side(f"generated cohort ({args.patients:,} patients)", large, LARGE_BUDGET_MS)
+    if not args.no_browser:
+        browser_timings(len(CLICKS))
+
+
+if __name__ == "__main__":
+    main()

@@ -6,7 +6,7 @@ from analytics.errors import AnalysisError
 from analytics.settings import ChartOptions
 from ui import evidence_view, mixed_view, paired_view
 from ui.downloads import view_buttons
-from ui.parts import course_part, figure_part, paired_part, view_of
+from ui.parts import course_part, figure_part, paired_part, resampled_part, view_of
 from ui.selection import selection_page
 from ui.shell import escape_md
 from ui.views import current_analysis, full_view, reproduce
@@ -17,8 +17,9 @@ selection = settings.selection
 analysis = current_analysis(view, settings)
 options = ChartOptions(split=kept("sel_split", "sex"))  # the Subgroups section's, as downloads
 key = (view.dataset, view.filter, selection, analysis)
-try:
-    pair = paired_part(*key)
+shown = kept(paired_view.SECTION_KEY, None)  # the section chosen, drawn further down
+try:  # with the robustness checks open, every number of the page comes with them
+    pair = resampled_part(*key) if shown == "robustness" else paired_part(*key)
 except AnalysisError as error:
     st.warning(escape_md(str(error)))
     st.stop()

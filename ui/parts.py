@@ -201,7 +201,10 @@ def _figure(
     options: ChartOptions,
 ) -> Drawn | Failed:
     filtered = _subset(dataset, cohort_filter)
-    paired = paired_part(dataset, cohort_filter, selection, analysis).paired
+    try:
+        paired = paired_part(dataset, cohort_filter, selection, analysis).paired
+    except AnalysisError:  # no pairs to test: the flow is still drawn, the rest says why
+        paired = None
     context = FigureContext(filtered, selection, analysis, options, paired=paired)
     try:
         figure = draw(name, context)

@@ -34,6 +34,7 @@ from analytics.stats.subgroups import SubgroupResult
 from analytics.stats.timecourse import TimecourseResult
 from analytics.viz.figure_base import Figure, FigureContext
 from analytics.viz.figures import draw
+from analytics.viz.thesis import thesis_figures, thesis_gaps
 from ui.charts import chart_spec
 from ui.shell import DATASET_HASH, Dataset, dataset_cohort, filtered_cohort
 
@@ -47,6 +48,8 @@ __all__ = [
     "paired_part",
     "resampled_part",
     "subgroup_part",
+    "thesis_gaps_part",
+    "thesis_part",
     "view_of",
 ]
 
@@ -211,6 +214,22 @@ def _figure(
     except AnalysisError as error:
         return Failed(f"{name}: {error}")
     return Drawn(figure, chart_spec(figure.chart))
+
+
+@st.cache_resource(scope="session", max_entries=2, hash_funcs=_HASH, show_spinner=False)
+def thesis_part(dataset: Dataset) -> tuple[tuple[Drawn, str], ...] | Failed:
+    """The study's figures with their captions (the filters do not apply to them)."""
+    try:
+        figures = thesis_figures(dataset_cohort(dataset))
+    except AnalysisError as error:  # e.g. a study file without a single complete pair
+        return Failed(str(error))
+    return tuple((Drawn(figure, chart_spec(figure.chart)), caption) for figure, caption in figures)
+
+
+@st.cache_resource(scope="session", max_entries=2, hash_funcs=_HASH, show_spinner=False)
+def thesis_gaps_part(dataset: Dataset) -> tuple[str, ...]:
+    """What the file lacks to redraw the study's figures (none for the demo cohort)."""
+    return () if dataset.is_demo else tuple(thesis_gaps(dataset_cohort(dataset)))
 
 
 def view_of(

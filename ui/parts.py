@@ -46,6 +46,7 @@ __all__ = [
     "figure_part",
     "pair_reasons_part",
     "paired_part",
+    "paired_result",
     "resampled_part",
     "subgroup_part",
     "thesis_gaps_part",
@@ -100,15 +101,28 @@ def _subset(dataset: Dataset, cohort_filter: CohortFilter) -> FilteredCohort:
 
 
 @st.cache_resource(max_entries=32, hash_funcs=_HASH, **_SESSION)
+def paired_result(
+    dataset: Dataset,
+    cohort_filter: CohortFilter,
+    selection: Selection,
+    analysis: AnalysisSettings,
+) -> PairedResult:
+    """The paired comparison without the sign-flip test and the bootstrap (what the
+    figures, the Overview's cards and the Power page read)."""
+    subset = _subset(dataset, cohort_filter).cohort
+    return paired_for(subset, selection, analysis, resampling=False)
+
+
+@st.cache_resource(max_entries=32, hash_funcs=_HASH, **_SESSION)
 def paired_part(
     dataset: Dataset,
     cohort_filter: CohortFilter,
     selection: Selection,
     analysis: AnalysisSettings,
 ) -> Pair:
-    """The paired comparison without the sign-flip test and the bootstrap."""
+    """:func:`paired_result` with its tables (pairs, test, leave-one-out, evidence)."""
     subset = _subset(dataset, cohort_filter).cohort
-    paired = paired_for(subset, selection, analysis, resampling=False)
+    paired = paired_result(dataset, cohort_filter, selection, analysis)
     return Pair(paired, pair_tables(subset, selection, paired, analysis))
 
 
@@ -205,7 +219,7 @@ def _figure(
 ) -> Drawn | Failed:
     filtered = _subset(dataset, cohort_filter)
     try:
-        paired = paired_part(dataset, cohort_filter, selection, analysis).paired
+        paired = paired_result(dataset, cohort_filter, selection, analysis)
     except AnalysisError:  # no pairs to test: the flow is still drawn, the rest says why
         paired = None
     context = FigureContext(filtered, selection, analysis, options, paired=paired)

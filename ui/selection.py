@@ -99,14 +99,14 @@ def paired_or_stop(view: View) -> tuple[Settings, PairedResult]:
 
     The result is the Paired tests page's (cached, without the resampling parts).
     """
-    from ui.parts import paired_part
+    from ui.parts import paired_result
     from ui.views import current_analysis
 
     require_patients(view, "run the tests")
     settings = pick_selection(view.filtered.cohort)
     try:
         analysis = current_analysis(view, settings)
-        result = paired_part(view.dataset, view.filter, settings.selection, analysis).paired
+        result = paired_result(view.dataset, view.filter, settings.selection, analysis)
     except AnalysisError as error:
         st.warning(escape_md(str(error)))
         st.stop()

@@ -6,7 +6,14 @@ from analytics.errors import AnalysisError
 from analytics.settings import ChartOptions
 from ui import evidence_view, mixed_view, paired_view
 from ui.downloads import view_buttons
-from ui.parts import course_part, figure_part, paired_part, resampled_part, view_of
+from ui.parts import (
+    course_part,
+    figure_part,
+    paired_part,
+    paragraphs_part,
+    resampled_part,
+    view_of,
+)
 from ui.selection import selection_page
 from ui.shell import escape_md
 from ui.views import current_analysis, full_view, reproduce
@@ -57,5 +64,5 @@ elif section == "times":
 elif section == "subgroups":
     paired_view.subgroups(key, pair)
 st.header("Written as a paper would")
-evidence_view.paper_paragraphs(outputs)
+evidence_view.paper_paragraphs(outputs, paragraphs_part(*key))
 reproduce(view, outputs)

@@ -176,9 +176,10 @@ def paired_panel(outputs: ViewOutputs) -> None:
                 show_table(display_frame(table), download=(f"{selection.analyte}_rcv", table))
 
 
-def paper_paragraphs(outputs: ViewOutputs) -> None:
-    """The Results and Methods paragraphs, each in a box with a copy button."""
-    written = paragraphs(outputs)
+def paper_paragraphs(outputs: ViewOutputs, written: tuple[str, str] | None = None) -> None:
+    """The Results and Methods paragraphs (``written``, else written from ``outputs``),
+    each in a box with a copy button."""
+    written = written or paragraphs(outputs)
     if written is None:
         return
     results, methods = written

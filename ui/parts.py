@@ -26,6 +26,7 @@ from analytics.analysis import Selection, paired_for, subgroups_for, timecourse_
 from analytics.errors import AnalysisError
 from analytics.filters import CohortFilter, FilteredCohort
 from analytics.flow import pair_reasons
+from analytics.output.paragraphs import paragraphs
 from analytics.output.view import ViewOutputs, course_tables, pair_tables, subgroup_tables
 from analytics.settings import AnalysisSettings, ChartOptions
 from analytics.stats.paired import PairedResult
@@ -47,6 +48,7 @@ __all__ = [
     "pair_reasons_part",
     "paired_part",
     "paired_result",
+    "paragraphs_part",
     "resampled_part",
     "subgroup_part",
     "thesis_gaps_part",
@@ -120,10 +122,11 @@ def paired_part(
     selection: Selection,
     analysis: AnalysisSettings,
 ) -> Pair:
-    """:func:`paired_result` with its tables (pairs, test, leave-one-out, evidence)."""
+    """:func:`paired_result` with the tables the Paired tests page shows (test,
+    leave-one-out, evidence; the pairs table is the downloads')."""
     subset = _subset(dataset, cohort_filter).cohort
     paired = paired_result(dataset, cohort_filter, selection, analysis)
-    return Pair(paired, pair_tables(subset, selection, paired, analysis))
+    return Pair(paired, pair_tables(subset, selection, paired, analysis, with_pairs=False))
 
 
 @st.cache_resource(
@@ -244,6 +247,18 @@ def thesis_part(dataset: Dataset) -> tuple[tuple[Drawn, str], ...] | Failed:
 def thesis_gaps_part(dataset: Dataset) -> tuple[str, ...]:
     """What the file lacks to redraw the study's figures (none for the demo cohort)."""
     return () if dataset.is_demo else tuple(thesis_gaps(dataset_cohort(dataset)))
+
+
+@st.cache_resource(max_entries=32, hash_funcs=_HASH, **_SESSION)
+def paragraphs_part(
+    dataset: Dataset,
+    cohort_filter: CohortFilter,
+    selection: Selection,
+    analysis: AnalysisSettings,
+) -> tuple[str, str] | None:
+    """The Results and Methods paragraphs (they read no resampled number)."""
+    key = (dataset, cohort_filter, selection, analysis)
+    return paragraphs(view_of(*key, pair=paired_part(*key), course=course_part(*key)))
 
 
 def view_of(

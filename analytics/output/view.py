@@ -323,14 +323,22 @@ def _cohort_tables(
 
 
 def pair_tables(
-    subset: Cohort, selection: Selection, paired: PairedResult, analysis: AnalysisSettings
+    subset: Cohort,
+    selection: Selection,
+    paired: PairedResult,
+    analysis: AnalysisSettings,
+    *,
+    with_pairs: bool = True,
 ) -> dict[str, pd.DataFrame]:
-    """The tables of one paired comparison: pairs, test, leave-one-out, evidence."""
+    """The tables of one paired comparison: pairs (unless ``with_pairs`` is False: a
+    page that does not show them), test, leave-one-out, evidence."""
     stem = selection.analyte
+    pairs = {}
+    if with_pairs:
+        table = _pairs_table(subset, selection, analysis.censored)
+        pairs[f"{stem}_pairs"] = with_rcv_columns(table, paired)
     return {
-        f"{stem}_pairs": with_rcv_columns(
-            _pairs_table(subset, selection, analysis.censored), paired
-        ),
+        **pairs,
         f"{stem}_paired_test": paired.to_frame(),
         f"{stem}_leave_one_out": leave_one_out(paired, alpha=analysis.alpha),
         **evidence_tables(selection, paired),

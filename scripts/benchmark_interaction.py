@@ -150,7 +150,7 @@ def browser_timings() -> None:
                     continue
                 context = browser.new_context(viewport={"width": 1400, "height": 900})
                 page = context.new_page()  # a new browser session: no filter seen yet
-                page.goto(f"{url}/{spec.url_path}")
+                page.goto(f"{url}/" if spec.default else f"{url}/{spec.url_path}")
                 page.get_by_test_id("stMain").locator("h1", has_text=spec.title).wait_for()
                 page.wait_for_selector(APP_IDLE, state="attached", timeout=60_000)
                 timings = [_click_to_settled(page, label, value) for label, value in CLICKS]

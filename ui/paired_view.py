@@ -135,14 +135,15 @@ SECTION_KEY = "pt_section"
 
 def section_choice() -> str | None:
     """Which section to show (none until one is chosen; kept across pages)."""
+    st.subheader("More on this comparison")
     return persistent_radio(
-        "More on this comparison",
+        "Open a section (each is computed when you open it)",
         list(SECTIONS),
         SECTION_KEY,
         format_func=SECTIONS.get,
         help="Rank and permutation tests, the bootstrap, normality and leave-one-out; "
         "every time point with the repeated-measures tests and the mixed model; the "
-        "change compared between subgroups. Each is computed when you open it.",
+        "change compared between subgroups.",
     )
 
 

@@ -41,6 +41,7 @@ bench: $(VENV)/.test
 	$(PY) scripts/benchmark_analysis.py
 	$(PY) scripts/benchmark_first_paint.py
 	$(PY) scripts/benchmark_windows.py
+	$(PY) scripts/benchmark_interaction.py
 
 screenshots: $(VENV)/.test
 	@bash scripts/ensure_chromium.sh

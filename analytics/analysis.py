@@ -108,9 +108,16 @@ def select(
 
 
 def paired_for(
-    cohort: Cohort, selection: Selection, analysis: AnalysisSettings | None = None
+    cohort: Cohort,
+    selection: Selection,
+    analysis: AnalysisSettings | None = None,
+    *,
+    resampling: bool = True,
 ) -> PairedResult:
     """The paired comparison of ``selection`` in ``cohort``.
+
+    ``resampling=False`` leaves the sign-flip test and the bootstrap for later (see
+    :func:`analytics.stats.resampling.with_resampling`).
 
     Notes
     -----
@@ -137,6 +144,7 @@ def paired_for(
         margin=margin,
         prior_scale=levels.prior_scale,
         unit=selection.unit,
+        resampling=resampling,
     )
     pairs = (result.baseline_values, result.follow_up_values, result.patient_ids)
     rcv, rcv_note = rcv_for(cohort, selection, levels, pairs)
@@ -204,8 +212,12 @@ def timecourse_for(
     *,
     baseline: float | None = None,
     analysis: AnalysisSettings | None = None,
+    mixed: bool = True,
 ) -> TimecourseResult:
     """Every time point of one lab: descriptives, Friedman, RM-ANOVA, contrasts, mixed model.
+
+    ``mixed=False`` leaves the mixed model out (``mixed_model`` None), for a page that
+    shows the course without it.
 
     Notes
     -----
@@ -227,8 +239,9 @@ def timecourse_for(
     if matrix.empty:
         raise AnalysisError("No patient in this selection has a value of this lab.")
     result = timecourse(matrix, baseline=baseline, alpha=levels.alpha, confidence=levels.confidence)
-    mixed = _mixed_for(matrix, result.baseline_time, levels.confidence)
-    result = replace(result, mixed_model=mixed)
+    if mixed:
+        fitted = _mixed_for(matrix, result.baseline_time, levels.confidence)
+        result = replace(result, mixed_model=fitted)
     name = cohort.analytes[analyte].name
     left_out = tuple((pid, f"no {name} value at any time") for pid in no_value)
     if levels.censored != "exclude":

@@ -4,15 +4,15 @@ import streamlit as st
 
 from analytics.analysis import SPLITS
 from analytics.errors import AnalysisError
-from analytics.flow import pair_reasons
 from analytics.settings import ChartOptions
 from analytics.stats.power import OBSERVED_POWER_CAVEAT
-from ui.charts import show_chart
+from ui.charts import chart_choice, show_spec
 from ui.downloads import figure_buttons, figure_size_choice, view_buttons
 from ui.excluded import show_excluded
+from ui.parts import Drawn, Failed, figure_part, pair_reasons_part, paired_part, view_of
 from ui.selection import selection_page
 from ui.shell import escape_md
-from ui.views import current_analysis, outputs_for, reproduce
+from ui.views import current_analysis, full_view, reproduce
 from ui.widgets import persistent_checkbox, persistent_number, persistent_selectbox
 
 view, settings = selection_page("Charts", "draw charts")
@@ -84,21 +84,25 @@ options = ChartOptions(
     complete_cases=complete_cases,
     observed_power=observed_power,
 )
+key = (view.dataset, view.filter, settings.selection, analysis)
 try:
-    outputs = outputs_for(view, settings, analysis, options)
+    pair = paired_part(*key)
 except AnalysisError as error:
     st.warning(escape_md(str(error)))
     st.stop()
-
-view_buttons(outputs)
+view_buttons(lambda: full_view(view, settings, analysis, options), stem=settings.selection.analyte)
 
 patients = view.filtered.cohort.patients
-reasons = pair_reasons(view.filtered.cohort, outputs.selection, analysis.censored)
-for figure in outputs.figures:
-    show_chart(figure.chart)
-    figure_buttons(figure, figure.name)
-    show_excluded(figure.missing, patients, reasons, what="Not in this chart")
+reasons = pair_reasons_part(*key)
+drawn = [figure_part(*key, name, options) for name in chart_choice()]
+for part in drawn:
+    if not isinstance(part, Drawn):
+        continue
+    show_spec(part.spec)
+    figure_buttons(part.figure, part.figure.name)
+    show_excluded(part.figure.missing, patients, reasons, what="Not in this chart")
     st.divider()
-for problem in outputs.problems:
-    st.info(escape_md(problem))
-reproduce(view, outputs, chart="change")
+for part in drawn:
+    if isinstance(part, Failed):
+        st.info(escape_md(part.reason))
+reproduce(view, view_of(*key, pair=pair, options=options), chart="change")

@@ -2,11 +2,10 @@
 
 import streamlit as st
 
-from analytics.errors import AnalysisError
 from analytics.output.commands import thesis_commands
-from analytics.viz.thesis import thesis_figures, thesis_gaps
-from ui.charts import show_chart
+from ui.charts import show_spec
 from ui.downloads import figure_buttons, figure_size_choice
+from ui.parts import Failed, thesis_gaps_part, thesis_part
 from ui.shell import escape_md, page_view
 from ui.views import reproduce
 
@@ -20,7 +19,7 @@ source = (
     if view.dataset.is_demo
     else "the file in use, which has the study's cohorts, labs and time points."
 )
-gaps = [] if view.dataset.is_demo else thesis_gaps(cohort)
+gaps = thesis_gaps_part(view.dataset)
 if gaps:
     st.write(
         "The 2013 study's per-patient figures are redrawn only from the demo cohort or from a "
@@ -40,14 +39,13 @@ st.write(
     "here; use the Charts page for any subgroup."
 )
 figure_size_choice()
-try:
-    figures = thesis_figures(cohort)
-except AnalysisError as error:  # e.g. a study file without a single complete pair
-    st.warning(escape_md(str(error)))
+figures = thesis_part(view.dataset)  # drawn once per file
+if isinstance(figures, Failed):
+    st.warning(escape_md(figures.reason))
     st.stop()
-for figure, caption in figures:
+for drawn, caption in figures:
     st.subheader(caption)
-    show_chart(figure.chart)
-    figure_buttons(figure, f"thesis_{figure.filename_stem}")
+    show_spec(drawn.spec)
+    figure_buttons(drawn.figure, f"thesis_{drawn.figure.filename_stem}")
     st.divider()
 reproduce(view, lines=thesis_commands(cohort))

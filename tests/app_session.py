@@ -29,3 +29,18 @@ def started_app(page: str | None = DATA_PAGE) -> AppTest:
 def sidebar_text(at: AppTest) -> str:
     """Everything the sidebar shows, as one string."""
     return " ".join(str(getattr(el, "value", "")) for el in at.sidebar)
+
+
+def open_section(at: AppTest, section: str) -> AppTest:
+    """The Paired tests page with one of its sections shown (``robustness``, ``times``,
+    ``subgroups``): each is computed only when chosen."""
+    at.radio(key="pt_section").set_value(section).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def show_every_chart(at: AppTest) -> AppTest:
+    """The Charts page with every chart drawn (it draws the one chosen otherwise)."""
+    at.radio(key="chart_shown").set_value("all").run()
+    assert not at.exception, at.exception
+    return at

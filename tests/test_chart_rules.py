@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from app_session import started_app
+from app_session import show_every_chart, started_app
 
 import analytics
 from analytics.analysis import paired_for, select, thesis_table, timecourse_for
@@ -138,7 +138,7 @@ def test_observed_power_only_on_request_with_its_caveat(demo):
 
 def test_charts_page_hides_observed_power_until_asked():
     at = started_app()
-    at.switch_page("pages/charts.py").run()
+    show_every_chart(at.switch_page("pages/charts.py").run())
     titles = [json.loads(el.proto.spec)["title"]["text"] for el in at.get("vega_lite_chart")]
     assert not any("bserved" in title for title in titles)
     at.checkbox(key="chart_observed_power").check().run()

@@ -23,6 +23,7 @@ MODULES = [
     "analytics.stats.subgroups",
     "analytics.stats.timecourse",
     "analytics.stats.ratio",
+    "analytics.stats.resampling",
 ]
 #: Result objects whose docstring must carry a runnable example.
 RESULTS = [

@@ -17,7 +17,7 @@ import zipfile
 
 import pandas as pd
 import pytest
-from app_session import started_app
+from app_session import open_section, started_app
 
 import analytics.reading.identifiers as identifiers_module
 from analytics import load_cohort
@@ -524,6 +524,8 @@ def test_data_page_says_how_patients_are_labelled_and_keeps_the_key_in_an_expand
     for page in ("pages/cohort.py", "pages/paired_tests.py", "pages/charts.py"):
         at.switch_page(page).run()
         assert not at.exception, at.exception
+        if page == "pages/paired_tests.py":
+            open_section(at, "robustness")  # leave-one-out: a row per patient
         shown = _page_text(at)
         assert page == "pages/cohort.py" or "P01" in shown, page
         assert not _found(shown), page
@@ -538,6 +540,7 @@ def test_data_page_choice_turns_pseudonymisation_off_on_every_page():
     assert not [e for e in at.expander if e.label.startswith("Key: which patient")]
     at.switch_page("pages/paired_tests.py").run()
     assert not at.exception, at.exception
+    open_section(at, "robustness")  # leave-one-out: a row per patient
     assert "H1234567" in _found(_page_text(at))
     reproduce = "\n".join(c.value for c in at.code)
     assert "--pseudonymise no" in reproduce

@@ -60,7 +60,7 @@ def test_cli_timecourse_json_has_mixed_model(capsys, tmp_path):
 
 
 def _paired_page_with(data: bytes, name: str, lab: str, cohort: str | None = None):
-    from app_session import started_app
+    from app_session import open_section, started_app
 
     at = started_app()
     at.file_uploader(key="upload").set_value((name, data, "text/csv")).run()
@@ -70,7 +70,7 @@ def _paired_page_with(data: bytes, name: str, lab: str, cohort: str | None = Non
     at.switch_page("pages/paired_tests.py").run()
     at.selectbox(key="sel_lab").set_value(lab).run()
     assert not at.exception, at.exception
-    return at
+    return open_section(at, "times")
 
 
 def _page_text(at) -> str:

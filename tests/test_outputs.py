@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from app_session import show_every_chart
 from streamlit.testing.v1 import AppTest
 
 from analytics.cli import main
@@ -118,6 +119,8 @@ def test_charts_page_draws_every_chart_with_downloads():
     at.run()
     at.switch_page("pages/charts.py").run()
     assert not at.exception, at.exception
+    assert len(at.get("vega_lite_chart")) == 1  # the change chart, until another is chosen
+    show_every_chart(at)
     specs = [json.loads(el.proto.spec) for el in at.get("vega_lite_chart")]
     assert len(specs) == len(CHARTS)
     titles = [spec["title"]["text"] for spec in specs]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import xlsxwriter
-from app_session import TIMEOUT, XLSX_MIME, sidebar_text, started_app
+from app_session import TIMEOUT, XLSX_MIME, open_section, sidebar_text, started_app
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -218,7 +218,7 @@ def _download_keys(at: AppTest) -> set[str]:
 
 
 def test_subgroups_tab_follows_its_split():
-    at = _paired_page()
+    at = open_section(_paired_page(), "subgroups")
     assert at.selectbox(key="sel_split").value == "sex"
     assert {"dl_subgroups_sex_csv", "dl_subgroups_sex_xlsx"} <= _download_keys(at)
     at.selectbox(key="sel_split").set_value("iron").run()
@@ -232,7 +232,7 @@ def test_subgroups_tab_follows_its_split():
 
 
 def test_subgroups_tab_says_why_it_cannot_compare():
-    at = _paired_page("prospective")
+    at = open_section(_paired_page("prospective"), "subgroups")
     at.selectbox(key="sel_split").set_value("cohort").run()
     assert not at.exception, at.exception
     info = [i.value for i in at.info]
@@ -245,7 +245,7 @@ def test_paired_page_shows_the_views_leave_one_out():
     from analytics.output.view import view_outputs
     from ui.format import display_frame
 
-    at = _paired_page()
+    at = open_section(_paired_page(), "robustness")
     outputs = view_outputs(
         _demo(), CohortFilter(cohort="retrospective"), analyte="mcv", baseline=0, follow_up=2
     )
@@ -256,7 +256,7 @@ def test_paired_page_shows_the_views_leave_one_out():
 
 
 def test_paired_page_compares_subgroups_only_in_the_view(monkeypatch):
-    """The page shows the view's subgroup comparison instead of making its own."""
+    """The page compares the subgroups of its split once, when that section is shown."""
     import analytics.analysis
     from analytics.filters import CohortFilter
     from analytics.output.view import view_outputs
@@ -269,11 +269,14 @@ def test_paired_page_compares_subgroups_only_in_the_view(monkeypatch):
         return original(*args, **kwargs)
 
     monkeypatch.setattr(analytics.analysis, "subgroup_contrast", counted)
-    view_outputs(_demo(), CohortFilter(sex="M"), analyte="mcv", baseline=0, follow_up=2)
-    in_the_view = len(calls)  # the Subgroups tab's split and the forest plot
-    calls.clear()
     at = started_app()
     at.selectbox(key="flt_sex").set_value("Male").run()
     at.switch_page("pages/paired_tests.py").run()
     assert not at.exception, at.exception
-    assert len(calls) == in_the_view
+    assert not calls  # the Subgroups section is not open: nothing compared
+    open_section(at, "subgroups")
+    assert len(calls) == 1  # the section's split (the forest plot is the Charts page's)
+    outputs = view_outputs(_demo(), CohortFilter(sex="M"), analyte="mcv", baseline=0, follow_up=2)
+    # men only: no second sex to compare, said as the downloads' view says it
+    [why] = [p.removeprefix("subgroups: ") for p in outputs.problems if p.startswith("subgroups")]
+    assert any(why in info.value.replace("\\", "") for info in at.info)

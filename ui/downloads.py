@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
@@ -117,14 +119,21 @@ def table_buttons(frame: pd.DataFrame, stem: str, key: str) -> None:
     )
 
 
-def view_buttons(outputs: ViewOutputs) -> None:
-    """ "Download all" (ZIP) and "Report" (HTML) for the current view."""
-    stem = outputs.selection.analyte if outputs.selection else "cohort"
+def view_buttons(outputs: ViewOutputs | Callable[[], ViewOutputs], stem: str | None = None) -> None:
+    """ "Download all" (ZIP) and "Report" (HTML) for the current view.
+
+    ``outputs`` may be a function giving the whole view: it is called when a button is
+    clicked, so a page that computes only its sections does not compute the rest on
+    every rerun. ``stem`` starts the file names (the lab; default the view's).
+    """
+    whole = outputs if callable(outputs) else (lambda: outputs)
+    if stem is None:
+        stem = outputs.selection.analyte if outputs.selection else "cohort"
     width, dpi = figure_size()
     buttons = (
         (
             "↓ Download all (ZIP)",
-            lambda: outputs.bundle(width_px=width, ppi=dpi),
+            lambda: whole().bundle(width_px=width, ppi=dpi),
             "_all_figures_and_tables.zip",
             "zip",
             "dl_bundle",
@@ -133,7 +142,7 @@ def view_buttons(outputs: ViewOutputs) -> None:
         ),
         (
             "↓ Report (HTML)",
-            outputs.report_html,
+            lambda: whole().report_html(),
             "_report.html",
             "html",
             "dl_report",

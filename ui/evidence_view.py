@@ -169,16 +169,17 @@ def paired_panel(outputs: ViewOutputs) -> None:
     source = result.rcv.source if result.rcv is not None else None
     with st.expander("Margin, prior scale and CVs (kept for this lab on every page)"):
         evidence_inputs(selection, source)
-    if result.rcv is not None:
-        with st.expander("Each patient's change against the reference change value"):
-            table = outputs.tables.get(f"{selection.analyte}_rcv")
-            if table is not None:
-                show_table(display_frame(table), download=(f"{selection.analyte}_rcv", table))
+    table = outputs.tables.get(f"{selection.analyte}_rcv")
+    label = "Each patient's change against the reference change value"
+    # a toggle, not an expander: the table (a row per patient) is sent only when shown
+    if result.rcv is not None and table is not None and st.toggle(label, key="ev_rcv_table"):
+        show_table(display_frame(table), download=(f"{selection.analyte}_rcv", table))
 
 
-def paper_paragraphs(outputs: ViewOutputs) -> None:
-    """The Results and Methods paragraphs, each in a box with a copy button."""
-    written = paragraphs(outputs)
+def paper_paragraphs(outputs: ViewOutputs, written: tuple[str, str] | None = None) -> None:
+    """The Results and Methods paragraphs (``written``, else written from ``outputs``),
+    each in a box with a copy button."""
+    written = written or paragraphs(outputs)
     if written is None:
         return
     results, methods = written

@@ -3,7 +3,8 @@ the paired result in a sentence and what so few patients can and cannot show.
 
 Only what the page shows is computed (:func:`analytics.overview.lab_overview`: the
 paired t-test, the detectable change and leave-one-out; the change chart and the
-patient flow), cached per file, filter, lab, times and settings in this session.
+patient flow, shared with the Charts and Paired tests pages through :mod:`ui.parts`),
+cached per file, filter, lab, times and settings in this session.
 """
 
 from __future__ import annotations
@@ -15,21 +16,20 @@ from typing import Any
 import streamlit as st
 
 from analytics.analysis import Selection
-from analytics.errors import AnalysisError
 from analytics.filters import CohortFilter
-from analytics.flow import pair_reasons
 from analytics.output.commands import commands
 from analytics.overview import LabOverview, default_labs, lab_overview, overview_labs
 from analytics.panel import panel_from_overview
 from analytics.settings import AnalysisSettings
-from analytics.viz.figure_base import Figure, FigureContext, patients_words
-from analytics.viz.figures import draw
+from analytics.viz.figure_base import patients_words
 from ui import data_view
-from ui.charts import chart_spec, show_spec
+from ui.charts import show_spec
 from ui.evidence_view import evidence_fields, show_panel
 from ui.excluded import show_excluded
+from ui.parts import Drawn, Failed, figure_part, pair_reasons_part
 from ui.selection import ALPHAS, CONFIDENCE_LEVELS
-from ui.shell import Dataset, View, escape_md, parse_dataset
+from ui.shell import DATASET_HASH, Dataset, View, dataset_cohort, escape_md, filtered_cohort
+from ui.views import current_thresholds
 from ui.widgets import kept, persistent_multiselect
 
 __all__ = ["LabCard", "analysis_settings", "data_in_use", "lab_card", "pick_labs", "show_labs"]
@@ -59,10 +59,11 @@ def analysis_settings(view: View) -> AnalysisSettings:
         confidence=float(confidence if confidence in CONFIDENCE_LEVELS else 0.95),
         censored=view.censored_rule,
         age_cutoff=view.filter.age_cutoff,
+        thresholds=current_thresholds(),
     )
 
 
-@st.cache_data(scope="session", max_entries=32, show_spinner=False)
+@st.cache_resource(scope="session", max_entries=32, hash_funcs=DATASET_HASH, show_spinner=False)
 def lab_card(
     dataset: Dataset,
     cohort_filter: CohortFilter,
@@ -72,12 +73,11 @@ def lab_card(
 ) -> LabCard:
     """One lab's card, computed once per file, filter, lab, times and settings.
 
-    ``times`` None takes :func:`analytics.overview.default_times`.
+    ``times`` None takes :func:`analytics.overview.default_times`. The change chart and
+    the patient flow are the Charts page's (default chart options), drawn once for both.
     """
-    cohort = parse_dataset(
-        dataset.data, dataset.filename, dataset.sheet, dataset.mapping, dataset.is_demo
-    )
-    filtered = cohort_filter.apply(cohort)
+    cohort = dataset_cohort(dataset)
+    filtered = filtered_cohort(dataset, cohort_filter)
     baseline, follow_up = times if times is not None else (None, None)
     overview = lab_overview(
         filtered.cohort,
@@ -92,25 +92,28 @@ def lab_card(
     )
     if overview.summary is None and not overview.n_pairs and not overview.excluded:
         return LabCard(overview)  # no two time points with values: nothing to draw
-    context = FigureContext(filtered, overview.selection, analysis)
-    reasons = tuple(pair_reasons(filtered.cohort, overview.selection, analysis.censored).items())
+    key = (dataset, cohort_filter, overview.selection, analysis)
+    reasons = tuple(pair_reasons_part(*key).items())
     analysed = overview.n_pairs
     flow = _titled(
-        draw("flow", context), f"Patient flow: {analysed} of {cohort.n_patients} analysed"
+        figure_part(*key, "flow"), f"Patient flow: {analysed} of {cohort.n_patients} analysed"
     )
-    try:
-        figure = draw("change", context)
-    except AnalysisError as error:
-        return LabCard(overview, None, flow, reasons, str(error))
-    change = _titled(figure, f"Each patient's change, n = {patients_words(analysed)}")
-    return LabCard(overview, change, flow, reasons)
+    change = figure_part(*key, "change")
+    if isinstance(change, Failed):
+        return LabCard(overview, None, flow, reasons, change.reason.removeprefix("change: "))
+    return LabCard(
+        overview,
+        _titled(change, f"Each patient's change, n = {patients_words(analysed)}"),
+        flow,
+        reasons,
+    )
 
 
-def _titled(figure: Figure, title: str) -> dict[str, Any]:
+def _titled(part: Drawn | Failed, title: str) -> dict[str, Any] | None:
     """The figure's spec with a shorter title: the card's heading names the lab and times."""
-    spec = chart_spec(figure.chart)
-    spec["title"] = {**spec["title"], "text": title}
-    return spec
+    if not isinstance(part, Drawn):
+        return None
+    return {**part.spec, "title": {**part.spec["title"], "text": title}}
 
 
 # --------------------------------------------------------------------------- drawing

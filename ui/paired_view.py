@@ -16,13 +16,14 @@ from analytics.flow import pair_reasons
 from analytics.output.view import ViewOutputs
 from analytics.overview import from_paired
 from analytics.stats.paired import PairedResult
-from ui.charts import show_chart
+from ui.charts import show_spec
 from ui.downloads import figure_buttons
 from ui.excluded import show_excluded
 from ui.format import display_frame, fmt_num, fmt_p, fmt_signed
+from ui.parts import Drawn, Failed, Pair, figure_part, resampled_part, subgroup_part, view_of
 from ui.shell import escape_md
 from ui.tables import show_table
-from ui.widgets import persistent_selectbox
+from ui.widgets import persistent_radio, persistent_selectbox
 
 
 def _unit(selection: Selection) -> str:
@@ -56,7 +57,7 @@ def study_table(outputs: ViewOutputs) -> None:
     )
 
 
-def paired_summary(outputs: ViewOutputs) -> None:
+def paired_summary(outputs: ViewOutputs, flow: Drawn | Failed | None = None) -> None:
     result, selection = outputs.paired, outputs.selection
     # the patients left out are summarised below the metrics, not listed in the sentence
     headline = replace(result, excluded=()).sentence(selection.name, selection.unit)
@@ -82,7 +83,7 @@ def paired_summary(outputs: ViewOutputs) -> None:
         f"One-sided p: {fmt_p(result.p_less)} for a fall, {fmt_p(result.p_greater)} for a rise."
     )
     _caveats(outputs)
-    _who(outputs)
+    _who(outputs, flow)
     with st.expander("Every quantity (as JMP's Matched Pairs reports it, and more)"):
         table = _table(outputs, "paired_test")
         frame = table.copy()
@@ -92,15 +93,19 @@ def paired_summary(outputs: ViewOutputs) -> None:
         show_table(frame[["label", "value"]], download=(f"{selection.analyte}_paired_test", table))
 
 
-def _who(outputs: ViewOutputs) -> None:
+def _show_drawn(part: Drawn | Failed | None, key: str) -> None:
+    """A figure part with its downloads (nothing when it could not be drawn)."""
+    if isinstance(part, Drawn):
+        show_spec(part.spec)
+        figure_buttons(part.figure, key)
+
+
+def _who(outputs: ViewOutputs, flow: Drawn | Failed | None) -> None:
     """The patient flow beside the patients left out, summarised by reason."""
     cohort, selection = outputs.filtered.cohort, outputs.selection
-    flow = next((figure for figure in outputs.figures if figure.name == "flow"), None)
     left, right = st.columns([3, 2], gap="large")
-    if flow is not None:
-        with left:
-            show_chart(flow.chart)
-            figure_buttons(flow, "flow")
+    with left:
+        _show_drawn(flow, "flow")
     with right:
         reasons = pair_reasons(cohort, selection, outputs.analysis.censored)
         what = "Not in this comparison"
@@ -119,15 +124,37 @@ def _caveats(outputs: ViewOutputs) -> None:
         )
 
 
-def robustness(outputs: ViewOutputs) -> None:
-    """Rank and permutation tests, the bootstrap, normality, leave-one-out, ratio test."""
+#: The sections below the panel, computed only when chosen: (key, label).
+SECTIONS = {
+    "robustness": "Robustness checks",
+    "times": "All time points",
+    "subgroups": "Subgroups",
+}
+SECTION_KEY = "pt_section"
+
+
+def section_choice() -> str | None:
+    """Which section to show (none until one is chosen; kept across pages)."""
+    st.subheader("More on this comparison")
+    return persistent_radio(
+        "Open a section (each is computed when you open it)",
+        list(SECTIONS),
+        SECTION_KEY,
+        format_func=SECTIONS.get,
+        help="Rank and permutation tests, the bootstrap, normality and leave-one-out; "
+        "every time point with the repeated-measures tests and the mixed model; the "
+        "change compared between subgroups.",
+    )
+
+
+def robustness(key: tuple) -> None:
+    """Rank and permutation tests, the bootstrap, normality, leave-one-out, ratio test:
+    computed now (once per ``key``, the page's dataset, filter, selection, analysis)."""
+    outputs = view_of(*key, pair=resampled_part(*key))
     result, selection = outputs.paired, outputs.selection
     _rank_tests(result, _unit(selection))
     _normality(result)
-    qq = next((figure for figure in outputs.figures if figure.name == "qq"), None)
-    if qq is not None:
-        show_chart(qq.chart)
-        figure_buttons(qq, "qq")
+    _show_drawn(figure_part(*key, "qq"), "qq")
     _leave_one_out(result, selection, _table(outputs, "leave_one_out"))
     if result.ratio is not None:
         st.markdown("**Ratio (log) paired t-test** — for a lab with a skewed distribution")
@@ -202,13 +229,12 @@ def repeated_times(outputs: ViewOutputs) -> None:
     show_table(display_frame(contrasts), download=("contrasts", contrasts))
 
 
-def subgroups(outputs: ViewOutputs) -> None:
-    """The split's widget, then the view's comparison of the change between its subgroups.
+def subgroups(key: tuple, pair: Pair) -> None:
+    """The split's widget, then the comparison of the change between its subgroups.
 
-    The page computes the view with this widget's kept value as its split, so the
-    comparison shown is the one for the split the widget shows.
+    ``key`` is the page's (dataset, filter, selection, analysis); the downloads take this
+    widget's kept value as their split, so they hold the comparison shown.
     """
-    selection = outputs.selection
     split = persistent_selectbox(
         "Compare the change between",
         list(SPLITS),
@@ -216,7 +242,9 @@ def subgroups(outputs: ViewOutputs) -> None:
         default="sex",
         format_func=SPLITS.get,
     )
-    result = outputs.subgroups
+    part = subgroup_part(*key, split)
+    outputs = view_of(*key, pair=pair, subgroups=part)
+    selection, result = outputs.selection, outputs.subgroups
     if result is None:
         st.info(escape_md(_problem(outputs, "subgroups")))
         return

@@ -15,7 +15,7 @@ from analytics.stats.power import (
 )
 from analytics.viz.style import ChartTitle
 from analytics.viz.summary_charts import power_curve_chart
-from ui.charts import show_chart
+from ui.charts import chart_spec, show_spec
 from ui.downloads import chart_buttons
 from ui.format import fmt_num
 from ui.shell import escape_md
@@ -59,36 +59,45 @@ def headline(result: PowerResult, unit: str, lab: str) -> None:
     )
 
 
-def curves(result: PowerResult, unit: str, subtitle: str, stem: str) -> None:
+@st.cache_resource(scope="session", max_entries=32, show_spinner=False)
+def _curves(result: PowerResult, unit: str, subtitle: str) -> tuple:
+    """The two curves' tables, charts and finished specs, drawn once per input."""
     dz = abs(result.delta) / result.sd_change
     u = f" {unit}" if unit else ""
     by_n = power_curve_n(dz, n_grid(result.n, result.n_required), result.alpha, result.alternative)
     by_effect = power_curve_effect(
         result.n, None, result.alpha, result.alternative, sd_change=result.sd_change
     )
+    title = ChartTitle(
+        f"Power against pairs, for a change of {fmt_num(abs(result.delta))}{u}"
+        f" (d_z = {fmt_num(dz)})",
+        subtitle,
+    )
+    chart_n = power_curve_chart(by_n, "n", "Pairs (n)", title, current=result.n)
+    title = ChartTitle(f"Power against the true change, n = {result.n} pairs", subtitle)
+    x = "change" if "change" in by_effect else "cohen_dz"
+    chart_effect = power_curve_chart(
+        by_effect.assign(change=by_effect[x].abs()),
+        "change",
+        f"True mean change ({unit})" if unit else "True mean change",
+        title,
+        current=abs(result.delta),
+        current_label="meaningful",
+    )
+    return by_n, by_effect, (chart_n, chart_spec(chart_n)), (chart_effect, chart_spec(chart_effect))
+
+
+def curves(result: PowerResult, unit: str, subtitle: str, stem: str) -> None:
+    by_n, by_effect, (chart_n, spec_n), (chart_effect, spec_effect) = _curves(
+        result, unit, subtitle
+    )
     left, right = st.columns(2)
     with left:
-        title = ChartTitle(
-            f"Power against pairs, for a change of {fmt_num(abs(result.delta))}{u}"
-            f" (d_z = {fmt_num(dz)})",
-            subtitle,
-        )
-        chart = power_curve_chart(by_n, "n", "Pairs (n)", title, current=result.n)
-        show_chart(chart)
-        chart_buttons(chart, file_stem(stem, "power_vs_n"), "power_n")
+        show_spec(spec_n)
+        chart_buttons(chart_n, file_stem(stem, "power_vs_n"), "power_n")
     with right:
-        title = ChartTitle(f"Power against the true change, n = {result.n} pairs", subtitle)
-        x = "change" if "change" in by_effect else "cohen_dz"
-        chart = power_curve_chart(
-            by_effect.assign(change=by_effect[x].abs()),
-            "change",
-            f"True mean change ({unit})" if unit else "True mean change",
-            title,
-            current=abs(result.delta),
-            current_label="meaningful",
-        )
-        show_chart(chart)
-        chart_buttons(chart, file_stem(stem, "power_vs_change"), "power_change")
+        show_spec(spec_effect)
+        chart_buttons(chart_effect, file_stem(stem, "power_vs_change"), "power_change")
     with st.expander("The tables behind the curves"):
         left, right = st.columns(2)
         with left:

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from analytics.analysis import Selection, paired_for, select
+from analytics.analysis import Selection, select
 from analytics.cohort import Cohort
 from analytics.errors import AnalysisError
 from analytics.labs import format_time
-from analytics.settings import AnalysisSettings
 from analytics.stats.paired import PairedResult
 from ui.guards import require_patients
 from ui.shell import View, escape_md, page_view
@@ -96,15 +95,18 @@ def selection_page(title: str, doing: str) -> tuple[View, Settings]:
 
 
 def paired_or_stop(view: View) -> tuple[Settings, PairedResult]:
-    """The lab/time widgets and the paired result; stops the page with a message if none."""
+    """The lab/time widgets and the paired result; stops the page with a message if none.
+
+    The result is the Paired tests page's (cached, without the resampling parts).
+    """
+    from ui.parts import paired_result
+    from ui.views import current_analysis
+
     require_patients(view, "run the tests")
-    cohort = view.filtered.cohort
-    settings = pick_selection(cohort)
+    settings = pick_selection(view.filtered.cohort)
     try:
-        levels = AnalysisSettings(
-            alpha=settings.alpha, confidence=settings.confidence, censored=view.censored_rule
-        )
-        result = paired_for(cohort, settings.selection, levels)
+        analysis = current_analysis(view, settings)
+        result = paired_result(view.dataset, view.filter, settings.selection, analysis)
     except AnalysisError as error:
         st.warning(escape_md(str(error)))
         st.stop()

@@ -13,7 +13,7 @@ import contextvars
 import functools
 import gc
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import streamlit as st
@@ -133,8 +133,29 @@ def parse_dataset(
     return pseudonymise(cohort, pseudonymise_mode)
 
 
+def dataset_key(dataset: Dataset) -> tuple[object, ...]:
+    """``dataset``'s identity for cache keys. Python's hash of the file's bytes is
+    computed once per bytes object (and kept in it); Streamlit's own hashing would read
+    the whole file again for every cached call of every rerun."""
+    rest = (getattr(dataset, f.name) for f in fields(dataset) if f.name != "data")
+    return (len(dataset.data), hash(dataset.data), *rest)
+
+
+#: ``hash_funcs`` of the caches keyed by a :class:`Dataset`.
+DATASET_HASH = {Dataset: dataset_key}
+
+
 def dataset_cohort(dataset: Dataset) -> Cohort:
-    """The (cached) cohort of ``dataset``, as every page shows it."""
+    """The (cached) cohort of ``dataset``, as every page shows it.
+
+    The same object on every rerun of this session (no copy is unpickled each time);
+    nothing changes it.
+    """
+    return _session_cohort(dataset)
+
+
+@st.cache_resource(scope="session", max_entries=2, hash_funcs=DATASET_HASH, show_spinner=False)
+def _session_cohort(dataset: Dataset) -> Cohort:
     return parse_dataset(
         dataset.data,
         dataset.filename,
@@ -145,6 +166,16 @@ def dataset_cohort(dataset: Dataset) -> Cohort:
         dataset.windows,
         dataset.anchor_file,
     )
+
+
+def filtered_cohort(dataset: Dataset, cohort_filter: CohortFilter) -> FilteredCohort:
+    """The patients of ``dataset`` that ``cohort_filter`` keeps, computed once per filter."""
+    return _filtered(dataset, cohort_filter)
+
+
+@st.cache_resource(scope="session", max_entries=16, hash_funcs=DATASET_HASH, show_spinner=False)
+def _filtered(dataset: Dataset, cohort_filter: CohortFilter) -> FilteredCohort:
+    return cohort_filter.apply(dataset_cohort(dataset))
 
 
 @functools.cache
@@ -252,7 +283,7 @@ def render_sidebar(dataset: Dataset, cohort: Cohort) -> View:
     bar.markdown("**Filters**")
     chosen = CohortFilter(**_filter_menus(bar, cohort))
     censored_rule = kept("censored_choice", "limit")
-    filtered = chosen.apply(cohort)
+    filtered = filtered_cohort(dataset, chosen)
     bar.markdown(f"**{filtered.n} of {filtered.n_total} patients**")
     if chosen.is_active:
         bar.text(filtered.sentence.split(": ", 1)[-1])

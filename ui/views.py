@@ -79,6 +79,26 @@ def outputs_for(
     )
 
 
+def full_view(
+    view: View,
+    settings: Settings,
+    analysis: AnalysisSettings,
+    options: ChartOptions | None = None,
+) -> ViewOutputs:
+    """The whole view (every result, figure and table) for the downloads, computed when a
+    download is clicked: outside the page's run, so not through the session's caches."""
+    selection = settings.selection
+    return view_outputs(
+        view.cohort,
+        view.filter,
+        analyte=selection.analyte,
+        baseline=selection.baseline,
+        follow_up=selection.follow_up,
+        analysis=analysis,
+        options=options or ChartOptions(),
+    )
+
+
 def reproduce(
     view: View,
     outputs: ViewOutputs | None = None,

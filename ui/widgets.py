@@ -17,6 +17,7 @@ __all__ = [
     "persistent_checkbox",
     "persistent_multiselect",
     "persistent_number",
+    "persistent_radio",
     "persistent_selectbox",
 ]
 
@@ -112,3 +113,22 @@ def persistent_multiselect(
     value = where.multiselect(label, options, key=key, help=help, format_func=format_func)
     st.session_state[f"keep_{key}"] = list(value)
     return list(value)
+
+
+def persistent_radio(
+    label: str,
+    options: Sequence[Any],
+    key: str,
+    *,
+    default: Any = None,
+    container: Any = None,
+    **kwargs: Any,
+) -> Any:
+    """A horizontal radio (a row of choices, like tabs) that remembers its choice across
+    pages; ``default`` None starts with nothing chosen."""
+    options = list(options)
+    _restore(key, default, [*options, default])
+    where = container if container is not None else st
+    value = where.radio(label, options, key=key, horizontal=True, **kwargs)
+    st.session_state[f"keep_{key}"] = value
+    return value

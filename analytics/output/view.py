@@ -42,7 +42,15 @@ from analytics.viz.figure_base import Figure, FigureContext
 from analytics.viz.figure_data import censored_cells, censored_flag
 from analytics.viz.figures import CHARTS, draw
 
-__all__ = ["LAB_REPORT_CHARTS", "ViewOutputs", "all_labs_table", "view_outputs"]
+__all__ = [
+    "LAB_REPORT_CHARTS",
+    "ViewOutputs",
+    "all_labs_table",
+    "course_tables",
+    "pair_tables",
+    "subgroup_tables",
+    "view_outputs",
+]
 
 #: The figures of each lab in the report of every lab: the per-patient change, the
 #: paired values and the course over every time point (the one-lab report has all).
@@ -314,6 +322,52 @@ def _cohort_tables(
     return table_of_characteristics, tables, tuple(left_out)
 
 
+def pair_tables(
+    subset: Cohort,
+    selection: Selection,
+    paired: PairedResult,
+    analysis: AnalysisSettings,
+    *,
+    with_pairs: bool = True,
+) -> dict[str, pd.DataFrame]:
+    """The tables of one paired comparison: pairs (unless ``with_pairs`` is False: a
+    page that does not show them), test, leave-one-out, evidence."""
+    stem = selection.analyte
+    pairs = {}
+    if with_pairs:
+        table = _pairs_table(subset, selection, analysis.censored)
+        pairs[f"{stem}_pairs"] = with_rcv_columns(table, paired)
+    return {
+        **pairs,
+        f"{stem}_paired_test": paired.to_frame(),
+        f"{stem}_leave_one_out": leave_one_out(paired, alpha=analysis.alpha),
+        **evidence_tables(selection, paired),
+    }
+
+
+def course_tables(course: TimecourseResult, stem: str) -> dict[str, pd.DataFrame]:
+    """The tables of a lab's every time point (the mixed model's when it was fitted)."""
+    tables = {
+        f"{stem}_by_time": thesis_table(course),
+        f"{stem}_repeated_tests": course.tests_frame(),
+        f"{stem}_contrasts": course.contrasts_frame(),
+    }
+    mixed = course.mixed_model
+    if mixed is not None and len(course.times) > 2:
+        tables[f"{stem}_mixed_model"] = mixed.summary_frame()
+        if mixed.fitted:
+            tables[f"{stem}_mixed_model_by_time"] = mixed.to_frame()
+    return tables
+
+
+def subgroup_tables(result: SubgroupResult, stem: str, split: str) -> dict[str, pd.DataFrame]:
+    """The tables of the change compared between the subgroups of ``split``."""
+    tables = {f"{stem}_subgroups_{split}": result.to_frame()}
+    if result.pairwise:
+        tables[f"{stem}_subgroup_contrasts"] = result.contrasts_frame()
+    return tables
+
+
 def _lab_tables(
     subset: Cohort,
     selection: Selection,
@@ -323,35 +377,18 @@ def _lab_tables(
 ) -> tuple[TimecourseResult | None, SubgroupResult | None, dict[str, pd.DataFrame], list[str]]:
     """The tables of one lab: pairs, test, leave-one-out, every time, subgroups."""
     stem = selection.analyte
-    tables = {
-        f"{stem}_pairs": with_rcv_columns(
-            _pairs_table(subset, selection, analysis.censored), paired
-        ),
-        f"{stem}_paired_test": paired.to_frame(),
-        f"{stem}_leave_one_out": leave_one_out(paired, alpha=analysis.alpha),
-        **evidence_tables(selection, paired),
-    }
+    tables = pair_tables(subset, selection, paired, analysis)
     course, split_result, problems = None, None, []
     try:
         course = timecourse_for(
             subset, selection.analyte, baseline=selection.baseline, analysis=analysis
         )
-        tables[f"{stem}_by_time"] = thesis_table(course)
-        tables[f"{stem}_repeated_tests"] = course.tests_frame()
-        tables[f"{stem}_contrasts"] = course.contrasts_frame()
-        mixed = course.mixed_model
-        if mixed is not None and len(course.times) > 2:
-            tables[f"{stem}_mixed_model"] = mixed.summary_frame()
-            if mixed.fitted:
-                tables[f"{stem}_mixed_model_by_time"] = mixed.to_frame()
+        tables.update(course_tables(course, stem))
     except AnalysisError as error:
         problems.append(f"all time points: {error}")
     try:
-        result = subgroups_for(subset, selection, split, analysis)
-        tables[f"{stem}_subgroups_{split}"] = result.to_frame()
-        if result.pairwise:
-            tables[f"{stem}_subgroup_contrasts"] = result.contrasts_frame()
-        split_result = result
+        split_result = subgroups_for(subset, selection, split, analysis)
+        tables.update(subgroup_tables(split_result, stem, split))
     except AnalysisError as error:
         problems.append(f"subgroups: {error}")
     return course, split_result, tables, problems

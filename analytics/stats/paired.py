@@ -71,6 +71,10 @@ __all__ = [
     "ratio_paired_t",
 ]
 
+
+#: What the sign-flip test and the bootstrap read until they are shown (computed).
+NOT_RESAMPLED = "Not computed yet: the sign-flip test and the bootstrap are computed when shown."
+
 # --------------------------------------------------------------------------------------
 # Pieces of the paired analysis
 # --------------------------------------------------------------------------------------
@@ -380,6 +384,7 @@ def paired_change(
     margin: float | None = None,
     prior_scale: float = DEFAULT_PRIOR_SCALE,
     unit: str = "",
+    resampling: bool = True,
 ) -> PairedResult:
     """Compare one lab between baseline and one follow-up time in the same patients.
 
@@ -413,6 +418,10 @@ def paired_change(
         Scale of the Cauchy prior on d_z of the Bayes factor.
     unit : str
         The lab's unit, for the equivalence verdict.
+    resampling : bool
+        False: the sign-flip test and the bootstrap interval read as not computed yet
+        (``bootstrap_note`` is :data:`NOT_RESAMPLED`) until
+        :func:`analytics.stats.resampling.with_resampling` is applied.
 
     Returns
     -------
@@ -491,6 +500,8 @@ def paired_change(
         ranked=ranked,
         wilcoxon_p=robust_part["wilcoxon_p"],
     )
+    if not resampling:
+        deferred.hold_resampling(NOT_RESAMPLED)
     return PairedResult(
         **t_part,
         **robust_part,

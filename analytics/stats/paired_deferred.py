@@ -103,6 +103,37 @@ class Deferred:
                     self._values.update(zip(_GROUPS[group], values, strict=True))
         return self._values[name]
 
+    def hold_resampling(self, note: str) -> None:
+        """Show the sign-flip test and the bootstrap as not computed yet (``note``).
+
+        A page that does not show them fills them so; :meth:`released` gives the
+        copy that computes them, from the same changes and seed, when they are shown.
+        """
+        method = sign_flip(np.zeros(len(self._changes)), self._n_permutations, self._seed)[1]
+        self._values.update(
+            sign_flip_p=None,
+            sign_flip_method=method,
+            bootstrap_ci_low=None,
+            bootstrap_ci_high=None,
+            bootstrap_note=note,
+        )
+        self._held = True
+
+    @property
+    def held(self) -> bool:
+        """True while the resampling parts are placeholders (:meth:`hold_resampling`)."""
+        return getattr(self, "_held", False)
+
+    def released(self) -> Deferred:
+        """A copy whose resampling placeholders are dropped: computed when read."""
+        copy = Deferred.__new__(Deferred)
+        copy.__dict__.update(self.__dict__)
+        held = (*_GROUPS["sign_flip"], *_GROUPS["bootstrap"])
+        copy._values = {k: v for k, v in self._values.items() if k not in held}
+        copy._held = False
+        copy._lock = threading.Lock()
+        return copy
+
     def computed(self) -> tuple[str, ...]:
         """The quantities computed so far (for tests and the benchmark)."""
         return tuple(self._values)

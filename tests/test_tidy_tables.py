@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from app_session import started_app
+from app_session import open_section, started_app
 from python_calamine import CalamineWorkbook
 
 import analytics
@@ -141,6 +141,7 @@ def test_subgroups_tab_shows_headers_in_words():
     at = started_app()
     at.switch_page("pages/paired_tests.py").run()
     assert not at.exception, at.exception
+    open_section(at, "subgroups")
     headers = {str(c) for d in at.dataframe for c in d.value.columns}
     assert {"Welch t", "Mann–Whitney U", "mean change", "pairs"} <= headers
     assert not [h for h in headers if "_" in h and h != "Cohen's d_z"]

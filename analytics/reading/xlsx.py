@@ -151,6 +151,19 @@ def _locate_sheets(
     return folder, workbook_rels, sheets
 
 
+def _inflated(data: bytes, member: zipfile.ZipInfo, total: PartTotal, part: _PartScan) -> bytearray:
+    """The part's bytes, inflated in bounded chunks; when it breaks off, what its XML
+    said before that is fed to ``part`` first, so those messages come before the error."""
+    content = bytearray()
+    try:
+        for chunk in stream_member(data, member, total):
+            content += chunk
+    except InputError:
+        _feed(part, content)
+        raise
+    return content
+
+
 def _check_parts(data: bytes, members: list[zipfile.ZipInfo]) -> _Checked:
     """Inflate and check every part (see the module's description); rebuild the archive."""
     max_cells = int(LIMITS["max_cells"].value)
@@ -166,13 +179,8 @@ def _check_parts(data: bytes, members: list[zipfile.ZipInfo]) -> _Checked:
         def fresh() -> _PartScan:
             return _PartScan(member.filename, label, max_cells)
 
-        part, content = fresh(), bytearray()
-        try:
-            for chunk in stream_member(data, member, total):
-                content += chunk
-        except InputError:
-            _feed(part, content)  # what the XML said before the part broke off comes first
-            raise
+        part = fresh()
+        content = _inflated(data, member, total, part)
         # a worksheet's cells and the texts by numpy where they are regular (xlsx_fast)
         found = fast_scan(content, fresh, max_cells, _MAX_FORMULA_ISSUES)
         if found is None:

@@ -143,6 +143,21 @@ footer { margin-top: 2.5rem; border-top: 1px solid var(--rule); padding-top: .5r
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
+def html_document(title: str, body: Sequence[str]) -> bytes:
+    """A self-contained HTML page (no outside request: the CSP allows none) of ``body``'s
+    non-empty parts, UTF-8 encoded."""
+    document = (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        + "\n".join(part for part in body if part)
+        + "\n</body>\n</html>\n"
+    )
+    return document.encode("utf-8")
+
+
 # --------------------------------------------------------------------------------------
 # Sections
 # --------------------------------------------------------------------------------------
@@ -515,13 +530,4 @@ def html_report(
     if not_included:
         body.append(_not_included_section(not_included))
     body.append(_versions_section(settings, generated))
-    document = (
-        "<!DOCTYPE html>\n"
-        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-        + "\n".join(part for part in body if part)
-        + "\n</body>\n</html>\n"
-    )
-    return document.encode("utf-8")
+    return html_document(title, body)

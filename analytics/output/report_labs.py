@@ -32,8 +32,6 @@ from analytics.filters import FilteredCohort
 from analytics.labs import format_time
 from analytics.output.figure_files import chart_bytes
 from analytics.output.report import (
-    _CSP,
-    _CSS,
     _characteristics_section,
     _generated,
     _not_included_section,
@@ -41,6 +39,7 @@ from analytics.output.report import (
     _source_section,
     _validation_section,
     _versions_section,
+    html_document,
 )
 from analytics.output.report_html import (
     escape,
@@ -245,13 +244,4 @@ def labs_report(
     if not_included:
         body.append(_not_included_section(not_included))
     body.append(_versions_section(settings, generated))
-    document = (
-        "<!DOCTYPE html>\n"
-        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-        + "\n".join(part for part in body if part)
-        + "\n</body>\n</html>\n"
-    )
-    return document.encode("utf-8")
+    return html_document(title, body)

@@ -233,6 +233,8 @@ def test_every_chart_type_downloads(server: Server, new_page: Callable[[], Page]
     page = new_page()
     visit(page, server)
     switch_to(page, CHARTS_PAGE)
+    # the page draws one chart at a time; ask for every chart
+    page.locator(".st-key-chart_shown").get_by_text("Every chart", exact=True).click()
     formats = ("png", "svg", "pdf")
     for i, chart in enumerate(CHARTS):
         fmt = formats[i % 3]

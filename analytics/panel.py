@@ -161,7 +161,7 @@ class ChangePanel:
             cells.append(
                 (
                     f"Equivalence within {self._margin()}",
-                    "equivalent" if eq.equivalent else "not established",
+                    "equivalent" if eq.equivalent else "unproven",
                     f"{format_level(eq.confidence)} CI {eq_interval}{u}; "
                     f"TOST {format_p(eq.p, prefix=True)}",
                 )

@@ -37,15 +37,15 @@ def test_overview_shows_the_panel_for_mcv_and_hepcidin():
     # the demo: MCV fell (p = 0.00115, BF10 30.8); hepcidin in 5 patients (p = 0.0215)
     assert "Significant fall (p = 0.00115), and the Bayes factor is very strong evidence" in text
     assert "Significant fall (p = 0.0215), and the Bayes factor is moderate evidence" in text
-    assert "| Equivalence within ±3 fL | **not established** |" in text
-    assert "| Equivalence within ±10 ng/mL | **not established** |" in text
+    assert "| Equivalence within ±3 fL | **unproven** |" in text
+    assert "| Equivalence within ±10 ng/mL | **unproven** |" in text
     assert "0 of 5 patients changed beyond biological variation (RCV +203 % / −67.0 %)" in text
 
 
 def test_paired_page_shows_the_panel_and_the_robustness_line():
     at = _paired(started_app(page=HOME))
     metrics = _metrics(at)
-    assert metrics["Equivalence within ±3 fL"] == "not established"
+    assert metrics["Equivalence within ±3 fL"] == "unproven"
     assert metrics["Bayes factor"] == "BF10 = 30.8"
     assert metrics["Beyond biological variation"] == "10 of 25"
     text = _text(at)

@@ -1,13 +1,18 @@
 """A fast check of the two large XML parts of a workbook: a worksheet's cells and its texts.
 
 The expat scan of :mod:`analytics.reading.xlsx_xml` calls back into Python for every
-element (about 1.5 µs a cell). Here expat still reads every byte of the part, so the
-part is as well-formed as before and a document type is still refused, but it calls
-back only for what lies around the cells (the declaration, ``<dimension>``, the sheet's
-settings) or around the texts (the declared counts): across the cells its callbacks are
-switched off and it runs at C speed. What the callbacks read from the cells (the
-farthest cell, the formula cells without a saved result) is read here over the bytes
-with numpy, each check one pass in C.
+element (about 1.5 µs a cell). Here what the callbacks read from the cells (the
+farthest cell, the formula cells without a saved result) is read over the bytes with
+numpy, each check one pass in C, and expat calls back only for what lies around the
+cells (the declaration, ``<dimension>``, the sheet's settings) or around the texts (the
+declared counts), so a document type is still refused.
+
+The cells must still be well-formed XML. Where they follow the grammar spreadsheet
+programs write (:func:`_regular_grammar`: rows and cells with their references first,
+known attributes, one value or inline text a cell, no formula, no control character or
+character number in the text, UTF-8), one RE2 pass over their bytes shows it and expat
+does not read them; otherwise expat reads them with its callbacks switched off, at C
+speed.
 
 That is exact where the cells are written regularly, as Excel, LibreOffice and
 libraries write them: ``<row r="4" ...>``, ``<c r="B4" t="s">``, ``<v>12</v>``,
@@ -15,19 +20,22 @@ libraries write them: ``<row r="4" ...>``, ``<c r="B4" t="s">``, ``<v>12</v>``,
 a namespace prefix, rich text or a comment; a ``<`` not closed by a ``>`` before the
 next one; a cell or row without its reference first, or in single quotes, in lower
 case, with a leading zero or a fourth column letter; another attribute whose name ends
-in ``r``; cells that do not nest in rows; a sheet beyond the cell limit; a table of
-texts with more entries than cells or a prefixed entry) goes through the full expat
-scan instead. The fast path only ever *accepts*: every refusal, and its message, is the
-expat scan's.
+in ``r``; cells that do not nest in rows, or a value or formula holding a tag; a sheet
+beyond the cell limit; a table of texts with more entries than cells or a prefixed
+entry) goes through the full expat scan instead. The fast path only ever *accepts*:
+every refusal, and its message, is the expat scan's.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from analytics.errors import InputError
 
@@ -64,8 +72,12 @@ def _expat(
     begin: int,
     close: int,
     next_row: int | None = None,
+    sheet: bool = False,
+    skip: bool = False,
 ) -> Any:
-    """The expat scan of the whole part, calling back only outside ``begin:close``.
+    """The expat scan of the whole part, calling back only outside ``begin:close``
+    (``sheet``: the cells of a worksheet, after its ``<sheetData>`` tag; ``skip``: not
+    reading those bytes at all, for cells in the regular grammar).
 
     None when it refuses (the full scan then says why, as it would have).
     """
@@ -73,9 +85,12 @@ def _expat(
     view = memoryview(content)
     try:
         scan.feed(view[:begin])
-        scan.pause()
-        for at in range(begin, close, _BLOCK):
-            scan.feed(view[at : min(at + _BLOCK, close)])
+        if sheet and scan.sheet_data_at != begin - len(b"<sheetData>"):
+            return None  # the cells are not where expat read the tag (in a comment, say)
+        if not skip:
+            scan.pause()
+            for at in range(begin, close, _BLOCK):
+                scan.feed(view[at : min(at + _BLOCK, close)])
         scan.resume(next_row)
         scan.feed(view[close:], final=True)
     except InputError:
@@ -97,7 +112,8 @@ def _worksheet(
     close = content.rfind(b"</sheetData>")
     if close < begin or content.find(b"<sheetData", 0, start) >= 0:
         return None  # (a second sheetData among the cells is an unknown tag below)
-    cells = _Cells(max_formulas)
+    regular = _regular(content, begin, close)
+    cells = _Cells(max_formulas, regular)
     view = memoryview(content)
     at = begin
     try:
@@ -113,7 +129,7 @@ def _worksheet(
             at = stop
     finally:
         del view
-    scan = _expat(make_scan, content, begin, close, cells.last_row)
+    scan = _expat(make_scan, content, begin, close, cells.last_row, sheet=True, skip=regular)
     if scan is None:
         return None
     far_row = max(scan.far_row, cells.far_row)
@@ -124,6 +140,88 @@ def _worksheet(
     scan.formula_cells = cells.formulas[:max_formulas]
     scan.n_formula_cells = cells.n_formulas
     return scan
+
+
+# ---- the cells as spreadsheet programs write them: their grammar checked by RE2
+
+_SPACE = r"[ \t\r\n]*"
+#: the references every XML parser knows (no character numbers: they may name none)
+_ENTITY = r"&(?:lt|gt|amp|quot|apos);"
+#: text: printable ASCII or a byte of a multi-byte character (checked as UTF-8 apart),
+#: without "<" or "]" (so no "]]>"), "&" only in those references
+_TEXT = rf"(?:[\t\n\r\x20-\x25\x27-\x3b\x3d-\x5c\x5e-\x7e\x80-\xff]|{_ENTITY})*"
+#: an attribute value: the same without '"', with "]"
+_QUOTED = rf'"(?:[\t\n\r\x20\x21\x23-\x25\x27-\x3b\x3d-\x7e\x80-\xff]|{_ENTITY})*"'
+#: an attribute name other than r or a prefixed r (x:r)
+_NAME = r"(?:[A-Za-z_][\w.-]*:)?(?:[A-Za-qs-z_][\w.-]*|r[\w.-]+)"
+
+
+def _regular_grammar() -> str:
+    """Rows, each with its reference first; in them cells with a reference of 1 to 3
+    capital letters and a row, their other attributes among s, t, cm, vm, ph in that
+    order (so none twice); in a cell at most one value or inline text, no formula."""
+    space, text = _SPACE, _TEXT
+    cell_attributes = "".join(f"(?: {name}={_QUOTED})?" for name in ("s", "t", "cm", "vm", "ph"))
+    inline = (
+        f'<is>{space}<t(?: xml:space="preserve")?{space}(?:/>|>{text}</t{space}>)'
+        f"{space}</is{space}>"
+    )
+    value = f"(?:<v{space}(?:/>|>{text}</v{space}>)|{inline})"
+    cell = (
+        f'<c r="[A-Z]{{1,3}}[1-9][0-9]*"{cell_attributes}{space}'
+        f"(?:/>|>{space}(?:{value}{space})?</c{space}>)"
+    )
+    row = (
+        f'<row r="[1-9][0-9]*"(?: {_NAME}={_QUOTED})*{space}'
+        f"(?:/>|>{space}(?:{cell}{space})*</row{space}>)"
+    )
+    return rf"\A{space}(?:{row}{space})*\z"
+
+
+_REGULAR = _regular_grammar()
+#: a row's other attributes (in the grammar, "<" is only ever a tag's, '"' a value's)
+_ROW_TAG_RE = re.compile(rb'<row r="[0-9]+"((?: [^ ="]+="[^"]*")*)')
+_ATTRIBUTE_RE = re.compile(rb' ([^ =]+)="[^"]*"')
+_ENCODING_RE = re.compile(rb"""\A(?:\xef\xbb\xbf)?<\?xml[^>]*?encoding\s*=\s*["']([^"']*)""")
+#: the bytes of U+FFFE and U+FFFF, which are not characters in XML
+_NOT_CHARACTERS = (b"\xef\xbf\xbe", b"\xef\xbf\xbf")
+
+
+def _regular(content: bytearray, begin: int, close: int) -> bool:
+    """Whether the cells ``begin:close`` are in :func:`_regular_grammar` (RE2, a single
+    linear pass, its text read byte by byte) and so well-formed XML: no row has an
+    attribute twice, and their text is UTF-8 in a part encoded so."""
+    offsets = pa.py_buffer(np.array([begin, close], dtype=np.int64))
+    cells = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(content)])
+    if not pc.match_substring_regex(cells, pattern=_REGULAR)[0].as_py():
+        return False
+    for others in set(_ROW_TAG_RE.findall(content, begin, close)):
+        names = _ATTRIBUTE_RE.findall(others)
+        if len(set(names)) != len(names):
+            return False  # an attribute twice (expat refuses it)
+    block = np.frombuffer(memoryview(content)[begin:close], dtype=np.uint8)
+    ascii_only = not len(block) or int(block.max()) < 0x80
+    del block
+    return ascii_only or _utf8(content, begin, close)
+
+
+def _utf8(content: bytearray, begin: int, close: int) -> bool:
+    """Whether the bytes ``begin:close`` are characters of a part encoded as UTF-8."""
+    declared = _ENCODING_RE.match(content)
+    if declared is not None and declared.group(1).lower() not in (b"utf-8", b"utf8"):
+        return False
+    if any(content.find(text, begin, close) >= 0 for text in _NOT_CHARACTERS):
+        return False
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(content)
+    try:
+        for at in range(begin, close, _BLOCK):
+            decoder.decode(view[at : min(at + _BLOCK, close)], final=at + _BLOCK >= close)
+    except UnicodeDecodeError:
+        return False
+    finally:
+        del view
+    return True
 
 
 def _shared_strings(content: bytearray, make_scan: Callable[[], Any], max_cells: int) -> Any | None:
@@ -154,8 +252,9 @@ class _Cells:
     references can be read as expat's callbacks read them.
     """
 
-    def __init__(self, max_formulas: int) -> None:
+    def __init__(self, max_formulas: int, regular: bool = False) -> None:
         self.max_formulas = max_formulas
+        self.regular = regular  # in the regular grammar (see _regular): its tags known
         self.far_row = 0
         self.far_column = 0
         self.last_row = 0  # the reference of the last row
@@ -165,6 +264,8 @@ class _Cells:
 
     def check(self, block: np.ndarray) -> bool:
         """Check one block of the cells; False when the full expat scan must decide."""
+        if self.regular:
+            return self._check_regular(block)
         lt = np.flatnonzero(block == _LT)
         gt = np.flatnonzero(block == _GT)
         if len(lt) != len(gt):
@@ -179,18 +280,37 @@ class _Cells:
         kinds = _tag_kinds(words, lt)
         if kinds is None:
             return False
-        cells = _References(words, lt, kinds)
+        cells = _References(words, lt[kinds == _ROW], lt[kinds == _CELL])
         if not cells.ok or not _only_leading_r(block, lt, gt, kinds):
             return False
+        self._farther(cells)
+        if (kinds == _FORMULA).any():
+            return self._formulas(block, kinds, lt, gt, cells)
+        return True
+
+    def _check_regular(self, block: np.ndarray) -> bool:
+        """:meth:`check` for cells in the regular grammar: every tag is a row's, a
+        cell's or inside a cell (told apart by its first letter), no formula."""
+        lt = np.flatnonzero(block == _LT)
+        if not len(lt):
+            return True
+        padded = np.zeros(len(block) + _PAD, dtype=np.uint8)
+        padded[: len(block)] = block
+        first = padded[lt + 1]
+        row_at, cell_at = lt[first == ord("r")], lt[first == ord("c")]
+        cells = _References(_words(padded), row_at, cell_at, regular=True)
+        if not cells.ok:
+            return False
+        self._farther(cells)
+        return True
+
+    def _farther(self, cells: _References) -> None:
         far_row, far_column = cells.farthest()
         self.far_row = max(self.far_row, far_row)
         self.far_column = max(self.far_column, far_column)
         last = cells.last_row()
         if last is not None:
             self.last_row = last
-        if (kinds == _FORMULA).any():
-            return self._formulas(block, kinds, lt, gt, cells)
-        return True
 
     def _formulas(
         self,
@@ -210,6 +330,16 @@ class _Cells:
         depth = np.cumsum(opens - (kinds == _CELL_END), dtype=np.int32)
         inner = kinds >= _VALUE
         if depth.min() < 0 or depth.max() > 1 or ((depth != 1) & inner).any():
+            return False
+        if ((depth - opens)[kinds == _CELL] != 0).any():
+            return False  # a cell inside a cell (as <c r="B1"/> would be)
+        # and a <v> or <f> holds only text: its end tag comes next (as expat's callbacks
+        # read it, text in an <f> inside a <v> would be the value)
+        opened = np.flatnonzero(((kinds == _VALUE) | (kinds == _FORMULA)) & ~empty)
+        if len(opened) and opened[-1] + 1 >= len(lt):
+            return False
+        ends = lt[opened + 1]
+        if not ((block[ends + 1] == _SLASH) & (block[ends + 2] == block[lt[opened] + 1])).all():
             return False
         cell = np.cumsum(kinds == _CELL, dtype=np.int32) - 1  # the cell each tag is in
         text_after = np.r_[lt[1:] > gt[:-1] + 1, False]
@@ -353,31 +483,32 @@ class _References:
     rows' references give the farthest row; each row's number is read only on demand.
     """
 
-    def __init__(self, words: np.ndarray, lt: np.ndarray, kinds: np.ndarray) -> None:
+    def __init__(
+        self, words: np.ndarray, row_at: np.ndarray, cell_at: np.ndarray, regular: bool = False
+    ) -> None:
+        """``row_at``, ``cell_at``: where the tags ``<row`` and ``<c`` start; ``regular``:
+        in the regular grammar (1 to 3 letters in every cell, every cell in a row)."""
         self.ok = False
-        is_row = kinds == _ROW
-        rows = _digits(words, lt[is_row] + 8) if is_row.any() else None
-        cell_tags = np.flatnonzero(kinds == _CELL)
-        if (is_row.any() and rows is None) or (len(cell_tags) and rows is None):
+        rows = _digits(words, row_at + 8) if len(row_at) else None
+        if (len(row_at) or len(cell_at)) and rows is None:
             return
         self.rows = rows
-        self.n = len(cell_tags)
+        self.n = len(cell_at)
         if not self.n:
             self.ok = True
             return
-        at = lt[cell_tags]
-        letters = words[at + 6].view(np.uint8).reshape(-1, 8)[:, :4]
+        letters = words[cell_at + 6].view(np.uint8).reshape(-1, 8)[:, :4]
         upper = (letters >= 65) & (letters <= 90)
-        if not upper[:, 0].all() or upper.all(axis=1).any():
+        if not regular and (not upper[:, 0].all() or upper.all(axis=1).any()):
             return  # no column letter, or a fourth
         count = 1 + upper[:, 1].astype(np.intp) + (upper[:, 1] & upper[:, 2])
-        row = (np.cumsum(is_row, dtype=np.int32) - 1)[cell_tags]  # the row each cell is in
-        if row.min() < 0:
+        row = np.searchsorted(row_at, cell_at) - 1  # the row each cell is in
+        if not regular and row.min() < 0:
             return  # a cell before any row
         length, _, word = rows
         mask = (np.uint64(1) << (np.uint64(8) * (length.astype(np.uint64) + np.uint64(1)))) - 1
         mask = mask[row]
-        if ((words[at + 6 + count] & mask) != (word[row] & mask)).any():
+        if ((words[cell_at + 6 + count] & mask) != (word[row] & mask)).any():
             return  # a cell whose row is not its row's
         self.ok, self._letters, self._count, self._row = True, letters, count, row
 

@@ -95,6 +95,7 @@ class _PartScan:
     #: Worksheets named in a workbook part: ``[(name, relationship id)]``.
     sheets: list[tuple[str, str]] = field(default_factory=list)
     has_sheet_data: bool = False
+    sheet_data_at: int = -1  # where the last <sheetData> tag starts (a byte offset)
     far_row: int = 0
     far_column: int = 0
     formula_cells: list[tuple[int, int]] = field(default_factory=list)
@@ -240,6 +241,7 @@ class _PartScan:
     def _other_start(self, local: str, attributes: dict[str, str]) -> None:
         if local == "sheetData":
             self.has_sheet_data = True
+            self.sheet_data_at = self._parser.CurrentByteIndex
         elif local == "dimension":
             for key, value in attributes.items():
                 if _local(key) == "ref":

@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from benchmark_loader import SIZES, make_rows, to_csv  # noqa: E402
+from benchmark_loader import SIZES, make_rows, to_csv, to_xlsx  # noqa: E402
 
 from analytics import load_cohort  # noqa: E402
 from analytics.filters import CohortFilter  # noqa: E402
@@ -97,29 +97,31 @@ def view_seconds(cohort) -> float:
 
 # Run in a fresh interpreter: read the file from stdin as an upload, compute the view.
 _CHILD = """
-import json, resource, sys, time, warnings
+import json, sys, time, warnings
 warnings.simplefilter("ignore")
 sys.path.insert(0, sys.argv[1])
 from analytics.filters import CohortFilter
 from analytics.output.view import view_outputs
-from analytics.reading.isolation import last_read_stats, load_cohort_isolated
+from analytics.reading.isolation import last_read_stats, load_cohort_isolated, peak_rss_mb
 data = sys.stdin.buffer.read()
 start = time.perf_counter()
-cohort = load_cohort_isolated(data, "bench.csv")
+cohort = load_cohort_isolated(data, sys.argv[2])
 loaded = time.perf_counter() - start
 child = last_read_stats().peak_rss_mb
 del data
 view_outputs(cohort, CohortFilter(), analyte="mcv", baseline=0, follow_up=2)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-if sys.platform == "darwin":
-    peak /= 1024
-print(json.dumps({"load_seconds": loaded, "peak_mb": peak, "child_peak_mb": child}))
+print(json.dumps({"load_seconds": loaded, "peak_mb": peak_rss_mb(), "child_peak_mb": child}))
 """
 
 
-def memory(data: bytes) -> dict[str, float]:
+def memory(data: bytes, name: str) -> dict[str, float]:
+    """Peak memory of a fresh process that reads ``data`` as an upload (in the reader
+    child) and computes the whole view, and of its reader child."""
     done = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(ROOT)], input=data, capture_output=True, check=True
+        [sys.executable, "-c", _CHILD, str(ROOT), name],
+        input=data,
+        capture_output=True,
+        check=True,
     )
     return json.loads(done.stdout)
 
@@ -138,14 +140,18 @@ def main() -> None:
         cohort = load_cohort(data, "bench.csv")
         paired, floor, full, pairs = paired_figures(cohort)
         views.append(view_seconds(cohort))
-        m = memory(data)
         print(
             f"  {n:7,d} patients ({pairs:,} pairs): paired {_ms(paired)} vs SciPy floor "
             f"{_ms(floor)} = {paired / floor:.2f}x; with every deferred part read "
-            f"{_ms(full)}; whole view {_ms(views[-1])}; peak memory, upload read and whole "
-            f"view: {m['peak_mb']:,.0f} MB (reader child {m['child_peak_mb']:,.0f} MB, "
-            f"read in {m['load_seconds']:.2f} s)"
+            f"{_ms(full)}; whole view {_ms(views[-1])}"
         )
+        for kind, file in (("csv", data), ("xlsx", to_xlsx(make_rows(n)))):
+            m = memory(file, f"bench.{kind}")
+            print(
+                f"  {'':7s} {kind.upper():4s} as an upload, then the whole view: peak memory "
+                f"{m['peak_mb']:,.0f} MB (reader child {m['child_peak_mb']:,.0f} MB, read in "
+                f"{m['load_seconds']:.2f} s)"
+            )
 
 
 if __name__ == "__main__":

@@ -203,7 +203,7 @@ def exponent(cells: list[int], seconds: list[float]) -> float:
 
 # Run in a fresh interpreter: read the file from stdin, load it, print one JSON line.
 _CHILD = """
-import json, resource, sys, time
+import json, sys, time
 sys.path.insert(0, sys.argv[2])
 from analytics import load_cohort
 from analytics.cli import validation_dict
@@ -213,11 +213,9 @@ start = time.perf_counter()
 cohort = load_cohort(data, sys.argv[1])
 seconds = time.perf_counter() - start
 text = json.dumps(jsonable(validation_dict(cohort)), indent=2, ensure_ascii=False)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-if sys.platform == "darwin":
-    peak /= 1024
+from analytics.reading.isolation import last_read_stats, load_cohort_isolated, peak_rss_mb
+peak = peak_rss_mb()
 report = cohort.report
-from analytics.reading.isolation import last_read_stats, load_cohort_isolated
 load_cohort_isolated(b"patient_id,MCV 0\\nP1,80\\n", "warm-up.csv")  # start the fork server
 start = time.perf_counter()
 load_cohort_isolated(data, sys.argv[1])

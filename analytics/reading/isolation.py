@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import resource
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -37,7 +38,13 @@ from analytics.errors import AnalysisError, InputError, NeedsAnswer, ReadAborted
 from analytics.limits import LIMITS
 from analytics.reading.window_rules import VisitWindows
 
-__all__ = ["ReadStats", "header_columns_isolated", "load_cohort_isolated", "run_isolated"]
+__all__ = [
+    "ReadStats",
+    "header_columns_isolated",
+    "load_cohort_isolated",
+    "peak_rss_mb",
+    "run_isolated",
+]
 
 T = TypeVar("T")
 _MB = 1024 * 1024
@@ -127,6 +134,21 @@ def _limit_memory(budget_bytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB: ``VmHWM`` where Linux gives it (its
+    ``ru_maxrss`` carries the parent's peak over fork and exec, so a small child of a
+    large process would report the parent's), else ``ru_maxrss``."""
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except (OSError, ValueError, IndexError):
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB -> MB (Linux)
+    return peak / 1024 if sys.platform == "darwin" else peak  # bytes there
+
+
 def _child(
     conn: Connection,
     budget_bytes: int,
@@ -148,7 +170,7 @@ def _child(
         outcome = ("memory", "")
     except BaseException as error:  # anything else is a reader failure, never a traceback
         outcome = ("failed", type(error).__name__)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB -> MB (Linux)
+    peak = peak_rss_mb()
     try:
         conn.send((*outcome, peak))
     except MemoryError:

@@ -115,6 +115,26 @@ class CellColumn:
             *(field[low:high] for field in (self.raw, self.unit, self.message, self.problem)),
         )
 
+    def readings(self) -> list[CellReading]:
+        """Every cell's :class:`~analytics.reading.cells.CellReading`, as
+        :func:`~analytics.reading.cells.classify_cell` gives it (cells read alike and
+        not flagged share one)."""
+        kinds, values = self.kind.tolist(), self.value.tolist()
+        shared: dict[tuple[int, object], CellReading] = {}
+        out = []
+        for kind, value in zip(kinds, values, strict=True):
+            # one key for every NaN; 0.0 and -0.0 apart
+            key = (kind, None if value != value else value if value else repr(value))
+            reading = shared.get(key)
+            if reading is None:
+                reading = shared[key] = CellReading(KINDS[kind], value)
+            out.append(reading)
+        for i, at in enumerate(self.at.tolist()):
+            out[at] = CellReading(
+                KINDS[kinds[at]], values[at], self.unit[i], self.message[i], self.problem[i]
+            )
+        return out
+
     def frame(self, index: pd.Index) -> pd.DataFrame:
         """As :func:`~analytics.reading.cells.classify_column` returns it: one row per cell."""
         n = len(self.kind)

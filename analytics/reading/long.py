@@ -8,6 +8,8 @@ must agree.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -16,6 +18,7 @@ from analytics.errors import InputError
 from analytics.labs import canonical_lab, format_time, implausible, parse_time
 from analytics.limits import LIMITS
 from analytics.reading.attributes import cell_text
+from analytics.reading.cell_columns import read_cells
 from analytics.reading.cells import CellReading, classify_cell, shown
 from analytics.reading.headers import MAX_HEADER_CHARS, ColumnRole
 from analytics.reading.patient_table import patients_from_rows
@@ -46,6 +49,7 @@ def read_long(
     id_index = index["patient_id"]
     ids = [cell_text(row[id_index]) if len(row) > id_index else "" for row in data_rows]
     summary = summary_rows(ids)
+    readings = _value_readings(state, data_rows, index["value"])
     for offset, row in enumerate(data_rows):
         number = first + offset
         state.n_rows_in += 1
@@ -61,7 +65,9 @@ def read_long(
             state.exclude(number, summary_reason(patient_id), kind="summary_row")
             continue
         attribute_rows.append((number, cells))
-        record = _lab_record(state, roles, index, cells, number, patient_id, seen, conflicts)
+        record = _lab_record(
+            state, roles, index, cells, number, patient_id, seen, conflicts, readings[offset]
+        )
         if record is not None:
             records.append(record)
             state.n_rows_used += 1
@@ -90,6 +96,28 @@ def _column_index(roles: list[ColumnRole]) -> dict[str, int]:
     return index
 
 
+def _value_readings(
+    state: ReadState, data_rows: list[list[object]], value_index: int
+) -> list[CellReading]:
+    """Every row's value cell read at once (as a wide file's lab columns are)."""
+    cells = np.fromiter(
+        (row[value_index] if len(row) > value_index else None for row in data_rows),
+        dtype=object,
+        count=len(data_rows),
+    )
+    return read_cells(cells, decimal_comma=state.grid.decimal_comma).readings()
+
+
+#: lab names (at most MAX_HEADER_CHARS) and times as written, each read once: the same
+#: few are in every row
+_canonical_lab = functools.lru_cache(maxsize=4096)(canonical_lab)
+_short_time = functools.lru_cache(maxsize=4096)(parse_time)
+
+
+def _parse_time(token: str) -> tuple[float, str] | None:
+    return _short_time(token) if len(token) <= 64 else parse_time(token)
+
+
 # --------------------------------------------------------------------------- one row
 
 
@@ -102,8 +130,10 @@ def _lab_record(
     patient_id: str,
     seen: _Seen,
     conflicts: list[str],
+    value: CellReading | None = None,
 ) -> dict[str, object] | None:
-    """The lab value of one row, or None when the row is excluded or in conflict."""
+    """The lab value of one row, or None when the row is excluded or in conflict
+    (``value``: the value cell's reading, when read already)."""
     lab_text = cell_text(cells[index["analyte"]])
     if not lab_text or len(lab_text) > MAX_HEADER_CHARS:
         reason = f"lab name of {len(lab_text):,} characters" if lab_text else "no lab name"
@@ -113,10 +143,10 @@ def _lab_record(
     if time is None:
         return None
     column = roles[index["value"]].column
-    reading = _lab_value(state, cells[index["value"]], number, column)
+    reading = _lab_value(state, cells[index["value"]], number, column, value)
     if reading is None:
         return None
-    spec = canonical_lab(lab_text)
+    spec = _canonical_lab(lab_text)
     key = spec.key if spec else lab_text.strip().lower()
     unit = cell_text(cells[index["unit"]]) if "unit" in index else ""
     unit = unit or reading.unit or (spec.unit if spec else "")
@@ -155,7 +185,7 @@ def _lab_time(state: ReadState, raw_time: object, number: int) -> float | None:
     parsed = (
         (float(raw_time), "")
         if isinstance(raw_time, (int, float)) and not isinstance(raw_time, bool)
-        else parse_time(cell_text(raw_time))
+        else _parse_time(cell_text(raw_time))
     )
     if parsed is None or not abs(parsed[0]) <= _MAX_ABS:  # also NaN and infinity
         state.exclude(
@@ -167,9 +197,13 @@ def _lab_time(state: ReadState, raw_time: object, number: int) -> float | None:
     return parsed[0]
 
 
-def _lab_value(state: ReadState, raw: object, number: int, column: str) -> CellReading | None:
-    """The row's value (a number or censored), or None (the row excluded) when there is none."""
-    reading = classify_cell(raw, decimal_comma=state.grid.decimal_comma)
+def _lab_value(
+    state: ReadState, raw: object, number: int, column: str, reading: CellReading | None = None
+) -> CellReading | None:
+    """The row's value (a number or censored), or None (the row excluded) when there is none
+    (``reading``: ``raw`` read already)."""
+    if reading is None:
+        reading = classify_cell(raw, decimal_comma=state.grid.decimal_comma)
     if reading.is_value:
         return reading
     if reading.kind in ("error", "invalid"):

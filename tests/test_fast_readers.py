@@ -1,9 +1,10 @@
 """The column-wise readers give what the cell-by-cell ones give.
 
-``read_cells`` (a lab column at once) against ``classify_cell`` (one cell), and the
-worksheet check of ``xlsx_fast`` (RE2 and numpy over the bytes) against the full expat
-scan of ``xlsx_xml``, on seeded mixtures and mutants. The fast check may hand a part
-to the full scan; when it answers itself, it answers the same.
+``read_cells`` (a lab column at once, as a frame or one reading a cell) against
+``classify_cell`` (one cell), and the worksheet check of ``xlsx_fast`` (RE2 and numpy
+over the bytes) against the full expat scan of ``xlsx_xml``, on seeded mixtures and
+mutants. The fast check may hand a part to the full scan; when it answers itself, it
+answers the same.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pytest
 
 from analytics.errors import InputError
 from analytics.reading import xlsx_fast
+from analytics.reading.cell_columns import read_cells
 from analytics.reading.cells import classify_cell, classify_column
 from analytics.reading.xlsx_xml import _MAX_FORMULA_ISSUES, _PartScan
 
@@ -66,11 +68,20 @@ def test_a_column_reads_as_its_cells(seed: int) -> None:
         for decimal_comma in (False, True):
             series = pd.Series(cells, dtype=object, index=np.arange(len(cells)) + 7)
             got = classify_column(series, decimal_comma=decimal_comma)
+            readings = read_cells(series.to_numpy(), decimal_comma=decimal_comma).readings()
             for i, cell in enumerate(cells):
                 one = classify_cell(cell, decimal_comma=decimal_comma)
                 row = got.iloc[i]
                 value = row["value"]
                 assert (one.value == value) or (math.isnan(one.value) and math.isnan(value))
+                reading = readings[i]
+                assert (reading.kind, reading.unit, reading.message, reading.problem) == (
+                    one.kind,
+                    one.unit,
+                    one.message,
+                    one.problem,
+                ), repr(cell)
+                assert repr(reading.value) == repr(one.value)  # -0.0 and NaN too
                 assert (one.kind, one.unit, one.message, one.problem) == (
                     row["kind"],
                     row["unit"],

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analytics.cohort import Cohort
+from analytics.cohort import Cohort, in_labels
 from analytics.errors import AnalysisError, LabNotFoundError, UnitError
 from analytics.evidence import (
     censored_left_out,
@@ -156,7 +156,7 @@ def paired_for(
         (labs["censored"] != "") & labs["time"].isin([selection.baseline, selection.follow_up])
     ]
     if levels.censored != "exclude":
-        censored = censored[censored["patient_id"].astype(str).isin(result.patient_ids)]
+        censored = censored[in_labels(censored["patient_id"].astype(str), result.patient_ids)]
         note = censored_count_note(censored["censored"], levels.censored)
         return replace(result, censored_note=note)
     result = replace(result, censored_note=censored_count_note(censored["censored"], "exclude"))

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from analytics.errors import AnalysisError
 from analytics.labs import LABS, canonical_lab, format_time, parse_time
@@ -34,6 +36,7 @@ __all__ = [
     "LabInfo",
     "SourceInfo",
     "ValidationReport",
+    "in_labels",
 ]
 
 #: Patient attribute columns every cohort has (None where the file has no such column).
@@ -461,19 +464,29 @@ class Cohort:
     def lab_matrix(self, analyte: str, censored: str = "limit") -> pd.DataFrame:
         """Patients × time points of one lab (every patient of the cohort, NaN if missing).
 
-        Columns are the lab's time points in months, ascending.
+        Columns are the lab's time points in months, ascending; the values as
+        :meth:`lab_values` gives them.
         """
-        rows = self.lab_values(analyte, censored)
+        if censored not in CENSORED_RULES:
+            raise AnalysisError(f"Unknown rule for censored values: {censored!r}.")
+        labs = self.labs
+        rows = np.flatnonzero((labs["analyte"] == analyte).to_numpy(dtype=bool))
+        if censored == "exclude":
+            rows = rows[(labs["censored"] == "").to_numpy(dtype=bool)[rows]]
+        values = labs["value"].to_numpy(dtype=float)[rows]
+        if censored == "half":
+            below = (labs["censored"] == "<").to_numpy(dtype=bool)[rows]
+            values = np.where(below, values / 2.0, values)
         times = [float(t) for t in self.analytes[analyte].times]
         # placed by position (a pivot table gives the same, a hundred times slower): the
         # first value of a patient and time wins, as the pivot's "first" does
-        patient = self.patients.index.get_indexer(rows["patient_id"])
-        time = pd.Index(times).get_indexer(rows["time"].to_numpy(dtype=float))
+        patient = self._lab_positions()[rows]
+        time = pd.Index(times).get_indexer(labs["time"].to_numpy(dtype=float)[rows])
         found = np.flatnonzero((patient >= 0) & (time >= 0))
         cell = patient[found] * len(times) + time[found]
         found = found[np.unique(cell, return_index=True)[1]]  # the first row of each cell
         matrix = np.full((len(self.patients), len(times)), np.nan)
-        matrix[patient[found], time[found]] = rows["value"].to_numpy(dtype=float)[found]
+        matrix[patient[found], time[found]] = values[found]
         return pd.DataFrame(matrix, index=self.patients.index, columns=pd.Index(times, name="time"))
 
     def n_censored(self, analyte: str | None = None) -> int:
@@ -483,10 +496,27 @@ class Cohort:
     def subset(self, patient_ids: pd.Index | list[str]) -> Cohort:
         """The same cohort restricted to ``patient_ids`` (order of the cohort kept)."""
         wanted = patient_ids.tolist() if isinstance(patient_ids, pd.Index) else list(patient_ids)
-        keep = self.patients.index.isin(wanted)
-        patients = self.patients[keep]
-        labs = self.labs[self.labs["patient_id"].isin(patients.index)]
-        return replace(self, patients=patients, labs=labs)
+        return self.subset_mask(in_labels(self.patients.index, wanted))
+
+    def subset_mask(self, keep: Any) -> Cohort:
+        """The same cohort restricted to the patients where ``keep`` (one bool per
+        patient, in the cohort's order) is true."""
+        keep = np.asarray(keep, dtype=bool)
+        positions = self._lab_positions()
+        kept_rows = (positions >= 0) & keep[np.maximum(positions, 0)]
+        subset = replace(self, patients=self.patients[keep], labs=self.labs[kept_rows])
+        # the kept rows' patients at their new places: no second look-up by ID
+        subset.__dict__[_POSITIONS] = (np.cumsum(keep) - 1)[positions[kept_rows]]
+        return subset
+
+    def _lab_positions(self) -> np.ndarray:
+        """Per row of ``labs`` (by position), the place of its patient in ``patients``
+        (-1 for none); looked up once per cohort (a cohort is never changed)."""
+        found = self.__dict__.get(_POSITIONS)
+        if found is None:
+            found = self.patients.index.get_indexer(self.labs["patient_id"])
+            self.__dict__[_POSITIONS] = found
+        return found
 
     def value_counts_by_time(self) -> pd.DataFrame:
         """Number of lab values per lab (rows) and time point (columns)."""
@@ -505,6 +535,28 @@ def lab_info(key: str, name: str, unit: str, times: list[float], known: bool) ->
     spec = LABS.get(key)
     display = spec.name if (spec is not None and known) else name
     return LabInfo(key, display, unit, tuple(sorted(set(times))), known)
+
+
+#: Where a cohort keeps its patients' places per lab row (not a field: never pickled).
+_POSITIONS = "_lab_patient_positions"
+
+
+def in_labels(values: Any, wanted: Sequence[object]) -> np.ndarray:
+    """True where ``values`` (texts: a Series, an Index or an array) are among
+    ``wanted`` (pyarrow's set look-up: pandas' ``isin`` on text builds one pyarrow
+    scalar per wanted value, ten times slower).
+
+    Examples
+    --------
+    >>> in_labels(pd.Index(["P1", "P2", None]), ["P2", "P3"]).tolist()
+    [False, True, False]
+    """
+    try:
+        column = pa.array(np.asarray(values, dtype=object), from_pandas=True, type=pa.string())
+        found = pc.is_in(column, value_set=pa.array([str(w) for w in wanted], type=pa.string()))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all texts: pandas' own look-up
+        return np.asarray(pd.Index(values).isin(list(wanted)), dtype=bool)
+    return np.asarray(found.fill_null(False), dtype=bool)
 
 
 def _unpickle_cohort(state: dict[str, Any]) -> Cohort:

@@ -90,21 +90,26 @@ def censoring_of_pairs(
     """
     labs = cohort.lab_values(selection.analyte, "limit")
     censored = labs[labs["censored"] != ""]
-    marks = {
-        (str(pid), float(time)): (str(mark), float(limit))
-        for pid, time, mark, limit in zip(
-            censored["patient_id"], censored["time"], censored["censored"], censored["value"],
-            strict=True,
-        )
-    }  # fmt: skip
     measured = ("", math.nan)
-    return [
-        (
-            marks.get((pid, selection.baseline), measured),
-            marks.get((pid, selection.follow_up), measured),
-        )
-        for pid in patient_ids
-    ]
+    if censored.empty:  # the usual case: nothing to look up
+        return [(measured, measured)] * len(patient_ids)
+    # per time, per patient: the last censored value read wins
+    at: dict[float, dict[str, tuple[str, float]]] = {
+        selection.baseline: {},
+        selection.follow_up: {},
+    }
+    rows = zip(
+        censored["patient_id"].tolist(),
+        censored["time"].to_numpy(dtype=float).tolist(),
+        censored["censored"].tolist(),
+        censored["value"].to_numpy(dtype=float).tolist(),
+        strict=True,
+    )
+    for pid, time, mark, limit in rows:
+        if time in at:
+            at[time][str(pid)] = (str(mark), limit)
+    first, second = at[selection.baseline], at[selection.follow_up]
+    return [(first.get(pid, measured), second.get(pid, measured)) for pid in patient_ids]
 
 
 def censored_left_out(

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from analytics.cohort import Cohort
@@ -54,10 +55,36 @@ def age_groups(patients: pd.DataFrame, cutoff: float = _DEFAULT_CUTOFF) -> pd.Se
     neither an age group nor an age get None.
     """
     from_file = patients["age_group"]
-    by_age = patients["age"].map(
-        lambda age: None if pd.isna(age) else ("pediatric" if age < cutoff else "adult")
-    )
+    age = patients["age"]
+    if pd.api.types.is_numeric_dtype(age) and not pd.api.types.is_bool_dtype(age):
+        years = age.to_numpy(dtype=float)
+        groups = np.where(years < cutoff, "pediatric", "adult").astype(object)
+        by_age = pd.Series(np.where(np.isnan(years), None, groups), index=age.index)
+    else:
+        by_age = age.map(
+            lambda age: None if pd.isna(age) else ("pediatric" if age < cutoff else "adult")
+        )
     return from_file.where(from_file.notna(), by_age).astype(object)
+
+
+def _matching(
+    values: pd.Series, matches: Callable[[object, object], bool], wanted: object
+) -> np.ndarray:
+    """``matches(value, wanted)`` for each value, called once per distinct value (of
+    its own type: 1 and True stay apart)."""
+    seen: dict[tuple[type, object], bool] = {}
+
+    def one(value: object) -> bool:
+        key = (type(value), value)
+        try:
+            return seen[key]
+        except KeyError:
+            found = seen[key] = bool(matches(value, wanted))
+            return found
+        except TypeError:  # an unhashable value
+            return bool(matches(value, wanted))
+
+    return np.fromiter(map(one, values.tolist()), dtype=bool, count=len(values))
 
 
 def slug_part(text: str) -> str:
@@ -422,11 +449,11 @@ class CohortFilter:
 
     def mask(self, patients: pd.DataFrame) -> pd.Series:
         """True for the patients the filter keeps; unknown values are not kept."""
-        keep = pd.Series(True, index=patients.index)
+        keep = np.ones(len(patients), dtype=bool)
         for field, wanted in self._active():
             values = field.values(patients, field.key, self.age_cutoff)
-            keep &= values.map(lambda v, f=field, w=wanted: f.matches(v, w)).astype(bool)
-        return keep.astype(bool)
+            keep &= _matching(values, field.matches, wanted)
+        return pd.Series(keep, index=patients.index)
 
     def phrases(self, patients: pd.DataFrame | None = None) -> list[str]:
         """The active filters as short phrases (``female``, ``on iron therapy``, ...)."""
@@ -461,8 +488,10 @@ class CohortFilter:
 
     def describe(self, patients: pd.DataFrame) -> str:
         """``"9 of 25 patients: pediatric (age group from the file), female"``."""
+        return self._sentence(patients, int(self.mask(patients).sum()))
+
+    def _sentence(self, patients: pd.DataFrame, n: int) -> str:
         n_total = len(patients)
-        n = int(self.mask(patients).sum())
         noun = "patient" if n_total == 1 else "patients"
         if not self.is_active:
             return f"All {n_total} {noun} (no filter)"
@@ -475,11 +504,11 @@ class CohortFilter:
 
     def apply(self, cohort: Cohort) -> FilteredCohort:
         """The filtered cohort, its sentence and its file-name part."""
-        keep = self.mask(cohort.patients)
+        keep = self.mask(cohort.patients).to_numpy()
         return FilteredCohort(
-            cohort=cohort.subset(cohort.patients.index[keep]),
+            cohort=cohort.subset_mask(keep),
             n_total=cohort.n_patients,
-            sentence=self.describe(cohort.patients),
+            sentence=self._sentence(cohort.patients, int(keep.sum())),
             slug=self.slug(),
         )
 

@@ -260,6 +260,36 @@ def _classify(
     return PatientChange(patient, baseline, follow_up, percent, beyond, judged, note)
 
 
+def _patients(
+    ids: list[str],
+    before: np.ndarray,
+    after: np.ndarray,
+    marks: list[Any],
+    up: float,
+    down: float,
+) -> tuple[PatientChange, ...]:
+    """Each pair classified: the measured pairs above 0 by whole arrays (the same
+    arithmetic as :func:`_classify`), the others one by one."""
+    plain = (before > 0) & (after > 0) & np.isfinite(before) & np.isfinite(after)
+    plain &= np.fromiter((not (b[0] or f[0]) for b, f in marks), dtype=bool, count=len(ids))
+    ratio = np.divide(after, before, out=np.ones_like(after), where=plain)
+    percent = ((ratio - 1.0) * 100.0).tolist()
+    beyond = np.where(ratio > up, "rise", np.where(ratio < down, "fall", "")).tolist()
+    firsts, seconds = before.tolist(), after.tolist()
+    out = []
+    for i, (pid, is_plain) in enumerate(zip(ids, plain.tolist(), strict=True)):
+        if is_plain:
+            change = PatientChange(
+                pid, firsts[i], seconds[i], percent[i], beyond[i] or None, True, None
+            )
+        else:
+            (mark_b, limit_b), (mark_f, limit_f) = marks[i]
+            limits = (float(limit_b), float(limit_f))
+            change = _classify(pid, (firsts[i], seconds[i]), (mark_b, mark_f), limits, up, down)
+        out.append(change)
+    return tuple(out)
+
+
 def reference_change(
     baseline: Any,
     follow_up: Any,
@@ -315,10 +345,9 @@ def reference_change(
         raise AnalysisError("Baseline, follow-up and patient IDs must be of the same length.")
     measured = (("", math.nan), ("", math.nan))
     marks = list(censored) if censored is not None else [measured] * len(ids)
-    patients = tuple(
-        _classify(pid, (float(b), float(f)), (cb[0], cf[0]), (float(cb[1]), float(cf[1])), up, down)
-        for pid, b, f, (cb, cf) in zip(ids, before, after, marks, strict=True)
-    )
+    if len(marks) != len(ids):
+        raise AnalysisError("One censoring entry is needed per pair.")
+    patients = _patients(ids, before, after, marks, up, down)
     return RcvResult(
         cv_analytical=float(cv_analytical),
         cv_within=float(cv_within),

@@ -277,11 +277,14 @@ def lab_overview(
     censored: str = "limit",
     whole: Cohort | None = None,
     settings: AnalysisSettings | None = None,
+    paired: PairedResult | None = None,
 ) -> LabOverview:
     """The overview of one lab in ``cohort`` (the filtered patients).
 
     ``settings`` gives the equivalence margin, prior scale and CVs of the panel
-    (default: the lab's own).
+    (default: the lab's own). ``paired``, the paired result of the same lab, times,
+    patients and settings when already computed, lends its equivalence test, Bayes
+    factor and reference change value instead of computing them again.
 
     Without ``baseline`` and ``follow_up``, :func:`default_times` (``whole``, the whole
     file, breaks its ties). A lab that cannot be
@@ -311,6 +314,15 @@ def lab_overview(
         return replace(base, problem=problem)
     loo = leave_one_out((pairs.baseline, pairs.follow_up, pairs.ids), alpha=alpha)
     tested = _tested(base, summary, changes, scale, loo, mde_dz(n, POWER, alpha) * summary.sd)
+    if paired is not None and paired.patient_ids == tuple(str(p) for p in pairs.ids):
+        return replace(
+            tested,
+            equivalence=paired.equivalence,
+            equivalence_note=paired.equivalence_note,
+            bayes=paired.bayes,
+            rcv=paired.rcv,
+            rcv_note=paired.rcv_note,
+        )
     return _with_evidence(tested, cohort, changes, pairs, settings)
 
 

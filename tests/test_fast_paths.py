@@ -4,7 +4,9 @@ Filtering (a mask per distinct value, the cohort cut by positions), the lab matr
 (values placed by the patients' positions), and the reference change value (the
 measured pairs by whole arrays), each against the straightforward way written out here,
 on the demo cohort and on seeded random cohorts with odd attribute values, duplicates,
-censored values and values of 0 or below.
+censored values and values of 0 or below. The Overview's card lent the paired result
+reads as one computed alone; charts built without Altair's piecewise checks pass the
+check of the whole spec.
 """
 
 from __future__ import annotations
@@ -18,8 +20,11 @@ import pandas as pd
 import pytest
 
 from analytics import load_cohort
+from analytics.analysis import paired_for
 from analytics.cohort import CENSORED_RULES, in_labels
 from analytics.filters import FILTERS, CohortFilter, age_groups
+from analytics.overview import lab_overview
+from analytics.settings import AnalysisSettings
 from analytics.stats.rcv import _classify, rcv_limits, reference_change
 
 DEMO = "data/sirolimus_demo.csv"
@@ -160,3 +165,64 @@ def test_reference_change_by_arrays_is_classify_one_by_one():
     assert result.n_rise == sum(p.beyond == "rise" for p in expected) > 0
     assert result.n_fall == sum(p.beyond == "fall" for p in expected) > 0
     assert result.n_undecided == sum(not p.judged for p in expected) > 0
+
+
+@pytest.mark.parametrize("cohort", list(_cohorts())[:3], ids=lambda c: c.source.filename)
+def test_an_overview_lent_the_paired_result_reads_as_one_computed_alone(cohort):
+    compared = 0
+    for chosen, rule in itertools.product(list(_filters(cohort, count=6))[:10], CENSORED_RULES):
+        settings = AnalysisSettings(censored=rule)
+        subset = chosen.apply(cohort).cohort
+        for analyte, info in cohort.analytes.items():
+            if len(info.times) < 2:
+                continue
+            alone = lab_overview(subset, analyte, censored=rule, whole=cohort, settings=settings)
+            if alone.summary is None:
+                continue
+            selection = alone.selection
+            paired = paired_for(subset, selection, settings, resampling=False)
+            lent = lab_overview(
+                subset,
+                analyte,
+                baseline=selection.baseline,
+                follow_up=selection.follow_up,
+                censored=rule,
+                whole=cohort,
+                settings=settings,
+                paired=paired,
+            )
+            assert lent.rcv is paired.rcv  # lent, not computed again
+            assert repr(lent) == repr(alone)
+            compared += 1
+    assert compared >= 10
+
+
+def test_charts_are_built_without_piecewise_checks_and_their_specs_pass_the_whole_check():
+    import altair as alt
+    import altair.utils.schemapi as schemapi
+    import jsonschema
+    from altair.vegalite.v6.schema.core import Root
+
+    from analytics.analysis import select
+    from analytics.settings import ChartOptions
+    from analytics.viz.figure_base import FigureContext
+    from analytics.viz.figures import CHARTS, draw
+    from ui.charts import chart_spec
+
+    assert not schemapi.DEBUG_MODE  # importing the charts turned Altair's piecewise checks off
+    with open(DEMO, "rb") as handle:
+        demo = load_cohort(handle.read(), "sirolimus_demo.csv")
+    filtered = CohortFilter().apply(demo)
+    for analyte, times in (("mcv", (0.0, 2.0)), ("hepcidin", (0.0, 2.0))):
+        selection = select(demo, analyte, *times)
+        paired = paired_for(demo, selection, AnalysisSettings(), resampling=False)
+        for name in CHARTS:
+            options = ChartOptions(color_by="sex", band=3.0)
+            figure = draw(name, FigureContext(filtered, selection, paired=paired, options=options))
+            Root.validate(chart_spec(figure.chart))  # the spec the page draws, checked whole
+    # the whole check does catch what the piecewise one would have
+    bad = alt.Chart(alt.Data(values=[{"x": 1}])).mark_point().properties(width="wide")
+    with pytest.raises(jsonschema.ValidationError):
+        Root.validate(bad.to_dict(validate=False))
+    with pytest.raises(jsonschema.ValidationError):
+        bad.to_dict()  # as every exported figure is made

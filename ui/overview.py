@@ -15,10 +15,17 @@ from typing import Any
 
 import streamlit as st
 
-from analytics.analysis import Selection
+from analytics.analysis import Selection, select
+from analytics.errors import AnalysisError
 from analytics.filters import CohortFilter
 from analytics.output.commands import commands
-from analytics.overview import LabOverview, default_labs, lab_overview, overview_labs
+from analytics.overview import (
+    LabOverview,
+    default_labs,
+    default_times,
+    lab_overview,
+    overview_labs,
+)
 from analytics.panel import panel_from_overview
 from analytics.settings import AnalysisSettings
 from analytics.viz.figure_base import patients_words
@@ -26,7 +33,7 @@ from ui import data_view
 from ui.charts import show_spec
 from ui.evidence_view import evidence_fields, show_panel
 from ui.excluded import show_excluded
-from ui.parts import Drawn, Failed, figure_part, pair_reasons_part
+from ui.parts import Drawn, Failed, figure_part, pair_reasons_part, paired_result
 from ui.selection import ALPHAS, CONFIDENCE_LEVELS
 from ui.shell import DATASET_HASH, Dataset, View, dataset_cohort, escape_md, filtered_cohort
 from ui.views import current_thresholds
@@ -79,6 +86,16 @@ def lab_card(
     cohort = dataset_cohort(dataset)
     filtered = filtered_cohort(dataset, cohort_filter)
     baseline, follow_up = times if times is not None else (None, None)
+    paired = None
+    try:  # the paired result the charts read lends the card its panel
+        if baseline is None or follow_up is None:
+            baseline, follow_up = default_times(
+                filtered.cohort, analyte, analysis.censored, whole=cohort
+            )
+        selection = select(filtered.cohort, analyte, baseline, follow_up)
+        paired = paired_result(dataset, cohort_filter, selection, analysis)
+    except AnalysisError:  # the overview says why in its own words
+        pass
     overview = lab_overview(
         filtered.cohort,
         analyte,
@@ -89,6 +106,7 @@ def lab_card(
         censored=analysis.censored,
         whole=cohort,
         settings=analysis,
+        paired=paired,
     )
     if overview.summary is None and not overview.n_pairs and not overview.excluded:
         return LabCard(overview)  # no two time points with values: nothing to draw

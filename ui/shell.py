@@ -19,12 +19,14 @@ from pathlib import Path
 import streamlit as st
 
 from analytics import InputError
+from analytics.analysis import Selection
 from analytics.cohort import CENSORED_RULES, Cohort
 from analytics.filters import FILTERS, CohortFilter, CutoffField, FilteredCohort
 from analytics.limits import LIMITS
 from analytics.pseudonyms import pseudonymise
 from analytics.reading.isolation import load_cohort_isolated
 from analytics.reading.window_rules import VisitWindows
+from analytics.settings import AnalysisSettings, ChartOptions
 from ui.widgets import kept, persistent_number, persistent_selectbox
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -141,8 +143,16 @@ def dataset_key(dataset: Dataset) -> tuple[object, ...]:
     return (len(dataset.data), hash(dataset.data), *rest)
 
 
-#: ``hash_funcs`` of the caches keyed by a :class:`Dataset`.
-DATASET_HASH = {Dataset: dataset_key}
+#: ``hash_funcs`` of the caches keyed by a :class:`Dataset` (and the small frozen
+#: settings that go with it, keyed by their repr: every field, in order, without
+#: Streamlit's recursive hashing of each field on every cached call).
+DATASET_HASH = {
+    Dataset: dataset_key,
+    CohortFilter: repr,
+    Selection: repr,
+    AnalysisSettings: repr,
+    ChartOptions: repr,
+}
 
 
 def dataset_cohort(dataset: Dataset) -> Cohort:

@@ -7,7 +7,15 @@ to classes: a few milliseconds each time, a fifth of a second for one view's fig
 whatever the cohort's size. The table depends only on the classes, so here it is kept
 per set of classes and reused; the classes found, and so every chart, are the same.
 
-Importing this module installs the cache (:mod:`analytics.viz.style` does).
+Altair also checks each piece of a chart against the schema as it is made: every
+encoding object when it is created (its "debug mode") and every property given to
+``properties()``, a quarter of the time of building a small chart. Here both are off
+while a chart is built; the finished spec is checked as a whole instead, where it
+leaves the program (:func:`analytics.output.figure_files` validates every exported
+spec; the tests validate the spec of every chart the pages draw).
+
+Importing this module installs the cache and turns the piecewise checks off
+(:mod:`analytics.viz.style` does).
 """
 
 from __future__ import annotations
@@ -34,3 +42,21 @@ def _init_from_cache(self: Any, wrapper_classes: Any, /) -> None:
 
 if getattr(_schemapi._FromDict.__init__, "__name__", "") != "_init_from_cache":
     _schemapi._FromDict.__init__ = _init_from_cache  # type: ignore[method-assign]
+
+
+_validate_property = _schemapi.SchemaBase.validate_property.__func__
+
+
+def _validate_property_when_debugging(
+    cls: Any, name: str, value: Any, schema: dict[str, Any] | None = None
+) -> None:
+    """Altair's check of one property, only in its debug mode."""
+    if _schemapi.DEBUG_MODE:
+        _validate_property(cls, name, value, schema)
+
+
+if _schemapi.SchemaBase.validate_property.__func__ is _validate_property:
+    _schemapi.disable_debug_mode()
+    _schemapi.SchemaBase.validate_property = classmethod(  # type: ignore[method-assign]
+        _validate_property_when_debugging
+    )

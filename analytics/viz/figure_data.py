@@ -92,16 +92,19 @@ def complete_pairs(cohort: Cohort, selection: Selection, censored: str) -> Pairs
     no_baseline, no_follow_up = baseline.isna().to_numpy(), follow_up.isna().to_numpy()
     incomplete = np.flatnonzero(no_baseline | no_follow_up)
     labels = matrix.index.to_numpy(dtype=object)[incomplete]
+    worded: dict[tuple[bool, bool], tuple[list[float], str]] = {}  # one per pattern of gaps
     for patient, first, second in zip(
         labels, no_baseline[incomplete].tolist(), no_follow_up[incomplete].tolist(), strict=True
     ):
-        gaps = [
-            time
-            for time, gone in ((selection.baseline, first), (selection.follow_up, second))
-            if gone
-        ]
-        words = " or ".join(format_time(time) for time in gaps)
-        reason = f"no {words} {selection.name}"
+        if (first, second) not in worded:
+            pattern = ((selection.baseline, first), (selection.follow_up, second))
+            times = [time for time, gone in pattern if gone]
+            words = " or ".join(format_time(time) for time in times)
+            worded[first, second] = (times, f"no {words} {selection.name}")
+        gaps, reason = worded[first, second]
+        if not left_out:
+            missing.append((str(patient), reason))
+            continue
         limits = [left_out.get((str(patient), float(t)), "") for t in gaps]
         limits = [limit for limit in limits if limit]
         if limits:
@@ -118,8 +121,11 @@ def complete_pairs(cohort: Cohort, selection: Selection, censored: str) -> Pairs
     )
     frame["change"] = frame["follow_up"] - frame["baseline"]
     marks = drawn_marks(cohort, selection.analyte, censored)
-    before = [marks.get((p, selection.baseline), "") for p in patients]
-    after = [marks.get((p, selection.follow_up), "") for p in patients]
+    if marks:
+        before = [marks.get((p, selection.baseline), "") for p in patients]
+        after = [marks.get((p, selection.follow_up), "") for p in patients]
+    else:  # nothing censored: no look-up per patient
+        before = after = [""] * len(patients)
     frame["baseline_censored"] = before
     frame["follow_up_censored"] = after
     frame["censored"] = [

@@ -95,3 +95,21 @@ def test_paired_page_offers_the_results_and_methods_paragraphs():
     results = next(text for text in code if text.startswith("Of 25 patients, 5 had Hepcidin"))
     assert "paired t(4) = −3.66" in results
     assert any("Holm-adjusted within the lab" in text for text in code)
+
+
+def test_a_margin_or_cv_of_0_is_said_not_to_be_used_and_the_default_is_named():
+    at = _paired(started_app(page=HOME))
+    assert not at.warning
+    at.number_input(key="ev_margin").set_value(0.0).run()
+    at.number_input(key="ev_cvi").set_value(0.0).run()
+    assert not at.exception, at.exception
+    warnings = [w.value for w in at.warning]
+    assert (
+        "An equivalence margin of 0 cannot be used: the lab's default ±3 fL is used. "
+        "Enter a figure above 0." in warnings
+    )
+    assert any(
+        w.startswith("A within-subject CV of 0 cannot be used: the catalogue's 1.1 %")
+        for w in warnings
+    )
+    assert _metrics(at)["Equivalence within ±3 fL"]  # the default margin is what was tested

@@ -135,6 +135,33 @@ def evidence_inputs(selection: Selection, source: str | None) -> None:
         st.caption("Source of the CVs: " + escape_md(source))
     else:
         st.caption("No CVs are known for this lab: enter both for a reference change value.")
+    _say_zero_is_not_used(selection, defaults)
+
+
+#: The inputs' names in the warning for a figure of 0.
+_NAMES = {
+    "ev_margin": "An equivalence margin",
+    "ev_cva": "An analytical CV",
+    "ev_cvi": "A within-subject CV",
+}
+
+
+def _say_zero_is_not_used(selection: Selection, defaults: dict[str, float | None]) -> None:
+    """A figure of 0 cannot be used (no equivalence within ±0; no variation at all): say
+    so, and which figure is used instead."""
+    unit = f" {selection.unit}" if selection.unit else ""
+    for key, name in _NAMES.items():
+        value = st.session_state.get(key)
+        if value is None or float(value) > 0:
+            continue
+        default = defaults[key]
+        if default is None:
+            instead = "none is known for this lab, so it is left out"
+        elif key == "ev_margin":
+            instead = f"the lab's default ±{default:g}{unit} is used"
+        else:
+            instead = f"the catalogue's {default:g} % is used"
+        st.warning(f"{name} of 0 cannot be used: {instead}. Enter a figure above 0.")
 
 
 def show_panel(panel: ChangePanel, *, robustness: bool = False, compact: bool = False) -> None:

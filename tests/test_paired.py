@@ -368,6 +368,10 @@ def test_ratio_paired_t_is_a_paired_t_on_logs():
     assert result.ratio == pytest.approx(geometric, rel=1e-12)
     assert result.percent_change == pytest.approx((geometric - 1) * 100)
     assert "geometric mean ratio" in result.sentence("Hepcidin")
+    labels = dict(zip(result.to_frame()["quantity"], result.to_frame()["label"], strict=True))
+    # worded as the paired t-test's one-sided p-values are
+    assert labels["p_less"] == "p, one-sided for a fall (follow-up lower)"
+    assert labels["p_greater"] == "p, one-sided for a rise (follow-up higher)"
 
 
 def test_ratio_paired_t_refuses_non_positive_values_naming_the_patient():

@@ -114,8 +114,8 @@ class RatioResult:
             ("t", "t (log scale)", self.t),
             ("df", "Degrees of freedom", self.df),
             ("p_two_sided", "p, two-sided", self.p_two_sided),
-            ("p_less", "p, one-sided (follow-up lower)", self.p_less),
-            ("p_greater", "p, one-sided (follow-up higher)", self.p_greater),
+            ("p_less", "p, one-sided for a fall (follow-up lower)", self.p_less),
+            ("p_greater", "p, one-sided for a rise (follow-up higher)", self.p_greater),
         ]
         return quantity_frame(rows)
 

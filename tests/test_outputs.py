@@ -86,6 +86,22 @@ def test_cli_export_csv_without_lab_lists_every_lab_and_time(tmp_path, capsys):
     assert len(rows) == 17
 
 
+def test_cli_export_zip_without_lab_has_every_labs_figures(tmp_path, capsys):
+    out = tmp_path / "all.zip"
+    # only the prospective cohort (5 patients): every lab has month 0 and month 2
+    assert main(["export", str(DEMO), "--cohort", "prospective", "-o", str(out)]) == 0
+    archive = zipfile.ZipFile(out)
+    names = archive.namelist()
+    for lab in ("hgb", "mcv", "tsat", "ferritin", "hepcidin"):
+        for chart in ("change", "before-after", "trajectory"):
+            found = [n for n in names if n.startswith(f"figures/{lab}_{chart}_")]
+            assert len(found) == 2, (lab, chart, found)  # PNG and SVG
+    assert "tables/paired_all_labs.csv" in names
+    readme = archive.read("README.txt").decode()
+    assert "The primary follow-up is the later time with the most patients" in readme
+    assert "figures/mcv_change_0-2mo_prospective.png" in readme
+
+
 def test_cli_export_refuses_unknown_extension(tmp_path, capsys):
     assert main(["export", str(DEMO), "-o", str(tmp_path / "x.txt")]) == 2
     assert "must end in" in capsys.readouterr().err

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+
 from analytics.analysis import Selection, thesis_table
 from analytics.cohort import Cohort
 from analytics.errors import AnalysisError
@@ -52,6 +54,7 @@ from analytics.output.report_html import (
 )
 from analytics.plain import format_interval, format_level
 from analytics.stats.characteristics import Characteristics
+from analytics.stats.common import holm_adjust
 from analytics.stats.paired import PairedResult
 from analytics.stats.timecourse import TimecourseResult
 
@@ -114,6 +117,8 @@ class LabSection:
     paired: PairedResult
     timecourse: TimecourseResult | None
     figures: tuple[tuple[str, Any], ...]
+    #: The figures' file-name stems, in the same order (for the ZIP).
+    stems: tuple[str, ...] = ()
 
 
 def _reasons(excluded: Sequence[tuple[str, str]]) -> str:
@@ -127,10 +132,8 @@ def _reasons(excluded: Sequence[tuple[str, str]]) -> str:
 
 
 def _summary(sections: Sequence[LabSection]) -> str:
-    from statsmodels.stats.multitest import multipletests
-
     p_values = [section.paired.p_two_sided for section in sections]
-    holm = multipletests(p_values, method="holm")[1] if len(p_values) > 1 else p_values
+    holm = holm_adjust(np.array(p_values)).tolist()
     rows = []
     for section, adjusted in zip(sections, holm, strict=True):
         selection, paired = section.selection, section.paired

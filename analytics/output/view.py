@@ -31,9 +31,15 @@ from analytics.output.figure_files import DEFAULT_PPI, PNG_WIDTHS_PX
 from analytics.output.files import bundle_zip, settings_dict, settings_json, tables_xlsx
 from analytics.output.paragraphs import paragraphs
 from analytics.output.report import html_report
-from analytics.output.report_labs import LabSection, labs_report, most_paired_follow_up
+from analytics.output.report_labs import (
+    RULE,
+    LabSection,
+    labs_report,
+    most_paired_follow_up,
+)
 from analytics.settings import AnalysisSettings, ChartOptions
 from analytics.stats.characteristics import Characteristics, characteristics
+from analytics.stats.common import holm_adjust
 from analytics.stats.paired import PairedResult, leave_one_out
 from analytics.stats.power import PowerResult, power_summary
 from analytics.stats.subgroups import SubgroupResult
@@ -155,12 +161,12 @@ class ViewOutputs:
         figures = []
         for name in charts:
             try:
-                figure = draw(name, context)
+                figures.append(draw(name, context))
             except AnalysisError as error:
                 problems.append(f"{name}: {error}")
-                continue
-            figures.append((figure.title, figure.chart))
-        return LabSection(selection, paired, course, tuple(figures)), problems
+        drawn = tuple((figure.title, figure.chart) for figure in figures)
+        stems = tuple(figure.filename_stem for figure in figures)
+        return LabSection(selection, paired, course, drawn, stems), problems
 
     def _labs_report(self, generated_at: datetime | None) -> bytes:
         sections, left_out = self.lab_sections()
@@ -182,20 +188,30 @@ class ViewOutputs:
         ppi: float = DEFAULT_PPI,
     ) -> bytes:
         """ZIP: every figure (PNG + SVG, all ``width_px`` wide at ``ppi``), every table
-        (CSV + XLSX), settings, README."""
+        (CSV + XLSX), settings, README. Without a lab: the figures of every lab's
+        primary comparison, as the report of every lab has them."""
         readme = (
             "Sirolimus lab changes: downloads of one view.\n"
             f"Data: {self.cohort.source.filename} (SHA-256 {self.cohort.source.sha256}).\n"
             f"Patients: {self.filtered.sentence}.\n"
         )
+        figures = [(f.filename_stem, f.chart) for f in self.figures]
+        left_out = list(self.left_out)
         if self.selection is not None:
             readme += f"Lab and times: {self.selection.label()}.\n"
+        else:
+            sections, not_compared = self.lab_sections()
+            readme += f"{RULE}\n"
+            for section in sections:
+                charts = (chart for _, chart in section.figures)
+                figures += list(zip(section.stems, charts, strict=True))
+            left_out += not_compared
         for problem in self.problems:
             readme += f"Not drawn: {problem}\n"
-        for item in self.left_out:
+        for item in left_out:
             readme += f"Not included: {item}\n"
         return bundle_zip(
-            [(f.filename_stem, f.chart) for f in self.figures],
+            figures,
             self.tables,
             settings_json_bytes(self, generated_at),
             readme,
@@ -276,8 +292,6 @@ def all_labs_table(
     identical changes) carry the reason in ``note``. Raw p-values, and Holm-adjusted
     p over the whole table (the family: every comparison listed).
     """
-    from statsmodels.stats.multitest import multipletests
-
     analysis = analysis or AnalysisSettings()
     cohort = filtered.cohort
     rows = [
@@ -290,9 +304,9 @@ def all_labs_table(
         tested = table["p_two_sided"].notna()
         table["p_holm"] = None
         if tested.any():
-            table.loc[tested, "p_holm"] = multipletests(
-                table.loc[tested, "p_two_sided"].astype(float), method="holm"
-            )[1]
+            table.loc[tested, "p_holm"] = holm_adjust(
+                table.loc[tested, "p_two_sided"].to_numpy(dtype=float)
+            )
         table["family"] = f"{int(tested.sum())} comparisons (every lab and time) — Holm"
     return table
 

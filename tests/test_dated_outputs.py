@@ -109,6 +109,25 @@ def test_export_and_report_take_the_window_options(capsys, export, tmp_path):
     assert b"<html" in report.read_bytes()[:200].lower()
 
 
+def test_both_reports_describe_the_visit_windows(capsys, export, tmp_path):
+    wide = tmp_path / "wide.csv"
+    wide.write_text("patient_id,MCV 0,MCV 2\nA,80,78\nB,82,81\n", encoding="utf-8")
+    for lab in ([], ["--analyte", "hgb", "--baseline", "0", "--follow-up", "2"]):
+        report = tmp_path / "report.html"
+        argv = ["report", str(export), *WINDOW_OPTIONS, *lab, "-o", str(report)]
+        assert main(argv) == 0, capsys.readouterr().err
+        html = report.read_text(encoding="utf-8")
+        section = html[html.index('<section id="windows">') :]
+        section = section[: section.index("</section>")]
+        assert "start date (column &#x27;Sirolimus start&#x27;; day 0" in section
+        # month 2 = day 61 (round(30.4375 * 2)), ±15 days, as --window-days 15 says
+        assert 'month 2</td><td>the closest value</td><td class="num">61</td>' in section
+        assert "46 to 76" in section and "−30 to 0" in section  # baseline: last value
+        assert "Result rows:" in section and "used at a time point:" in section
+    assert main(["report", str(wide), "-o", str(report)]) == 0
+    assert 'id="windows"' not in report.read_text(encoding="utf-8")  # no dates, no windows
+
+
 def test_ambiguous_dates_on_the_command_line_name_the_option(capsys, tmp_path):
     path = tmp_path / "results.csv"
     path.write_bytes(

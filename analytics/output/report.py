@@ -209,6 +209,41 @@ def _settings_section(
     return '<section id="settings"><h2>Settings</h2>' + kv_table(pairs) + "</section>"
 
 
+def _windows_section(cohort: Cohort) -> str:
+    """For dated results: how each result became a time point (the windows, and what
+    became of every result row)."""
+    windowed = cohort.windowed
+    if windowed is None:
+        return ""
+    rules = [
+        [
+            r.label,
+            "the last value" if r.kind == "last" else "the closest value",
+            str(r.target_day),
+            f"{r.from_day} to {r.to_day}".replace("-", "−"),
+        ]
+        for r in windowed.rules
+    ]
+    header = ["time point", "takes", "target day", "days"]
+    outcomes = windowed.outcomes_frame().itertuples(index=False)
+    notes = [windowed.order_note] if windowed.order_note else []
+    if windowed.windows.is_default_times:
+        notes.append("time points 0, 2 and 6 months are the default: none were given")
+    return (
+        '<section id="windows"><h2>Visit windows</h2>'
+        f"<p>The results are dated: each is placed on the days since its patient's start "
+        f"date ({escape(windowed.anchor_text())}; day 0 is the start day), and each time "
+        "point takes one value by its window. A result is used for one time point only."
+        "</p>"
+        + table(header, rules, [False, False, True, False])
+        + "".join(f'<p class="note">{escape(n[:1].upper() + n[1:])}.</p>' for n in notes)
+        + f"<p>Result rows: {windowed.n_rows:,}, used at a time point: {windowed.n_used:,}.</p>"
+        + table(["what became of the result", "rows"], [[k, f"{n:,}"] for k, n in outcomes],
+                [False, True])
+        + "</section>"
+    )  # fmt: skip
+
+
 def _validation_section(cohort: Cohort) -> str:
     report = cohort.report
     parts = [
@@ -511,6 +546,7 @@ def html_report(
         "</header>",
         _source_section(cohort, filtered),
         _settings_section(settings, selection, paired),
+        _windows_section(cohort),
         _validation_section(cohort),
     ]
     if characteristics is not None:

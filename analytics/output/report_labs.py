@@ -41,6 +41,7 @@ from analytics.output.report import (
     _source_section,
     _validation_section,
     _versions_section,
+    _windows_section,
     html_document,
 )
 from analytics.output.report_html import (
@@ -234,6 +235,7 @@ def labs_report(
         "</header>",
         _source_section(cohort, filtered),
         _settings_section(settings, None, None),
+        _windows_section(cohort),
         _validation_section(cohort),
     ]
     if characteristics is not None:

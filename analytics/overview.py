@@ -315,15 +315,20 @@ def lab_overview(
     loo = leave_one_out((pairs.baseline, pairs.follow_up, pairs.ids), alpha=alpha)
     tested = _tested(base, summary, changes, scale, loo, mde_dz(n, POWER, alpha) * summary.sd)
     if paired is not None and paired.patient_ids == tuple(str(p) for p in pairs.ids):
-        return replace(
-            tested,
-            equivalence=paired.equivalence,
-            equivalence_note=paired.equivalence_note,
-            bayes=paired.bayes,
-            rcv=paired.rcv,
-            rcv_note=paired.rcv_note,
-        )
+        return _evidence_of(tested, paired)
     return _with_evidence(tested, cohort, changes, pairs, settings)
+
+
+def _evidence_of(overview: LabOverview, result: PairedResult) -> LabOverview:
+    """``overview`` with the equivalence test, Bayes factor and RCV of ``result``."""
+    return replace(
+        overview,
+        equivalence=result.equivalence,
+        equivalence_note=result.equivalence_note,
+        bayes=result.bayes,
+        rcv=result.rcv,
+        rcv_note=result.rcv_note,
+    )
 
 
 def _with_evidence(
@@ -397,11 +402,4 @@ def from_paired(selection: Selection, result: PairedResult, loo: pd.DataFrame) -
     scale = float(np.max(np.abs(values)))
     changes = np.array(result.changes)
     tested = _tested(base, summary, changes, scale, loo, result.mde_dz_80 * result.sd_change)
-    return replace(
-        tested,
-        equivalence=result.equivalence,
-        equivalence_note=result.equivalence_note,
-        bayes=result.bayes,
-        rcv=result.rcv,
-        rcv_note=result.rcv_note,
-    )
+    return _evidence_of(tested, result)

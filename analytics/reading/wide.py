@@ -27,6 +27,7 @@ from analytics.reading.cell_columns import (
     NUMBER,
     CellColumn,
     read_cells,
+    read_table,
 )
 from analytics.reading.headers import ColumnRole
 from analytics.reading.patient_table import patients_from_rows
@@ -163,8 +164,7 @@ def _read_lab_columns(
     if not columns:
         return {}
     n = len(frame)
-    cells = frame[columns].to_numpy(dtype=object).ravel(order="F")
-    read = read_cells(cells, decimal_comma=state.grid.decimal_comma)
+    read = read_table(frame[columns].to_numpy(dtype=object), decimal_comma=state.grid.decimal_comma)
     return {column: read.part(i * n, (i + 1) * n) for i, column in enumerate(columns)}
 
 

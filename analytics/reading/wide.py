@@ -344,13 +344,21 @@ def _note_texts(
     label: str,
     issue_kind: str,
 ) -> None:
-    """One note per distinct text (at these rows), in the order of the texts."""
-    order = np.argsort(texts, kind="stable")
-    texts, where = texts[order], rows[order]
-    starts = np.flatnonzero(np.r_[True, texts[1:] != texts[:-1]])
-    ends = np.r_[starts[1:], len(texts)]
-    for start, end in zip(starts, ends, strict=True):
-        raw = texts[start]
+    """One note per distinct text (at these rows), in the order of the texts.
+
+    The texts are told apart by codes (each distinct text compared once), and only the
+    notes kept whole are written; the others are counted.
+    """
+    codes, distinct = pd.factorize(texts)
+    by_text = np.argsort(distinct, kind="stable")
+    rank = np.empty(len(distinct), dtype=np.intp)
+    rank[by_text] = np.arange(len(distinct))
+    ranks = rank[codes]
+    where = rows[np.argsort(ranks, kind="stable")]  # by text, rows in their order
+    ends = np.cumsum(np.bincount(ranks, minlength=len(distinct)))
+    kept = min(state.issues.room("note", issue_kind, column), len(distinct))
+    for i in range(kept):
+        start, end, raw = (int(ends[i - 1]) if i else 0), int(ends[i]), distinct[by_text[i]]
         if end - start == 1:
             state.note(f"'{raw}' {label}", int(where[start]), column, kind=issue_kind)
             continue
@@ -358,6 +366,7 @@ def _note_texts(
         more = end - start - _MAX_LISTED_ROWS
         listed += f" and {more} more" if more > 0 else ""
         state.note(f"'{raw}' {label} (rows {listed})", column=column, kind=issue_kind)
+    state.issues.count_more("note", issue_kind, column, len(distinct) - kept)
 
 
 def _report_implausible(

@@ -63,6 +63,8 @@ _MAX_ABS = float(LIMITS["max_abs_value"].value)
 _NUMBER = r"[+-]?(?:\d+(?:[.,]\d+)?|[.,]\d+)(?:[eE][+-]?\d+)?"
 _PLAIN_RE = rf"^\s*{_NUMBER}\s*$"
 _CENSORED_RE = rf"^\s*(?P<op><=|>=|≤|≥|<|>)\s*(?P<num>{_NUMBER})\s*$"
+#: what every text _CENSORED_RE matches starts with
+_SIGN_RE = r"^\s*[<>≤≥]"
 # Numbers classify_cell reads with a message (see cells._to_float), left to it: in a
 # file that writes decimals with a point, digits, a comma and exactly 3 more characters
 # (``1,234``: a thousands separator?) ...
@@ -278,11 +280,14 @@ def _read_texts(
     rest = np.flatnonzero(~plain & _mask(texts.is_valid()))
     rest = _union(rest, hit[~usable])
     # censored values: few, so the pattern that extracts the sign runs on them alone
+    # (on the texts that start with a sign)
     rest_texts = texts.take(rest)
-    found = pc.extract_regex(rest_texts, _CENSORED_RE)
-    censored = np.flatnonzero(_mask(pc.and_(pc.is_valid(found), short.take(rest))))
-    limits, usable = _numbers(pc.struct_field(found, "num").take(censored), decimal_comma)
-    ops = pc.struct_field(found, "op").take(censored[usable])
+    signed = np.flatnonzero(_mask(pc.match_substring_regex(rest_texts, _SIGN_RE)))
+    found = pc.extract_regex(rest_texts.take(signed), _CENSORED_RE)
+    matched = np.flatnonzero(_mask(pc.and_(pc.is_valid(found), short.take(rest[signed]))))
+    censored = signed[matched]
+    limits, usable = _numbers(pc.struct_field(found, "num").take(matched), decimal_comma)
+    ops = pc.struct_field(found, "op").take(matched[usable])
     below = _mask(pc.is_in(ops, value_set=_BELOW_OPS))
     kind[at[rest[censored[usable]]]] = np.where(below, BELOW, ABOVE).astype(np.int8)
     value[at[rest[censored[usable]]]] = limits[usable]

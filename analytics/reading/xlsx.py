@@ -293,7 +293,8 @@ def _sheet_rows(workbook: Any, name: str, nrows: int | None = None) -> Rows:
         # checked before to_python: the Python objects cost far more than calamine's cells
         _check_sheet_size(name, n_rows if nrows is None else min(n_rows, nrows), n_columns)
         raw = sheet.to_python(skip_empty_area=False, nrows=nrows)
-    return [[None if (isinstance(c, str) and not c.strip()) else c for c in row] for row in raw]
+    # (calamine makes plain str, float, int, bool and dates: no subclasses)
+    return [[None if (type(c) is str and not c.strip()) else c for c in row] for row in raw]
 
 
 def _formula_issues(checked: _Checked, sheet: str) -> tuple[CellIssue, ...]:

@@ -83,7 +83,8 @@ def _patient_rows(
     for offset, row in enumerate(data_rows):
         number = first + offset
         length = len(row)
-        if row.count(None) == length:  # list.count: no Python call per cell
+        # empty: list.count, no Python call per cell (and not needed with an ID there)
+        if (length <= id_index or row[id_index] is None) and row.count(None) == length:
             state.exclude_empty(number)
             continue
         patient_id = ids[offset]

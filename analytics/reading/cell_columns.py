@@ -77,6 +77,8 @@ _MISSING = pa.array(sorted(MISSING_TOKENS), type=pa.string())
 _BELOW_OPS = pa.array(["<", "<=", "≤"], type=pa.string())
 
 _type_of = np.frompyfunc(type, 1, 1)
+_STR_TYPE, _NUMBER_TYPE, _OTHER_TYPE = 1, 2, 3
+_TYPE_GROUPS = {str: _STR_TYPE, float: _NUMBER_TYPE, int: _NUMBER_TYPE, type(None): 0}
 
 
 @dataclass(frozen=True)
@@ -157,44 +159,7 @@ def read_cells(values: np.ndarray, *, decimal_comma: bool = False) -> CellColumn
     Each cell gets what :func:`~analytics.reading.cells.classify_cell` gives it (see
     the module's description); ``decimal_comma`` as there.
     """
-    n = len(values)
-    kind = np.zeros(n, dtype=np.int8)
-    value = np.full(n, np.nan)
-    flagged: list[tuple[np.ndarray, ...]] = []
-    if n == 0:
-        return _finish(kind, value, flagged)
-    try:  # a column of texts and blanks, as every column of a CSV file: no type checks
-        texts = pa.array(values, type=pa.string())
-    except (pa.ArrowException, UnicodeError):
-        texts = None
-    if texts is not None:
-        left = _read_texts(values, texts, np.arange(n), decimal_comma, kind, value, flagged)
-        _read_distinct(values, left, decimal_comma, kind, value, flagged)
-        return _finish(kind, value, flagged)
-    types = _type_of(values)
-    is_str = np.equal(types, str)
-    is_number = np.equal(types, float) | np.equal(types, int)
-    others = ~(is_str | is_number | np.equal(types, type(None)))
-    left = _read_numbers(values, np.flatnonzero(is_number), kind, value)
-    strings = np.flatnonzero(is_str)
-    if len(strings):
-        try:
-            texts = pa.array(values[strings], type=pa.string())
-        except (pa.ArrowException, UnicodeError):  # e.g. a lone surrogate
-            texts = None
-        if texts is not None:
-            strings = _read_texts(values, texts, strings, decimal_comma, kind, value, flagged)
-        _read_distinct(values, strings, decimal_comma, kind, value, flagged)
-    if others.any():  # yes/no values, dates ...; NaT and other "not available"s are empty
-        at = np.flatnonzero(others)
-        left = _union(left, at[~pd.isna(values[at]).astype(bool)])
-    # numbers too large to use and cells of other types: rare, read one by one
-    if len(left):
-        cells = values[left]
-        readings = [classify_cell(cell, decimal_comma=decimal_comma) for cell in cells]
-        texts_left = np.array([str(cell) for cell in cells], dtype=object)
-        _put(left, readings, texts_left, np.arange(len(left)), kind, value, flagged)
-    return _finish(kind, value, flagged)
+    return _finish(*_read(values, decimal_comma))
 
 
 def read_table(cells: np.ndarray, *, decimal_comma: bool = False) -> CellColumn:
@@ -205,16 +170,54 @@ def read_table(cells: np.ndarray, *, decimal_comma: bool = False) -> CellColumn:
     100,000 rows a column's cells lie far apart in memory, and reading them column by
     column is several times slower. Each cell's reading depends on that cell alone.
     """
-    n, width = cells.shape
-    read = read_cells(np.ascontiguousarray(cells).ravel(), decimal_comma=decimal_comma)
-    row, column = np.divmod(read.at, max(width, 1))
-    order = np.argsort(column, kind="stable")  # (rows stay ascending in each column)
-    return CellColumn(
-        read.kind.reshape(n, width).T.ravel(),
-        read.value.reshape(n, width).T.ravel(),
-        (column * n + row)[order],
-        *(field[order] for field in (read.raw, read.unit, read.message, read.problem)),
-    )
+    values = np.ascontiguousarray(cells).ravel()
+    return _finish(*_read(values, decimal_comma), width=cells.shape[1])
+
+
+_Flagged = list[tuple[np.ndarray, ...]]
+
+
+def _read(values: np.ndarray, decimal_comma: bool) -> tuple[np.ndarray, np.ndarray, _Flagged]:
+    """Each cell's kind and value, and the flagged cells in parts (see :func:`_finish`)."""
+    n = len(values)
+    kind = np.zeros(n, dtype=np.int8)
+    value = np.full(n, np.nan)
+    flagged: list[tuple[np.ndarray, ...]] = []
+    if n == 0:
+        return kind, value, flagged
+    try:  # a column of texts and blanks, as every column of a CSV file: no type checks
+        texts = pa.array(values, type=pa.string())
+    except (pa.ArrowException, UnicodeError):
+        texts = None
+    if texts is not None:
+        left = _read_texts(values, texts, np.arange(n), decimal_comma, kind, value, flagged)
+        _read_distinct(values, left, decimal_comma, kind, value, flagged, texts.take(left))
+        return kind, value, flagged
+    # each cell's type, told apart by codes (a comparison for each of the few types)
+    codes, types = pd.factorize(_type_of(values))
+    group = np.array([_TYPE_GROUPS.get(t, _OTHER_TYPE) for t in types], dtype=np.int8)[codes]
+    is_str, is_number, others = group == _STR_TYPE, group == _NUMBER_TYPE, group == _OTHER_TYPE
+    left = _read_numbers(values, np.flatnonzero(is_number), kind, value)
+    strings = np.flatnonzero(is_str)
+    if len(strings):
+        try:
+            texts = pa.array(values[strings], type=pa.string())
+        except (pa.ArrowException, UnicodeError):  # e.g. a lone surrogate
+            texts = None
+        if texts is not None:
+            left_texts = _read_texts(values, texts, strings, decimal_comma, kind, value, flagged)
+            strings, texts = strings[left_texts], texts.take(left_texts)
+        _read_distinct(values, strings, decimal_comma, kind, value, flagged, texts)
+    if others.any():  # yes/no values, dates ...; NaT and other "not available"s are empty
+        at = np.flatnonzero(others)
+        left = _union(left, at[~pd.isna(values[at]).astype(bool)])
+    # numbers too large to use and cells of other types: rare, read one by one
+    if len(left):
+        cells = values[left]
+        readings = [classify_cell(cell, decimal_comma=decimal_comma) for cell in cells]
+        texts_left = np.array([str(cell) for cell in cells], dtype=object)
+        _put(left, readings, texts_left, np.arange(len(left)), kind, value, flagged)
+    return kind, value, flagged
 
 
 def _read_numbers(
@@ -270,7 +273,8 @@ def _read_texts(
     flagged: list[tuple[np.ndarray, ...]],
 ) -> np.ndarray:
     """Read the texts (``texts``: the cells at ``at``, None for a blank cell) that are
-    numbers, censored numbers, blanks or missing words; return the positions of the others."""
+    numbers, censored numbers, blanks or missing words; return where the others are
+    among the texts."""
     short = pc.less_equal(pc.utf8_length(texts), _MAX_CHARS)
     plain = _mask(pc.and_(short, pc.match_substring_regex(texts, _PLAIN_RE)))
     hit = np.flatnonzero(plain)
@@ -304,7 +308,7 @@ def _read_texts(
     if len(noted_at):
         empty_texts = np.full(len(noted_at), "", dtype=object)
         flagged.append((noted_at, values[noted_at], empty_texts, empty_texts, empty_texts))
-    return at[rest[others & ~blank & ~missing]]
+    return rest[others & ~blank & ~missing]
 
 
 def _read_distinct(
@@ -314,12 +318,19 @@ def _read_distinct(
     kind: np.ndarray,
     value: np.ndarray,
     flagged: list[tuple[np.ndarray, ...]],
+    texts: pa.Array | None = None,
 ) -> None:
-    """Read the texts at ``at`` with classify_cell, each distinct text once."""
+    """Read the texts at ``at`` with classify_cell, each distinct text once (``texts``:
+    those cells as pyarrow has them, told apart there, if it could take them)."""
     if not len(at):
         return
-    codes, uniques = pd.factorize(values[at])
-    texts = np.array([str(u) for u in uniques], dtype=object)
+    if texts is not None:
+        encoded = texts.dictionary_encode()
+        codes = encoded.indices.to_numpy(zero_copy_only=False)
+        texts = np.array(encoded.dictionary.to_pylist(), dtype=object)
+    else:
+        codes, uniques = pd.factorize(values[at])
+        texts = np.array([str(u) for u in uniques], dtype=object)
     readings = [classify_cell(text, decimal_comma=decimal_comma) for text in texts]
     _put(at, readings, texts, codes, kind, value, flagged)
 
@@ -351,13 +362,24 @@ def _put(
     )
 
 
-def _finish(
-    kind: np.ndarray, value: np.ndarray, flagged: list[tuple[np.ndarray, ...]]
-) -> CellColumn:
+def _finish(kind: np.ndarray, value: np.ndarray, flagged: _Flagged, width: int = 0) -> CellColumn:
+    """The readings, the flagged cells (given in parts, each ascending) in the order of
+    their positions. ``width``: the cells are a table of that many columns, read row by
+    row; the readings are then given column after column."""
+    n = len(kind) // width if width else len(kind)
+    if width:
+        kind, value = kind.reshape(n, width).T.ravel(), value.reshape(n, width).T.ravel()
     if not flagged:
         none = np.zeros(0, dtype=object)
         return CellColumn(kind, value, np.zeros(0, dtype=np.int64), none, none, none, none)
     parts = [np.concatenate([part[i] for part in flagged]) for i in range(5)]
     order = np.argsort(parts[0], kind="stable")
-    at, raw, unit, message, problem = (part[order] for part in parts)
-    return CellColumn(kind, value, at.astype(np.int64), raw, unit, message, problem)
+    at = parts[0][order].astype(np.int64)
+    if width:  # column after column, rows ascending in each (a radix sort of the columns)
+        row, column = np.divmod(at, width)
+        by_column = np.argsort(
+            column.astype(np.int16 if width < 1 << 15 else np.int64), kind="stable"
+        )
+        order, at = order[by_column], column[by_column] * n + row[by_column]
+    raw, unit, message, problem = (part[order] for part in parts[1:])
+    return CellColumn(kind, value, at, raw, unit, message, problem)

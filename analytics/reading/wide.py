@@ -324,10 +324,10 @@ def _report_unreadable(
     unreadable = np.flatnonzero((flagged == ERROR) | (flagged == INVALID))
     if not len(unreadable):
         return
-    problems = read.problem[unreadable]
+    codes, problems = pd.factorize(read.problem[unreadable])  # in the order first found
     messages = read.message[unreadable]
-    for problem in pd.unique(problems):
-        at = np.flatnonzero(problems == problem)
+    for code, problem in enumerate(problems):
+        at = np.flatnonzero(codes == code)
         state.issues.add_many(
             "warning",
             problem,

@@ -77,8 +77,9 @@ _MISSING = pa.array(sorted(MISSING_TOKENS), type=pa.string())
 _BELOW_OPS = pa.array(["<", "<=", "≤"], type=pa.string())
 
 _type_of = np.frompyfunc(type, 1, 1)
-_STR_TYPE, _NUMBER_TYPE, _OTHER_TYPE = 1, 2, 3
-_TYPE_GROUPS = {str: _STR_TYPE, float: _NUMBER_TYPE, int: _NUMBER_TYPE, type(None): 0}
+#: cells by type: empty, texts, numbers, others (yes/no values, dates ...)
+_NONE_TYPE, _STR_TYPE, _NUMBER_TYPE, _OTHER_TYPE = range(4)
+_TYPE_GROUPS = {type(None): _NONE_TYPE, str: _STR_TYPE, float: _NUMBER_TYPE, int: _NUMBER_TYPE}
 
 
 @dataclass(frozen=True)
@@ -170,8 +171,12 @@ def read_table(cells: np.ndarray, *, decimal_comma: bool = False) -> CellColumn:
     100,000 rows a column's cells lie far apart in memory, and reading them column by
     column is several times slower. Each cell's reading depends on that cell alone.
     """
-    values = np.ascontiguousarray(cells).ravel()
-    return _finish(*_read(values, decimal_comma), width=cells.shape[1])
+    n, width = cells.shape
+    kind, value, flagged = _read(np.ascontiguousarray(cells).ravel(), decimal_comma)
+    # column after column (each copy replacing the row-wise one: no more memory at once)
+    kind = kind.reshape(n, width).T.ravel()
+    value = value.reshape(n, width).T.ravel()
+    return _finish(kind, value, flagged, width=width)
 
 
 _Flagged = list[tuple[np.ndarray, ...]]
@@ -318,13 +323,13 @@ def _read_distinct(
     kind: np.ndarray,
     value: np.ndarray,
     flagged: list[tuple[np.ndarray, ...]],
-    texts: pa.Array | None = None,
+    texts: pa.Array | pa.ChunkedArray | None = None,
 ) -> None:
     """Read the texts at ``at`` with classify_cell, each distinct text once (``texts``:
     those cells as pyarrow has them, told apart there, if it could take them)."""
     if not len(at):
         return
-    if texts is not None:
+    if isinstance(texts, pa.Array):  # (not chunked: one dictionary)
         encoded = texts.dictionary_encode()
         codes = encoded.indices.to_numpy(zero_copy_only=False)
         texts = np.array(encoded.dictionary.to_pylist(), dtype=object)
@@ -365,10 +370,8 @@ def _put(
 def _finish(kind: np.ndarray, value: np.ndarray, flagged: _Flagged, width: int = 0) -> CellColumn:
     """The readings, the flagged cells (given in parts, each ascending) in the order of
     their positions. ``width``: the cells are a table of that many columns, read row by
-    row; the readings are then given column after column."""
+    row, whose flagged cells are then put column after column."""
     n = len(kind) // width if width else len(kind)
-    if width:
-        kind, value = kind.reshape(n, width).T.ravel(), value.reshape(n, width).T.ravel()
     if not flagged:
         none = np.zeros(0, dtype=object)
         return CellColumn(kind, value, np.zeros(0, dtype=np.int64), none, none, none, none)

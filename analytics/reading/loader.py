@@ -33,6 +33,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 
 import pandas as pd
+import pyarrow as pa
 
 from analytics.cohort import (
     STANDARD_ATTRIBUTES,
@@ -395,6 +396,8 @@ def _analytes(state: ReadState, labs: pd.DataFrame) -> dict[str, LabInfo]:
     analytes: dict[str, LabInfo] = {}
     if labs.empty:
         return analytes
+    # what pyarrow's memory pool still keeps of freed texts, handed back before grouping
+    pa.default_memory_pool().release_unused()
     # the few distinct units and times of each lab, by groupby, not value by value
     times = labs.groupby("analyte", sort=False)["time"].unique()
     unit_counts: dict[str, Counter[str]] = {}

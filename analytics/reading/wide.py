@@ -38,6 +38,9 @@ from analytics.reading.summary_rows import summary_reason, summary_rows
 __all__ = ["read_wide"]
 
 _MAX_LISTED_ROWS = 12
+#: Cells read at once beyond which pyarrow's pool hands back the memory it freed (for
+#: fewer, it holds a few MB, and taking them again from the system costs more time)
+RELEASE_AFTER_CELLS = 1_000_000
 
 
 def read_wide(
@@ -170,9 +173,10 @@ def _read_lab_columns(
     at = frame.columns.get_indexer(columns)
     table = np.take(frame.to_numpy(dtype=object), at, axis=1)
     read = read_table(table, decimal_comma=state.grid.decimal_comma)
-    # pyarrow's memory pool keeps what it freed a while: handed back now, so that the
-    # peak memory of the steps after is the data's (at 100,000 rows, tens of MB)
-    pa.default_memory_pool().release_unused()
+    if table.size >= RELEASE_AFTER_CELLS:
+        # pyarrow's memory pool keeps what it freed a while: handed back now, so that
+        # the peak memory of the steps after is the data's (at 100,000 rows, tens of MB)
+        pa.default_memory_pool().release_unused()
     return {column: read.part(i * n, (i + 1) * n) for i, column in enumerate(columns)}
 
 

@@ -310,6 +310,20 @@ def test_a_note_per_distinct_censored_text_the_first_in_text_order_kept():
     assert [i.row for i in group.issues] == [None, 11, 12, 13, 14, 15, 16, None, None, None]
 
 
+def test_handing_back_pyarrow_memory_changes_nothing_read(monkeypatch):
+    import analytics.reading.loader as loader
+    import analytics.reading.wide as wide
+
+    data = _odd_file(300)
+    kept = load_cohort(data, "odd.csv")
+    monkeypatch.setattr(wide, "RELEASE_AFTER_CELLS", 0)  # hand it back after every read
+    monkeypatch.setattr(loader, "RELEASE_AFTER_CELLS", 0)
+    handed_back = load_cohort(data, "odd.csv")
+    pd.testing.assert_frame_equal(kept.labs, handed_back.labs)
+    pd.testing.assert_frame_equal(kept.patients, handed_back.patients)
+    assert kept.report == handed_back.report and kept.analytes == handed_back.analytes
+
+
 def _odd_file(n_rows: int) -> bytes:
     """A wide file where most cells are odd, each row differently (seeded, no randomness)."""
     odd = ["abc", "12..5", "1,234", "#DIV/0!", "ND", "1e309", "9999", "11.7 mmol/L", "N/A"]

@@ -221,6 +221,11 @@ class IssueLog:
             self._order += 1
         group[0] += len(rows)
 
+    def room(self, severity: str, kind: str, column: str | None, sheet: str = "") -> int:
+        """How many more issues of the group would be kept whole (the rest only counted)."""
+        group = self._groups.get((severity, kind, column, sheet))
+        return max(self.keep - (len(group[1]) if group is not None else 0), 0)
+
     def count_more(
         self, severity: str, kind: str, column: str | None, n: int, sheet: str = ""
     ) -> None:

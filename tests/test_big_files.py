@@ -294,6 +294,36 @@ def test_a_report_built_from_issues_counts_them():
     assert [g.count for g in report.issue_groups()] == [2]
 
 
+def test_a_note_per_distinct_censored_text_the_first_in_text_order_kept():
+    # rows 2-16 hold '<1' ... '<15', rows 17-21 '<1' ... '<5' again: 15 distinct texts,
+    # one note each; the kept ones are the first 10 in the order of the texts
+    # ('<1' < '<10' < ... < '<15' < '<2'), a repeated text naming its rows
+    lines = ["id,MCV 0,MCV 2"] + [f"P{i},<{i if i <= 15 else i - 15},80" for i in range(1, 21)]
+    report = load_cohort(_csv("\n".join(lines) + "\n"), "censored.csv").report
+    group = next(g for g in report.issue_groups() if g.kind == "censored_below")
+    assert (group.column, group.count, len(group.issues)) == ("MCV 0", 15, KEPT)
+    label = "kept as censored values below the detection limit"
+    expected = [f"'<1' {label} (rows 2, 17)"]
+    expected += [f"'<{k}' {label}" for k in range(10, 16)]
+    expected += [f"'<{k}' {label} (rows {k + 1}, {k + 16})" for k in (2, 3, 4)]
+    assert [i.message for i in group.issues] == expected
+    assert [i.row for i in group.issues] == [None, 11, 12, 13, 14, 15, 16, None, None, None]
+
+
+def test_handing_back_pyarrow_memory_changes_nothing_read(monkeypatch):
+    import analytics.reading.loader as loader
+    import analytics.reading.wide as wide
+
+    data = _odd_file(300)
+    kept = load_cohort(data, "odd.csv")
+    monkeypatch.setattr(wide, "RELEASE_AFTER_CELLS", 0)  # hand it back after every read
+    monkeypatch.setattr(loader, "RELEASE_AFTER_CELLS", 0)
+    handed_back = load_cohort(data, "odd.csv")
+    pd.testing.assert_frame_equal(kept.labs, handed_back.labs)
+    pd.testing.assert_frame_equal(kept.patients, handed_back.patients)
+    assert kept.report == handed_back.report and kept.analytes == handed_back.analytes
+
+
 def _odd_file(n_rows: int) -> bytes:
     """A wide file where most cells are odd, each row differently (seeded, no randomness)."""
     odd = ["abc", "12..5", "1,234", "#DIV/0!", "ND", "1e309", "9999", "11.7 mmol/L", "N/A"]

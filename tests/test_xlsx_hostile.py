@@ -181,6 +181,49 @@ def test_rebuilt_archive_holds_the_same_parts():
     assert read_grid(data, "demo.xlsx").rows == read_grid(clean, "demo.xlsx").rows
 
 
+def test_rebuilt_archive_stores_the_checked_bytes_of_the_parts_given():
+    data = DEMO.read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = archive.infolist()
+        original = {m.filename: archive.read(m) for m in members}
+    inflated = xlsx_package.InflatedParts(budget=len(original["xl/workbook.xml"]))
+    inflated.keep("xl/workbook.xml", bytearray(original["xl/workbook.xml"]))
+    inflated.keep("xl/styles.xml", bytearray(original["xl/styles.xml"]))  # over the budget
+    assert list(inflated) == ["xl/workbook.xml"]
+    clean = xlsx_package.rebuild(data, members, inflated)
+    with zipfile.ZipFile(io.BytesIO(clean)) as archive:
+        assert archive.testzip() is None
+        assert {m.filename: archive.read(m) for m in archive.infolist()} == original
+        stored = {m.filename for m in archive.infolist() if m.compress_type == zipfile.ZIP_STORED}
+    assert "xl/workbook.xml" in stored and "xl/styles.xml" not in stored
+    assert read_grid(data, "demo.xlsx").rows == read_grid(clean, "demo.xlsx").rows
+
+
+def test_calamine_gets_the_parts_checked_stored_within_the_budget(monkeypatch):
+    import python_calamine
+
+    handed: list[bytes] = []
+    real = python_calamine.CalamineWorkbook
+
+    class Recorder:
+        @classmethod
+        def from_filelike(cls, filelike):
+            handed.append(filelike.getvalue())
+            return real.from_filelike(filelike)
+
+    monkeypatch.setattr(python_calamine, "CalamineWorkbook", Recorder)
+    read = {}
+    for budget in (0, 64 * 1024 * 1024):
+        monkeypatch.setattr(xlsx_package, "STORED_BUDGET", budget)
+        read[budget] = read_grid(DEMO.read_bytes(), "demo.xlsx").rows
+    types = []
+    for clean in handed:
+        with zipfile.ZipFile(io.BytesIO(clean)) as archive:
+            types.append(archive.getinfo("xl/worksheets/sheet1.xml").compress_type)
+    assert types == [zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED]
+    assert read[0] == read[64 * 1024 * 1024] and len(read[0]) > 20
+
+
 def test_far_cells_in_a_sheet_not_read_are_refused_naming_it(calamine_calls):
     far = sheet_xml('<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>')
     data = workbook([("cohort", sheet_xml(COHORT_ROWS)), ("notes", far)])

@@ -46,6 +46,7 @@ __all__ = [
     "NUMBER",
     "CellColumn",
     "read_cells",
+    "read_table",
 ]
 
 #: The kinds of :class:`~analytics.reading.cells.CellReading`, by their small code.
@@ -62,6 +63,8 @@ _MAX_ABS = float(LIMITS["max_abs_value"].value)
 _NUMBER = r"[+-]?(?:\d+(?:[.,]\d+)?|[.,]\d+)(?:[eE][+-]?\d+)?"
 _PLAIN_RE = rf"^\s*{_NUMBER}\s*$"
 _CENSORED_RE = rf"^\s*(?P<op><=|>=|≤|≥|<|>)\s*(?P<num>{_NUMBER})\s*$"
+#: what every text _CENSORED_RE matches starts with
+_SIGN_RE = r"^\s*[<>≤≥]"
 # Numbers classify_cell reads with a message (see cells._to_float), left to it: in a
 # file that writes decimals with a point, digits, a comma and exactly 3 more characters
 # (``1,234``: a thousands separator?) ...
@@ -74,6 +77,9 @@ _MISSING = pa.array(sorted(MISSING_TOKENS), type=pa.string())
 _BELOW_OPS = pa.array(["<", "<=", "≤"], type=pa.string())
 
 _type_of = np.frompyfunc(type, 1, 1)
+#: cells by type: empty, texts, numbers, others (yes/no values, dates ...)
+_NONE_TYPE, _STR_TYPE, _NUMBER_TYPE, _OTHER_TYPE = range(4)
+_TYPE_GROUPS = {type(None): _NONE_TYPE, str: _STR_TYPE, float: _NUMBER_TYPE, int: _NUMBER_TYPE}
 
 
 @dataclass(frozen=True)
@@ -154,24 +160,48 @@ def read_cells(values: np.ndarray, *, decimal_comma: bool = False) -> CellColumn
     Each cell gets what :func:`~analytics.reading.cells.classify_cell` gives it (see
     the module's description); ``decimal_comma`` as there.
     """
+    return _finish(*_read(values, decimal_comma))
+
+
+def read_table(cells: np.ndarray, *, decimal_comma: bool = False) -> CellColumn:
+    """Read a table of raw cells (a 2-D object array, one row per spreadsheet row) as
+    lab values, column after column: what ``read_cells(cells.ravel(order="F"))`` gives.
+
+    The cells are visited row by row, the order in which a reader made them: at
+    100,000 rows a column's cells lie far apart in memory, and reading them column by
+    column is several times slower. Each cell's reading depends on that cell alone.
+    """
+    n, width = cells.shape
+    kind, value, flagged = _read(np.ascontiguousarray(cells).ravel(), decimal_comma)
+    # column after column (each copy replacing the row-wise one: no more memory at once)
+    kind = kind.reshape(n, width).T.ravel()
+    value = value.reshape(n, width).T.ravel()
+    return _finish(kind, value, flagged, width=width)
+
+
+_Flagged = list[tuple[np.ndarray, ...]]
+
+
+def _read(values: np.ndarray, decimal_comma: bool) -> tuple[np.ndarray, np.ndarray, _Flagged]:
+    """Each cell's kind and value, and the flagged cells in parts (see :func:`_finish`)."""
     n = len(values)
     kind = np.zeros(n, dtype=np.int8)
     value = np.full(n, np.nan)
     flagged: list[tuple[np.ndarray, ...]] = []
     if n == 0:
-        return _finish(kind, value, flagged)
+        return kind, value, flagged
     try:  # a column of texts and blanks, as every column of a CSV file: no type checks
         texts = pa.array(values, type=pa.string())
     except (pa.ArrowException, UnicodeError):
         texts = None
     if texts is not None:
         left = _read_texts(values, texts, np.arange(n), decimal_comma, kind, value, flagged)
-        _read_distinct(values, left, decimal_comma, kind, value, flagged)
-        return _finish(kind, value, flagged)
-    types = _type_of(values)
-    is_str = np.equal(types, str)
-    is_number = np.equal(types, float) | np.equal(types, int)
-    others = ~(is_str | is_number | np.equal(types, type(None)))
+        _read_distinct(values, left, decimal_comma, kind, value, flagged, texts.take(left))
+        return kind, value, flagged
+    # each cell's type, told apart by codes (a comparison for each of the few types)
+    codes, types = pd.factorize(_type_of(values))
+    group = np.array([_TYPE_GROUPS.get(t, _OTHER_TYPE) for t in types], dtype=np.int8)[codes]
+    is_str, is_number, others = group == _STR_TYPE, group == _NUMBER_TYPE, group == _OTHER_TYPE
     left = _read_numbers(values, np.flatnonzero(is_number), kind, value)
     strings = np.flatnonzero(is_str)
     if len(strings):
@@ -180,18 +210,19 @@ def read_cells(values: np.ndarray, *, decimal_comma: bool = False) -> CellColumn
         except (pa.ArrowException, UnicodeError):  # e.g. a lone surrogate
             texts = None
         if texts is not None:
-            strings = _read_texts(values, texts, strings, decimal_comma, kind, value, flagged)
-        _read_distinct(values, strings, decimal_comma, kind, value, flagged)
+            left_texts = _read_texts(values, texts, strings, decimal_comma, kind, value, flagged)
+            strings, texts = strings[left_texts], texts.take(left_texts)
+        _read_distinct(values, strings, decimal_comma, kind, value, flagged, texts)
     if others.any():  # yes/no values, dates ...; NaT and other "not available"s are empty
         at = np.flatnonzero(others)
-        left = np.union1d(left, at[~pd.isna(values[at]).astype(bool)])
+        left = _union(left, at[~pd.isna(values[at]).astype(bool)])
     # numbers too large to use and cells of other types: rare, read one by one
     if len(left):
         cells = values[left]
         readings = [classify_cell(cell, decimal_comma=decimal_comma) for cell in cells]
         texts_left = np.array([str(cell) for cell in cells], dtype=object)
         _put(left, readings, texts_left, np.arange(len(left)), kind, value, flagged)
-    return _finish(kind, value, flagged)
+    return kind, value, flagged
 
 
 def _read_numbers(
@@ -209,6 +240,13 @@ def _read_numbers(
     kind[at[good]] = NUMBER
     value[at[good]] = floats[good]
     return at[~good & ~np.isnan(floats)]
+
+
+def _union(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """The sorted distinct positions of both (``np.union1d``, by sorting: numpy's hashed
+    unique takes seconds for a million positions)."""
+    both = np.sort(np.concatenate([first, second]))
+    return both[np.r_[True, both[1:] != both[:-1]]] if len(both) else both
 
 
 def _mask(array: pa.Array) -> np.ndarray:
@@ -240,7 +278,8 @@ def _read_texts(
     flagged: list[tuple[np.ndarray, ...]],
 ) -> np.ndarray:
     """Read the texts (``texts``: the cells at ``at``, None for a blank cell) that are
-    numbers, censored numbers, blanks or missing words; return the positions of the others."""
+    numbers, censored numbers, blanks or missing words; return where the others are
+    among the texts."""
     short = pc.less_equal(pc.utf8_length(texts), _MAX_CHARS)
     plain = _mask(pc.and_(short, pc.match_substring_regex(texts, _PLAIN_RE)))
     hit = np.flatnonzero(plain)
@@ -248,13 +287,16 @@ def _read_texts(
     kind[at[hit[usable]]] = NUMBER
     value[at[hit[usable]]] = numbers[usable]
     rest = np.flatnonzero(~plain & _mask(texts.is_valid()))
-    rest = np.union1d(rest, hit[~usable])
+    rest = _union(rest, hit[~usable])
     # censored values: few, so the pattern that extracts the sign runs on them alone
+    # (on the texts that start with a sign)
     rest_texts = texts.take(rest)
-    found = pc.extract_regex(rest_texts, _CENSORED_RE)
-    censored = np.flatnonzero(_mask(pc.and_(pc.is_valid(found), short.take(rest))))
-    limits, usable = _numbers(pc.struct_field(found, "num").take(censored), decimal_comma)
-    ops = pc.struct_field(found, "op").take(censored[usable])
+    signed = np.flatnonzero(_mask(pc.match_substring_regex(rest_texts, _SIGN_RE)))
+    found = pc.extract_regex(rest_texts.take(signed), _CENSORED_RE)
+    matched = np.flatnonzero(_mask(pc.and_(pc.is_valid(found), short.take(rest[signed]))))
+    censored = signed[matched]
+    limits, usable = _numbers(pc.struct_field(found, "num").take(matched), decimal_comma)
+    ops = pc.struct_field(found, "op").take(matched[usable])
     below = _mask(pc.is_in(ops, value_set=_BELOW_OPS))
     kind[at[rest[censored[usable]]]] = np.where(below, BELOW, ABOVE).astype(np.int8)
     value[at[rest[censored[usable]]]] = limits[usable]
@@ -271,7 +313,7 @@ def _read_texts(
     if len(noted_at):
         empty_texts = np.full(len(noted_at), "", dtype=object)
         flagged.append((noted_at, values[noted_at], empty_texts, empty_texts, empty_texts))
-    return at[rest[others & ~blank & ~missing]]
+    return rest[others & ~blank & ~missing]
 
 
 def _read_distinct(
@@ -281,12 +323,19 @@ def _read_distinct(
     kind: np.ndarray,
     value: np.ndarray,
     flagged: list[tuple[np.ndarray, ...]],
+    texts: pa.Array | pa.ChunkedArray | None = None,
 ) -> None:
-    """Read the texts at ``at`` with classify_cell, each distinct text once."""
+    """Read the texts at ``at`` with classify_cell, each distinct text once (``texts``:
+    those cells as pyarrow has them, told apart there, if it could take them)."""
     if not len(at):
         return
-    codes, uniques = pd.factorize(values[at])
-    texts = np.array([str(u) for u in uniques], dtype=object)
+    if isinstance(texts, pa.Array):  # (not chunked: one dictionary)
+        encoded = texts.dictionary_encode()
+        codes = encoded.indices.to_numpy(zero_copy_only=False)
+        texts = np.array(encoded.dictionary.to_pylist(), dtype=object)
+    else:
+        codes, uniques = pd.factorize(values[at])
+        texts = np.array([str(u) for u in uniques], dtype=object)
     readings = [classify_cell(text, decimal_comma=decimal_comma) for text in texts]
     _put(at, readings, texts, codes, kind, value, flagged)
 
@@ -318,13 +367,22 @@ def _put(
     )
 
 
-def _finish(
-    kind: np.ndarray, value: np.ndarray, flagged: list[tuple[np.ndarray, ...]]
-) -> CellColumn:
+def _finish(kind: np.ndarray, value: np.ndarray, flagged: _Flagged, width: int = 0) -> CellColumn:
+    """The readings, the flagged cells (given in parts, each ascending) in the order of
+    their positions. ``width``: the cells are a table of that many columns, read row by
+    row, whose flagged cells are then put column after column."""
+    n = len(kind) // width if width else len(kind)
     if not flagged:
         none = np.zeros(0, dtype=object)
         return CellColumn(kind, value, np.zeros(0, dtype=np.int64), none, none, none, none)
     parts = [np.concatenate([part[i] for part in flagged]) for i in range(5)]
     order = np.argsort(parts[0], kind="stable")
-    at, raw, unit, message, problem = (part[order] for part in parts)
-    return CellColumn(kind, value, at.astype(np.int64), raw, unit, message, problem)
+    at = parts[0][order].astype(np.int64)
+    if width:  # column after column, rows ascending in each (a radix sort of the columns)
+        row, column = np.divmod(at, width)
+        by_column = np.argsort(
+            column.astype(np.int16 if width < 1 << 15 else np.int64), kind="stable"
+        )
+        order, at = order[by_column], column[by_column] * n + row[by_column]
+    raw, unit, message, problem = (part[order] for part in parts[1:])
+    return CellColumn(kind, value, at, raw, unit, message, problem)

@@ -21,17 +21,26 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def _header_score(row: list[object], overrides: Mapping[str, str]) -> int:
-    """How many cells of the row name a column the loader knows (or the user mapped)."""
+def _names_a_column(cell: str, overrides: Mapping[str, str]) -> bool:
+    if cell.strip() in overrides:
+        return True
+    role = recognise_header(cell)
+    return role.role not in ("attribute", "ignore") and (role.role != "lab" or role.known_lab)
+
+
+def _header_score(
+    row: list[object], overrides: Mapping[str, str], known: dict[str, bool] | None = None
+) -> int:
+    """How many cells of the row name a column the loader knows (or the user mapped);
+    ``known``: the answers for texts already seen (data rows repeat their texts)."""
+    known = {} if known is None else known
     score = 0
     for cell in row:
         if isinstance(cell, str) and cell.strip():
-            if cell.strip() in overrides:
-                score += 1
-                continue
-            role = recognise_header(cell)
-            if role.role not in ("attribute", "ignore") and (role.role != "lab" or role.known_lab):
-                score += 1
+            names = known.get(cell)
+            if names is None:
+                names = known[cell] = _names_a_column(cell, overrides)
+            score += names
     return score
 
 
@@ -47,11 +56,12 @@ def find_header(rows: list[list[object]], overrides: Mapping[str, str]) -> int:
     """
     limit = int(LIMITS["header_search_rows"].value)
     best, best_score = -1, 0
+    known: dict[str, bool] = {}
     for index, row in enumerate(rows[:limit]):
         non_empty = sum(1 for c in row if c is not None and str(c).strip())
         if non_empty < 2:
             continue
-        score = _header_score(row, overrides)
+        score = _header_score(row, overrides, known)
         if score > best_score:
             best, best_score = index, score
     if best >= 0:

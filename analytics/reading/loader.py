@@ -33,6 +33,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 
 import pandas as pd
+import pyarrow as pa
 
 from analytics.cohort import (
     STANDARD_ATTRIBUTES,
@@ -64,7 +65,7 @@ from analytics.reading.role_hints import warn_unassigned_roles
 from analytics.reading.state import ReadState
 from analytics.reading.summary_rows import summary_rows
 from analytics.reading.upload import read_grid
-from analytics.reading.wide import read_wide
+from analytics.reading.wide import RELEASE_AFTER_CELLS, read_wide
 from analytics.reading.window_rules import VisitWindows
 
 __all__ = ["header_columns", "load_cohort", "parse_mapping", "summary_rows"]
@@ -395,6 +396,9 @@ def _analytes(state: ReadState, labs: pd.DataFrame) -> dict[str, LabInfo]:
     analytes: dict[str, LabInfo] = {}
     if labs.empty:
         return analytes
+    if len(labs) >= RELEASE_AFTER_CELLS:
+        # what pyarrow's memory pool still keeps of freed texts, handed back before grouping
+        pa.default_memory_pool().release_unused()
     # the few distinct units and times of each lab, by groupby, not value by value
     times = labs.groupby("analyte", sort=False)["time"].unique()
     unit_counts: dict[str, Counter[str]] = {}

@@ -105,7 +105,7 @@ def _distinct(values: np.ndarray) -> tuple[np.ndarray, list[object]]:
     Cells are the same only when they have the same type too (``True`` and ``1`` read
     differently), so a column of several types is coded by (type, cell).
     """
-    types = {type(v) for v in values}
+    types = set(map(type, values))
     if len(types - {type(None)}) <= 1:
         codes, uniques = pd.factorize(values, use_na_sentinel=False)
         return codes, list(uniques)

@@ -12,6 +12,7 @@ from collections import Counter
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from analytics.cohort import empty_labs
 from analytics.errors import InputError
@@ -27,6 +28,7 @@ from analytics.reading.cell_columns import (
     NUMBER,
     CellColumn,
     read_cells,
+    read_table,
 )
 from analytics.reading.headers import ColumnRole
 from analytics.reading.patient_table import patients_from_rows
@@ -36,6 +38,9 @@ from analytics.reading.summary_rows import summary_reason, summary_rows
 __all__ = ["read_wide"]
 
 _MAX_LISTED_ROWS = 12
+#: Cells read at once beyond which pyarrow's pool hands back the memory it freed (for
+#: fewer, it holds a few MB, and taking them again from the system costs more time)
+RELEASE_AFTER_CELLS = 1_000_000
 
 
 def read_wide(
@@ -82,7 +87,8 @@ def _patient_rows(
     for offset, row in enumerate(data_rows):
         number = first + offset
         length = len(row)
-        if row.count(None) == length:  # list.count: no Python call per cell
+        # empty: list.count, no Python call per cell (and not needed with an ID there)
+        if (length <= id_index or row[id_index] is None) and row.count(None) == length:
             state.exclude_empty(number)
             continue
         patient_id = ids[offset]
@@ -163,8 +169,14 @@ def _read_lab_columns(
     if not columns:
         return {}
     n = len(frame)
-    cells = frame[columns].to_numpy(dtype=object).ravel(order="F")
-    read = read_cells(cells, decimal_comma=state.grid.decimal_comma)
+    # the lab cells row by row in memory, taken from the frame's cells in one copy
+    at = frame.columns.get_indexer(columns)
+    table = np.take(frame.to_numpy(dtype=object), at, axis=1)
+    read = read_table(table, decimal_comma=state.grid.decimal_comma)
+    if table.size >= RELEASE_AFTER_CELLS:
+        # pyarrow's memory pool keeps what it freed a while: handed back now, so that
+        # the peak memory of the steps after is the data's (at 100,000 rows, tens of MB)
+        pa.default_memory_pool().release_unused()
     return {column: read.part(i * n, (i + 1) * n) for i, column in enumerate(columns)}
 
 
@@ -323,10 +335,10 @@ def _report_unreadable(
     unreadable = np.flatnonzero((flagged == ERROR) | (flagged == INVALID))
     if not len(unreadable):
         return
-    problems = read.problem[unreadable]
+    codes, problems = pd.factorize(read.problem[unreadable])  # in the order first found
     messages = read.message[unreadable]
-    for problem in pd.unique(problems):
-        at = np.flatnonzero(problems == problem)
+    for code, problem in enumerate(problems):
+        at = np.flatnonzero(codes == code)
         state.issues.add_many(
             "warning",
             problem,
@@ -344,13 +356,21 @@ def _note_texts(
     label: str,
     issue_kind: str,
 ) -> None:
-    """One note per distinct text (at these rows), in the order of the texts."""
-    order = np.argsort(texts, kind="stable")
-    texts, where = texts[order], rows[order]
-    starts = np.flatnonzero(np.r_[True, texts[1:] != texts[:-1]])
-    ends = np.r_[starts[1:], len(texts)]
-    for start, end in zip(starts, ends, strict=True):
-        raw = texts[start]
+    """One note per distinct text (at these rows), in the order of the texts.
+
+    The texts are told apart by codes (each distinct text compared once), and only the
+    notes kept whole are written; the others are counted.
+    """
+    codes, distinct = pd.factorize(texts)
+    by_text = np.argsort(distinct, kind="stable")
+    rank = np.empty(len(distinct), dtype=np.intp)
+    rank[by_text] = np.arange(len(distinct))
+    ranks = rank[codes]
+    where = rows[np.argsort(ranks, kind="stable")]  # by text, rows in their order
+    ends = np.cumsum(np.bincount(ranks, minlength=len(distinct)))
+    kept = min(state.issues.room("note", issue_kind, column), len(distinct))
+    for i in range(kept):
+        start, end, raw = (int(ends[i - 1]) if i else 0), int(ends[i]), distinct[by_text[i]]
         if end - start == 1:
             state.note(f"'{raw}' {label}", int(where[start]), column, kind=issue_kind)
             continue
@@ -358,6 +378,7 @@ def _note_texts(
         more = end - start - _MAX_LISTED_ROWS
         listed += f" and {more} more" if more > 0 else ""
         state.note(f"'{raw}' {label} (rows {listed})", column=column, kind=issue_kind)
+    state.issues.count_more("note", issue_kind, column, len(distinct) - kept)
 
 
 def _report_implausible(

@@ -22,8 +22,10 @@ here):
    Excel, LibreOffice and libraries write them), with the same outcome; any other
    part, and any irregular one, goes through expat.
 4. calamine then reads a clean copy of the archive rebuilt from the parts just
-   checked (the same compressed bytes, fresh headers), so it sees only consistent,
-   bounded parts.
+   checked (fresh headers; the XML parts as the very bytes checked, stored, up to
+   :data:`~analytics.reading.xlsx_package.STORED_BUDGET`, so that calamine does not
+   inflate them again; the others as the same compressed bytes), so it sees only
+   consistent, bounded parts.
 
 Formula cells saved without a result (calamine reads them as empty) are reported
 as :class:`~analytics.reading.grid.CellIssue` of kind ``"formula_without_value"``.
@@ -45,6 +47,7 @@ from analytics.reading.xlsx_fast import fast_scan
 from analytics.reading.xlsx_package import (
     OUT_CHUNK,
     SAVE_AGAIN,
+    InflatedParts,
     PartTotal,
     check_declared_sizes,
     is_workbook,
@@ -171,6 +174,7 @@ def _check_parts(data: bytes, members: list[zipfile.ZipInfo]) -> _Checked:
     by_name = {normalise_name(m.filename): m for m in members}
     labels: dict[str, str] = {}
     scans: dict[str, _PartScan] = {}
+    inflated = InflatedParts()
 
     def scan_xml(member: zipfile.ZipInfo) -> _PartScan:
         name = normalise_name(member.filename)
@@ -181,6 +185,7 @@ def _check_parts(data: bytes, members: list[zipfile.ZipInfo]) -> _Checked:
 
         part = fresh()
         content = _inflated(data, member, total, part)
+        inflated.keep(member.filename, content)
         # a worksheet's cells and the texts by numpy where they are regular (xlsx_fast)
         found = fast_scan(content, fresh, max_cells, _MAX_FORMULA_ISSUES)
         if found is None:
@@ -217,7 +222,7 @@ def _check_parts(data: bytes, members: list[zipfile.ZipInfo]) -> _Checked:
         else:
             scan_other(member)
     return _Checked(
-        clean=rebuild(data, members),
+        clean=rebuild(data, members, inflated),
         formula_cells={n: s.formula_cells for n, s in scans.items() if s.formula_cells},
         formula_counts={n: s.n_formula_cells for n, s in scans.items() if s.n_formula_cells},
         sheet_parts=sheet_parts,
@@ -293,7 +298,8 @@ def _sheet_rows(workbook: Any, name: str, nrows: int | None = None) -> Rows:
         # checked before to_python: the Python objects cost far more than calamine's cells
         _check_sheet_size(name, n_rows if nrows is None else min(n_rows, nrows), n_columns)
         raw = sheet.to_python(skip_empty_area=False, nrows=nrows)
-    return [[None if (isinstance(c, str) and not c.strip()) else c for c in row] for row in raw]
+    # (calamine makes plain str, float, int, bool and dates: no subclasses)
+    return [[None if (type(c) is str and not c.strip()) else c for c in row] for row in raw]
 
 
 def _formula_issues(checked: _Checked, sheet: str) -> tuple[CellIssue, ...]:

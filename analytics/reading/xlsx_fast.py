@@ -344,7 +344,8 @@ class _Cells:
         cell = np.cumsum(kinds == _CELL, dtype=np.int32) - 1  # the cell each tag is in
         text_after = np.r_[lt[1:] > gt[:-1] + 1, False]
         valued = ((kinds == _VALUE) & ~empty & text_after) | (kinds == _INLINE)
-        formula = np.unique(cell[kinds == _FORMULA])
+        formula = cell[kinds == _FORMULA]  # ascending: the distinct ones by their steps
+        formula = formula[np.r_[True, formula[1:] != formula[:-1]]] if len(formula) else formula
         missing = formula[~np.isin(formula, cell[valued])]
         room = max(self.max_formulas - len(self.formulas), 0)
         listed = missing[:room]

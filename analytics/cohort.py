@@ -508,7 +508,8 @@ class Cohort:
         patient, in the cohort's order) is true."""
         keep = np.asarray(keep, dtype=bool)
         positions = self._lab_positions()
-        kept_rows = (positions >= 0) & keep[np.maximum(positions, 0)]
+        kept_rows = positions >= 0  # a row of no patient (-1) is never kept
+        kept_rows[kept_rows] = keep[positions[kept_rows]]
         subset = replace(self, patients=self.patients[keep], labs=self.labs[kept_rows])
         # the kept rows' patients at their new places: no second look-up by ID
         subset.__dict__[_POSITIONS] = (np.cumsum(keep) - 1)[positions[kept_rows]]

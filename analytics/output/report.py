@@ -51,7 +51,7 @@ from analytics.stats.paired import PairedResult, leave_one_out
 from analytics.stats.power import OBSERVED_POWER_CAVEAT, PowerResult
 from analytics.stats.timecourse import TimecourseResult
 
-__all__ = ["MAX_LISTED_ISSUES", "fmt_number", "fmt_p", "html_report"]
+__all__ = ["MAX_LISTED_ISSUES", "file_sections", "fmt_number", "fmt_p", "html_report"]
 
 #: Warnings and excluded rows listed in the report (the rest are counted).
 MAX_LISTED_ISSUES = 10
@@ -207,6 +207,23 @@ def _settings_section(
     if not pairs:
         return ""
     return '<section id="settings"><h2>Settings</h2>' + kv_table(pairs) + "</section>"
+
+
+def file_sections(
+    cohort: Cohort,
+    filtered: FilteredCohort,
+    settings: Mapping[str, Any],
+    selection: Selection | None = None,
+    paired: PairedResult | None = None,
+) -> list[str]:
+    """The sections every report opens with: the file, the settings, the visit windows
+    of dated results and the file's validation."""
+    return [
+        _source_section(cohort, filtered),
+        _settings_section(settings, selection, paired),
+        _windows_section(cohort),
+        _validation_section(cohort),
+    ]
 
 
 def _windows_section(cohort: Cohort) -> str:
@@ -544,10 +561,7 @@ def html_report(
         f"generated {escape(generated)}</p>",
         f'<p class="lead">{escape(lead)}</p>' if lead else "",
         "</header>",
-        _source_section(cohort, filtered),
-        _settings_section(settings, selection, paired),
-        _windows_section(cohort),
-        _validation_section(cohort),
+        *file_sections(cohort, filtered, settings, selection, paired),
     ]
     if characteristics is not None:
         body.append(_characteristics_section(characteristics))

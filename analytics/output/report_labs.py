@@ -37,11 +37,8 @@ from analytics.output.report import (
     _characteristics_section,
     _generated,
     _not_included_section,
-    _settings_section,
-    _source_section,
-    _validation_section,
     _versions_section,
-    _windows_section,
+    file_sections,
     html_document,
 )
 from analytics.output.report_html import (
@@ -233,10 +230,7 @@ def labs_report(
         f'<p class="lead">Labs compared: {escape(labs)}.</p>',
         f'<p class="note">{escape(RULE)}</p>',
         "</header>",
-        _source_section(cohort, filtered),
-        _settings_section(settings, None, None),
-        _windows_section(cohort),
-        _validation_section(cohort),
+        *file_sections(cohort, filtered, settings),
     ]
     if characteristics is not None:
         body.append(_characteristics_section(characteristics))
